@@ -1,0 +1,30 @@
+#include "autograd/op_cases.hpp"
+
+#include <random>
+
+namespace electra {
+
+Tensor random_f64(const Shape& shape, std::uint64_t seed, double low, double high) {
+  std::mt19937_64 generator(seed);
+  std::uniform_real_distribution<double> distribution(low, high);
+  Tensor tensor = Tensor::empty(shape, DType::f64);
+  for (std::int64_t i = 0; i < tensor.numel(); ++i) tensor.data<double>()[i] = distribution(generator);
+  return tensor;
+}
+
+std::vector<OpCase> all_op_cases() {
+  std::vector<OpCase> cases;
+  append_matmul_cases(cases);
+  append_elementwise_cases(cases);
+  append_reduce_cases(cases);
+  append_shape_cases(cases);
+  append_softmax_cases(cases);
+  append_layer_norm_cases(cases);
+  append_embedding_cases(cases);
+  append_dropout_cases(cases);
+  append_loss_cases(cases);
+  append_attention_cases(cases);
+  return cases;
+}
+
+}  // namespace electra

@@ -1,0 +1,73 @@
+#pragma once
+// Differentiable ops. Each records a node on the tape whose backward accumulates into its inputs'
+// gradients. One file per family under autograd/ops/, forward and backward side by side.
+// Floating inputs of one op share a dtype (f32 or f64: f64 is what gradcheck runs on).
+#include "autograd/tape.hpp"
+#include "engine/kernels.hpp"
+
+namespace electra::ops {
+
+// ---- matmul.cpp
+// y [..., out] = x [..., in] · weightᵀ [in, out] + bias [out]; bias may be an undefined Var.
+Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias);
+// c [B, M, N] = op(a) · op(b) for a [B, M, K] (or [B, K, M]), b [B, K, N] (or [B, N, K]);
+// rank-4 [B, H, ·, ·] inputs batch over B·H.
+Var batched_matmul(Tape& tape, const Var& a, bool transpose_a, const Var& b, bool transpose_b);
+
+// ---- elementwise.cpp (same shapes; no broadcasting)
+Var add(Tape& tape, const Var& a, const Var& b);
+Var mul(Tape& tape, const Var& a, const Var& b);
+Var scale(Tape& tape, const Var& a, double alpha);
+// Exact erf GELU.
+Var gelu(Tape& tape, const Var& x);
+
+// ---- reduce.cpp (→ a single-element tensor of shape [1])
+Var sum(Tape& tape, const Var& x);
+Var mean(Tape& tape, const Var& x);
+
+// ---- shape.cpp
+Var reshape(Tape& tape, const Var& x, const Shape& shape);
+// [B, L, H·D] → [B, H, L, D] and back.
+Var split_heads(Tape& tape, const Var& x, std::int64_t heads);
+Var merge_heads(Tape& tape, const Var& x);
+
+// ---- softmax.cpp, rows over the last axis
+// softmax(x + mask), mask additive [mask_rows, C] (no gradient) or undefined; see
+// kernels::softmax_forward for rows_per_mask_row.
+Var softmax(Tape& tape, const Var& x, const Tensor& additive_mask = {},
+            std::int64_t rows_per_mask_row = 1);
+Var log_softmax(Tape& tape, const Var& x);
+
+// ---- layer_norm.cpp
+Var layer_norm(Tape& tape, const Var& x, const Var& gamma, const Var& beta, double eps);
+
+// ---- embedding.cpp
+// out [..., E] = table [V, E] rows at ids (i32 of any shape ...).
+Var embedding(Tape& tape, const Var& table, const Tensor& ids);
+// out [K, C] = x [R, C] (leading dims flattened) rows at index (i32 [K]): masked positions.
+Var gather_rows(Tape& tape, const Var& x, const Tensor& index);
+
+// ---- dropout.cpp
+// Inverted dropout with a Philox mask; identity (no node) when probability is 0 or !training.
+Var dropout(Tape& tape, const Var& x, double probability, const kernels::RandomKey& key,
+            bool training);
+
+// ---- losses.cpp (→ shape [1])
+// Σ w·CE(logits_r, target_r) / (Σw + 1e-6): logits [R, C], targets i32 [R], weights [R].
+Var cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Tensor& weights);
+// Σ w·BCE(σ(z), y) / (Σw + 1e-6): logits [N] (or [B, L]), labels and weights of the same shape.
+Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const Tensor& weights);
+
+// ---- attention.cpp
+// Fused multi-head self-attention with a hand-written backward:
+//   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)
+// q, k, v [B, L, H·D] (projections already applied); attention_mask i32 [B, L] (1 = token,
+// 0 = padding, masked out as keys). Dropout on the probabilities with `key` when training.
+Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
+                   const Tensor& attention_mask, std::int64_t heads, double dropout_probability,
+                   const kernels::RandomKey& key, bool training);
+// The additive key mask [B, L] (0 for tokens, −10000 for padding, as BERT) from a 0/1 i32 mask,
+// in the given float dtype. Shared by the fused op and its composed reference.
+Tensor additive_key_mask(const Tensor& attention_mask, DType dtype);
+
+}  // namespace electra::ops

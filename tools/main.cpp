@@ -1,0 +1,54 @@
+// electra: pre-train ELECTRA text encoders from scratch. Every subcommand is a file of its own
+// (tools/cmd_*.cpp); this file parses the common flags, dispatches, and turns errors into one line.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "engine/error.hpp"
+#include "engine/threads.hpp"
+#include "tools/command.hpp"
+#include "tools/version.hpp"
+
+namespace electra::cli {
+std::vector<Command>& command_registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+}  // namespace electra::cli
+
+int main(int argc, char** argv) {
+  using namespace electra;
+  CLI::App app{"electra — pre-train ELECTRA text encoders from scratch (CPU and CUDA)", "electra"};
+  app.set_version_flag("--version", std::string("electra ") + ELECTRA_VERSION_STRING);
+  int threads = 0;
+  app.add_option("--threads", threads, "threads for oneTBB and OpenBLAS (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.require_subcommand(1);
+  app.fallthrough();  // `electra pretrain --threads 2` works as well as `electra --threads 2 pretrain`
+
+  auto& commands = cli::command_registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const cli::Command& a, const cli::Command& b) { return a.name < b.name; });
+  std::function<int()> run;
+  for (const cli::Command& command : commands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    auto runner = std::make_shared<std::function<int()>>(command.setup(*sub));
+    sub->callback([&run, runner] { run = *runner; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  try {
+    set_num_threads(threads);
+    return run ? run() : 1;
+  } catch (const Error& error) {
+    std::fprintf(stderr, "electra: error: %s\n", error.what());
+    return 1;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "electra: error: %s\n", error.what());
+    return 1;
+  }
+}
