@@ -1,0 +1,149 @@
+// Elementwise kernels: Eigen array maps over raw buffers, split across cores in chunks by oneTBB.
+// Each element is computed independently, so results do not depend on the thread count.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "engine/cpu/cpu_common.hpp"
+#include "engine/kernels.hpp"
+#include "engine/threads.hpp"
+
+namespace electra::kernels {
+namespace {
+
+// Checks a binary elementwise kernel's operands: all on cpu, non-empty, float, same shape/dtype.
+void check_binary(const char* kernel, const Tensor& a, const Tensor& b, const Tensor& out) {
+  cpu::require_cpu(kernel, a, b, out);
+  cpu::require_nonempty(kernel, a);
+  cpu::require_nonempty(kernel, b);
+  cpu::require_float(kernel, a);
+  cpu::require_same(kernel, a, b);
+  cpu::require_same(kernel, a, out);
+}
+
+void in_chunks(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
+  parallel_for(0, count, cpu::elementwise_grain, body);
+}
+
+}  // namespace
+
+void copy(const Tensor& source, Tensor& destination) {
+  cpu::require_cpu("copy", source, destination);
+  cpu::require_nonempty("copy", source);
+  cpu::require_same("copy", source, destination);
+  const auto* from = static_cast<const char*>(source.raw());
+  auto* to = static_cast<char*>(destination.raw());
+  const std::int64_t bytes = static_cast<std::int64_t>(source.nbytes());
+  parallel_for(0, bytes, cpu::elementwise_grain * 8, [&](std::int64_t begin, std::int64_t end) {
+    std::memcpy(to + begin, from + begin, end - begin);
+  });
+}
+
+void add(const Tensor& a, const Tensor& b, Tensor& out) {
+  check_binary("add", a, b, out);
+  cpu::dispatch_float("add", a, [&](auto zero) {
+    using T = decltype(zero);
+    in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
+      cpu::array_map<T>(out, begin, end) =
+          cpu::const_array_map<T>(a, begin, end) + cpu::const_array_map<T>(b, begin, end);
+    });
+  });
+}
+
+void mul(const Tensor& a, const Tensor& b, Tensor& out) {
+  check_binary("mul", a, b, out);
+  cpu::dispatch_float("mul", a, [&](auto zero) {
+    using T = decltype(zero);
+    in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
+      cpu::array_map<T>(out, begin, end) =
+          cpu::const_array_map<T>(a, begin, end) * cpu::const_array_map<T>(b, begin, end);
+    });
+  });
+}
+
+void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
+  check_binary("mul_accumulate", a, b, out);
+  cpu::dispatch_float("mul_accumulate", a, [&](auto zero) {
+    using T = decltype(zero);
+    in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
+      cpu::array_map<T>(out, begin, end) +=
+          cpu::const_array_map<T>(a, begin, end) * cpu::const_array_map<T>(b, begin, end);
+    });
+  });
+}
+
+void scale(const Tensor& a, double alpha, Tensor& out) {
+  cpu::require_cpu("scale", a, out);
+  cpu::require_nonempty("scale", a);
+  cpu::require_float("scale", a);
+  cpu::require_same("scale", a, out);
+  cpu::dispatch_float("scale", a, [&](auto zero) {
+    using T = decltype(zero);
+    in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
+      cpu::array_map<T>(out, begin, end) = static_cast<T>(alpha) * cpu::const_array_map<T>(a, begin, end);
+    });
+  });
+}
+
+void axpy(double alpha, const Tensor& x, Tensor& y) {
+  cpu::require_cpu("axpy", x, y);
+  cpu::require_nonempty("axpy", x);
+  cpu::require_float("axpy", x);
+  cpu::require_same_numel("axpy", x, y);
+  cpu::dispatch_float("axpy", x, [&](auto zero) {
+    using T = decltype(zero);
+    in_chunks(x.numel(), [&](std::int64_t begin, std::int64_t end) {
+      cpu::array_map<T>(y, begin, end) += static_cast<T>(alpha) * cpu::const_array_map<T>(x, begin, end);
+    });
+  });
+}
+
+void add_bias(Tensor& x, const Tensor& bias) {
+  cpu::require_cpu("add_bias", x, bias);
+  cpu::require_nonempty("add_bias", x);
+  cpu::require_float("add_bias", x);
+  check(bias.rank() == 1 && bias.numel() == x.shape().cols(), "add_bias: bias expected shape [",
+        x.shape().cols(), "] for x ", x.shape().str(), ", got ", bias.shape().str());
+  check(bias.dtype() == x.dtype(), "add_bias: dtype mismatch ", x.describe(), " vs ",
+        bias.describe());
+  cpu::dispatch_float("add_bias", x, [&](auto zero) {
+    using T = decltype(zero);
+    const std::int64_t columns = x.shape().cols();
+    const cpu::ConstArrayMap<T> b(bias.data<T>(), columns);
+    const std::int64_t row_grain = std::max<std::int64_t>(1, cpu::elementwise_grain / columns);
+    parallel_for(0, x.shape().rows(), row_grain, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t r = first; r < last; ++r)
+        cpu::ArrayMap<T>(x.data<T>() + r * columns, columns) += b;
+    });
+  });
+}
+
+// out [C] += Σ_rows x [rows, C]. Threads own column blocks and sum every row in order into
+// double accumulators, so the result does not depend on the thread count.
+void sum_rows_accumulate(const Tensor& x, Tensor& out) {
+  cpu::require_cpu("sum_rows_accumulate", x, out);
+  cpu::require_nonempty("sum_rows_accumulate", x);
+  cpu::require_float("sum_rows_accumulate", x);
+  check(out.rank() == 1 && out.numel() == x.shape().cols(), "sum_rows_accumulate: out expected [",
+        x.shape().cols(), "] for x ", x.shape().str(), ", got ", out.shape().str());
+  check(out.dtype() == x.dtype(), "sum_rows_accumulate: dtype mismatch ", x.describe(), " vs ",
+        out.describe());
+  cpu::dispatch_float("sum_rows_accumulate", x, [&](auto zero) {
+    using T = decltype(zero);
+    const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
+    constexpr std::int64_t block = 64;
+    const std::int64_t blocks = (columns + block - 1) / block;
+    const std::int64_t block_grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (rows * block));
+    parallel_for(0, blocks, block_grain, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t b = first; b < last; ++b) {
+        const std::int64_t begin = b * block, width = std::min(block, columns - begin);
+        Eigen::Array<double, Eigen::Dynamic, 1> totals = Eigen::Array<double, Eigen::Dynamic, 1>::Zero(width);
+        for (std::int64_t r = 0; r < rows; ++r)
+          totals += cpu::ConstArrayMap<T>(x.data<T>() + r * columns + begin, width).template cast<double>();
+        cpu::ArrayMap<T>(out.data<T>() + begin, width) += totals.cast<T>();
+      }
+    });
+  });
+}
+
+}  // namespace electra::kernels

@@ -1,0 +1,163 @@
+// Random kernels on Philox4x32-10 (engine/philox.hpp documents the exact mapping from
+// (seed, stream, counter + element index) to a draw), plus the deterministic argmax.
+// Every element's draw depends only on its index, so the thread split never changes a result.
+#include <cmath>
+#include <limits>
+
+#include "engine/cpu/cpu_common.hpp"
+#include "engine/kernels.hpp"
+#include "engine/philox.hpp"
+#include "engine/threads.hpp"
+
+namespace electra::kernels {
+namespace {
+
+// Calls body(i, word) for every element i of [0, count) with the 32-bit Philox word of element
+// index key.counter + i, one Philox block per four elements.
+template <typename Body>
+void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body& body) {
+  const philox::Key philox_key = philox::key_from_seed(key.seed);
+  parallel_for(0, count, cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
+    std::int64_t i = begin;
+    while (i < end) {
+      const std::uint64_t j = key.counter + static_cast<std::uint64_t>(i);
+      const std::uint64_t block = j >> 2;
+      const philox::Counter words = philox::philox4x32_10(
+          {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), key.stream, 0},
+          philox_key);
+      // Use every word of this block that belongs to [i, end).
+      for (std::uint64_t word = j & 3; word < 4 && i < end; ++word, ++i) body(i, words[word]);
+    }
+  });
+}
+
+}  // namespace
+
+void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+                     Tensor& keep) {
+  const char* kernel = "dropout_forward";
+  cpu::require_cpu(kernel, x, y, keep);
+  cpu::require_nonempty(kernel, x);
+  cpu::require_float(kernel, x);
+  cpu::require_same(kernel, x, y);
+  cpu::require_same(kernel, x, keep);
+  check(drop_probability >= 0 && drop_probability < 1, kernel,
+        ": drop probability must be in [0, 1), got ", drop_probability);
+  cpu::dispatch_float(kernel, x, [&](auto zero) {
+    using T = decltype(zero);
+    const T* in = x.data<T>();
+    T* out = y.data<T>();
+    T* mask = keep.data<T>();
+    const T kept_scale = static_cast<T>(1.0 / (1.0 - drop_probability));
+    for_each_uniform_word(key, x.numel(), [&](std::int64_t i, std::uint32_t word) {
+      mask[i] = philox::uniform_from_word(word) >= drop_probability ? kept_scale : T(0);
+      out[i] = in[i] * mask[i];
+    });
+  });
+}
+
+void uniform(const RandomKey& key, Tensor& out) {
+  cpu::require_cpu("uniform", out);
+  cpu::require_nonempty("uniform", out);
+  cpu::dispatch_float("uniform", out, [&](auto zero) {
+    using T = decltype(zero);
+    T* values = out.data<T>();
+    for_each_uniform_word(key, out.numel(), [&](std::int64_t i, std::uint32_t word) {
+      values[i] = static_cast<T>(philox::uniform_from_word(word));
+    });
+  });
+}
+
+void truncated_normal(const RandomKey& key, double std, Tensor& out) {
+  cpu::require_cpu("truncated_normal", out);
+  cpu::require_nonempty("truncated_normal", out);
+  check(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
+        std);
+  cpu::dispatch_float("truncated_normal", out, [&](auto zero) {
+    using T = decltype(zero);
+    T* values = out.data<T>();
+    parallel_for(0, out.numel(), cpu::elementwise_grain / 8, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i)
+        values[i] = static_cast<T>(
+            std * philox::truncated_standard_normal(key.seed, key.stream,
+                                                    key.counter + static_cast<std::uint64_t>(i), 2.0));
+    });
+  });
+}
+
+// logits [R, C] → out i32 [R]: argmax_c (logits/temperature + Gumbel noise), the exact sample of
+// softmax(logits/temperature). Noise g = −log(−log(u)), u in (0, 1) from the open uniform map.
+void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out) {
+  const char* kernel = "gumbel_argmax";
+  cpu::require_cpu(kernel, logits, out);
+  cpu::require_nonempty(kernel, logits);
+  cpu::require_float(kernel, logits);
+  check(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
+  check_dtype(kernel, out, DType::i32);
+  const std::int64_t rows = logits.shape().rows(), classes = logits.shape().cols();
+  check(out.numel() == rows, kernel, ": out expected [", rows, "] for logits ",
+        logits.shape().str(), ", got ", out.shape().str());
+  check(temperature > 0 && std::isfinite(temperature), kernel,
+        ": temperature must be positive and finite, got ", temperature);
+  cpu::dispatch_float(kernel, logits, [&](auto zero) {
+    using T = decltype(zero);
+    const T* values = logits.data<T>();
+    std::int32_t* chosen = out.data<std::int32_t>();
+    const philox::Key philox_key = philox::key_from_seed(key.seed);
+    const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (4 * classes));
+    parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t r = first; r < last; ++r) {
+        double best = -std::numeric_limits<double>::infinity();
+        std::int32_t best_class = 0;
+        philox::Counter words{};
+        std::uint64_t cached_block = ~std::uint64_t{0};
+        for (std::int64_t c = 0; c < classes; ++c) {
+          const std::uint64_t j = key.counter + static_cast<std::uint64_t>(r * classes + c);
+          if ((j >> 2) != cached_block) {
+            cached_block = j >> 2;
+            words = philox::philox4x32_10({static_cast<std::uint32_t>(cached_block),
+                                           static_cast<std::uint32_t>(cached_block >> 32),
+                                           key.stream, 0},
+                                          philox_key);
+          }
+          const double u = philox::open_uniform_from_word(words[j & 3]);
+          const double score = values[r * classes + c] / temperature - std::log(-std::log(u));
+          if (score > best) {  // strict: ties keep the first class
+            best = score;
+            best_class = static_cast<std::int32_t>(c);
+          }
+        }
+        chosen[r] = best_class;
+      }
+    });
+  });
+}
+
+// x [R, C] → out i32 [R]; ties and NaNs: the first maximal finite-or-infinite entry wins (NaN
+// never compares greater), class 0 for a row of NaNs.
+void argmax_rows(const Tensor& x, Tensor& out) {
+  cpu::require_cpu("argmax_rows", x, out);
+  cpu::require_nonempty("argmax_rows", x);
+  cpu::require_float("argmax_rows", x);
+  check_dtype("argmax_rows", out, DType::i32);
+  const std::int64_t rows = x.shape().rows(), classes = x.shape().cols();
+  check(out.numel() == rows, "argmax_rows: out expected [", rows, "] for x ", x.shape().str(),
+        ", got ", out.shape().str());
+  cpu::dispatch_float("argmax_rows", x, [&](auto zero) {
+    using T = decltype(zero);
+    const T* values = x.data<T>();
+    std::int32_t* chosen = out.data<std::int32_t>();
+    const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / classes);
+    parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t r = first; r < last; ++r) {
+        const T* row = values + r * classes;
+        std::int64_t best = 0;
+        for (std::int64_t c = 1; c < classes; ++c)
+          if (row[c] > row[best] || (std::isnan(row[best]) && !std::isnan(row[c]))) best = c;
+        chosen[r] = static_cast<std::int32_t>(best);
+      }
+    });
+  });
+}
+
+}  // namespace electra::kernels
