@@ -1,0 +1,93 @@
+#pragma once
+// ModelConfig: every hyperparameter of one ELECTRA pre-training run (DESIGN §2), with the presets
+// of the DESIGN table plus `mini` (the README's ~10-minute CPU demo). A JSON file overrides a
+// preset key by key; unknown keys and impossible values are one-line electra::Error messages
+// naming the key and the value.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace electra {
+
+// The sizes of one transformer encoder (the discriminator's, or the generator's narrower one).
+struct EncoderDims {
+  std::int64_t hidden_size = 0;
+  std::int64_t num_layers = 0;
+  std::int64_t num_heads = 0;
+  std::int64_t intermediate_size = 0;
+};
+
+struct ModelConfig {
+  std::string preset = "small";  // which preset the other fields started from (informational)
+
+  // ---- architecture
+  std::int64_t vocab_size = 30522;  // replaced by the vocabulary's size when one is loaded
+  std::int64_t hidden_size = 256;
+  std::int64_t num_layers = 12;
+  std::int64_t num_heads = 4;
+  std::int64_t intermediate_size = 1024;
+  std::int64_t embedding_size = 128;
+  double generator_size = 0.25;  // generator hidden, heads and FFN = discriminator's × this
+  std::int64_t max_position_embeddings = 512;
+  std::int64_t type_vocab_size = 2;
+  double hidden_dropout = 0.1;     // embeddings and residual branches
+  double attention_dropout = 0.1;  // attention probabilities
+  double layer_norm_eps = 1e-12;
+  double initializer_range = 0.02;  // σ of the truncated normal (cut at ±2σ)
+
+  // ---- objective
+  std::string objective = "electra";  // "electra" | "mlm" (BERT-style baseline, no discriminator)
+  double mlm_weight = 1.0;            // total = mlm_weight·MLM + disc_weight·disc
+  double disc_weight = 50.0;
+  double temperature = 1.0;           // Gumbel-max sampling temperature
+  bool disallow_correct = false;      // subtract 1000 from the original id's logit before sampling
+
+  // ---- data and masking
+  std::int64_t seq_len = 128;
+  std::int64_t batch_size = 128;
+  double mask_probability = 0.15;
+  double mask_token_share = 0.85;     // of the chosen positions; the rest keep their token
+  std::int64_t max_predictions = 0;   // 0 = derived: int((mask_probability + 0.005)·seq_len)
+
+  // ---- optimisation (DESIGN §2 step 10)
+  double learning_rate = 5e-4;
+  std::int64_t num_train_steps = 1000000;
+  std::int64_t warmup_steps = 10000;
+  double weight_decay = 0.01;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-6;
+  bool adam_bias_correction = false;
+  double max_grad_norm = 1.0;
+
+  // The discriminator's encoder sizes.
+  EncoderDims discriminator_dims() const;
+  // The generator's: hidden, heads and FFN × generator_size (rounded; heads at least 1), all
+  // layers. With objective "mlm" the masked-LM network is the full-size encoder (see
+  // ElectraModel: the BERT baseline gets the discriminator's budget).
+  EncoderDims generator_dims() const;
+  // Masked positions per sequence: max_predictions, or int((mask_probability + 0.005)·seq_len).
+  std::int64_t predictions_per_sequence() const;
+  bool has_discriminator() const { return objective != "mlm"; }
+
+  // Throws electra::Error naming the first impossible field ("num_heads = 3: hidden_size 64 is
+  // not divisible by it"). Called by from_json and by the model's constructor.
+  void validate() const;
+};
+
+// The preset names, in size order: tiny, mini, small, base.
+const std::vector<std::string>& model_preset_names();
+// A preset by name; an unknown name is an error listing the known ones.
+ModelConfig model_preset(const std::string& name);
+
+nlohmann::json to_json(const ModelConfig& config);
+// Starts from `base` (or, when the JSON has a "preset" key, from that preset) and overrides each
+// key present. Unknown keys, wrong JSON types and impossible values throw naming the key.
+ModelConfig model_config_from_json(const nlohmann::json& json,
+                                   const ModelConfig& base = ModelConfig{});
+// Reads a JSON file (see model_config_from_json); errors name the file.
+ModelConfig load_model_config(const std::string& path, const ModelConfig& base = ModelConfig{});
+
+}  // namespace electra
