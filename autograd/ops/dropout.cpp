@@ -1,0 +1,25 @@
+// Inverted dropout with a Philox mask: a pure function of the key, so the same mask is drawn on
+// CPU and CUDA and after a resume.
+#include "autograd/ops.hpp"
+#include "autograd/ops/op_checks.hpp"
+
+namespace electra::ops {
+
+// x [any] → x ⊙ keep, keep = (u ≥ p)/(1 − p); x itself (no node) when p = 0 or not training.
+Var dropout(Tape& tape, const Var& x, double probability, const kernels::RandomKey& key,
+            bool training) {
+  require_float_input("dropout", "x", x);
+  check(probability >= 0 && probability < 1, "dropout: probability must be in [0, 1), got ",
+        probability, " for x ", x.shape().str());
+  if (probability == 0 || !training) return x;
+  const Tensor& value = x.value();
+  Tensor y = Tensor::empty(value.shape(), value.dtype(), value.device());
+  Tensor keep = Tensor::empty(value.shape(), value.dtype(), value.device());
+  kernels::dropout_forward(value, probability, key, y, keep);
+  return tape.record("dropout", {x}, y, [x = x, keep](const Var& output) mutable {
+    // dx += dy ⊙ keep
+    if (x.requires_grad()) kernels::mul_accumulate(output.grad(), keep, x.grad_buffer());
+  });
+}
+
+}  // namespace electra::ops
