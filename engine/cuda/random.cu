@@ -1,0 +1,167 @@
+// Random kernels on CUDA with the CPU's Philox mapping (engine/cuda/philox_device.hpp mirrors
+// engine/philox.hpp): element i draws from index key.counter + i, so a dropout mask, a uniform
+// tensor or a Gumbel sample is the same on both devices. Also the deterministic argmax per row.
+#include <cmath>
+
+#include "engine/cuda/cuda_common.cuh"
+#include "engine/cuda/kernels_cuda.hpp"
+#include "engine/cuda/philox_device.hpp"
+
+namespace electra::cuda_kernels {
+namespace {
+
+using detail::blocks_for;
+using detail::f32;
+using detail::threads_per_block;
+
+#define ELECTRA_GRID_STRIDE(i, count)                                                         \
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;    \
+       i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+
+// keep = (u ≥ p) · 1/(1 − p), y = x ⊙ keep.
+__global__ void dropout_kernel(const float* x, double drop_probability, float kept_scale,
+                               RandomKey key, std::int64_t count, float* y, float* keep) {
+  ELECTRA_GRID_STRIDE(i, count) {
+    const std::uint32_t word = philox_device::uniform_word(
+        key.seed, key.stream, key.counter + static_cast<std::uint64_t>(i));
+    const float mask = philox_device::uniform_from_word(word) >= drop_probability ? kept_scale : 0.0f;
+    keep[i] = mask;
+    y[i] = x[i] * mask;
+  }
+}
+
+__global__ void uniform_kernel(RandomKey key, std::int64_t count, float* out) {
+  ELECTRA_GRID_STRIDE(i, count) {
+    out[i] = static_cast<float>(philox_device::uniform_from_word(philox_device::uniform_word(
+        key.seed, key.stream, key.counter + static_cast<std::uint64_t>(i))));
+  }
+}
+
+__global__ void truncated_normal_kernel(RandomKey key, double std, std::int64_t count,
+                                        float* out) {
+  ELECTRA_GRID_STRIDE(i, count) {
+    out[i] = static_cast<float>(
+        std * philox_device::truncated_standard_normal(
+                  key.seed, key.stream, key.counter + static_cast<std::uint64_t>(i), 2.0));
+  }
+}
+
+// The best candidate a thread (then the block) has seen; `found` false means none yet.
+struct Candidate {
+  double score;
+  std::int32_t index;
+  bool found;
+};
+
+// Higher score wins; equal scores keep the lower index (the CPU scans left to right).
+struct BetterCandidate {
+  __device__ Candidate operator()(const Candidate& a, const Candidate& b) const {
+    if (!a.found) return b;
+    if (!b.found) return a;
+    if (a.score > b.score) return a;
+    if (b.score > a.score) return b;
+    return a.index < b.index ? a : b;
+  }
+};
+
+// One block per row of x [R, C]; out[r] = first index of the maximum non-NaN entry, 0 when the
+// row is all NaN (the CPU's rule).
+__global__ void argmax_rows_kernel(const float* x, std::int64_t columns, std::int32_t* out) {
+  __shared__ Candidate scratch[threads_per_block];
+  const std::int64_t row = blockIdx.x;
+  Candidate best{0.0, 0, false};
+  for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) {
+    const float value = x[row * columns + c];
+    if (isnan(value)) continue;
+    if (!best.found || value > best.score) best = {value, static_cast<std::int32_t>(c), true};
+  }
+  best = detail::block_reduce(best, BetterCandidate{}, scratch);
+  if (threadIdx.x == 0) out[row] = best.found ? best.index : 0;
+}
+
+// One block per row of logits [R, C]: argmax_c (logits/temperature − log(−log u)), u from the
+// open uniform map of element r·C + c. Like the CPU (best starts at −inf, strict >), −inf and
+// NaN scores are never chosen and such a row gives class 0.
+__global__ void gumbel_argmax_kernel(const float* logits, double temperature, RandomKey key,
+                                     std::int64_t columns, std::int32_t* out) {
+  __shared__ Candidate scratch[threads_per_block];
+  const std::int64_t row = blockIdx.x;
+  Candidate best{-INFINITY, 0, false};
+  for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) {
+    const std::uint64_t j = key.counter + static_cast<std::uint64_t>(row * columns + c);
+    const double u =
+        philox_device::open_uniform_from_word(philox_device::uniform_word(key.seed, key.stream, j));
+    const double score = logits[row * columns + c] / temperature - log(-log(u));
+    if (score > best.score) best = {score, static_cast<std::int32_t>(c), true};
+  }
+  best = detail::block_reduce(best, BetterCandidate{}, scratch);
+  if (threadIdx.x == 0) out[row] = best.found ? best.index : 0;
+}
+
+// x [R, C] float and out i32 [R]; returns R.
+std::int64_t check_row_choice(const char* kernel, const Tensor& x, const Tensor& out) {
+  detail::require_f32(kernel, x);
+  detail::require_i32(kernel, "out", out);
+  const std::int64_t rows = x.shape().rows();
+  check(out.numel() == rows, kernel, ": out expected [", rows, "] for ", x.shape().str(),
+        ", got ", out.shape().str());
+  check(rows < 2147483647 && x.shape().cols() < 2147483647, kernel, ": ", x.shape().str(),
+        " is too large for one grid / i32 classes");
+  return rows;
+}
+
+}  // namespace
+
+void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+                     Tensor& keep) {
+  const char* kernel = "dropout_forward";
+  detail::require_f32(kernel, x, y, keep);
+  detail::require_same_shape(kernel, x, y);
+  detail::require_same_shape(kernel, x, keep);
+  check(drop_probability >= 0 && drop_probability < 1, kernel,
+        ": drop probability must be in [0, 1), got ", drop_probability);
+  const auto kept_scale = static_cast<float>(1.0 / (1.0 - drop_probability));
+  dropout_kernel<<<blocks_for(x.numel()), threads_per_block>>>(
+      f32(x), drop_probability, kept_scale, key, x.numel(), f32(y), f32(keep));
+  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+}
+
+void uniform(const RandomKey& key, Tensor& out) {
+  detail::require_f32("uniform", out);
+  uniform_kernel<<<blocks_for(out.numel()), threads_per_block>>>(key, out.numel(), f32(out));
+  ELECTRA_CUDA_CHECK_LAUNCH("uniform");
+}
+
+void truncated_normal(const RandomKey& key, double std, Tensor& out) {
+  detail::require_f32("truncated_normal", out);
+  check(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
+        std);
+  truncated_normal_kernel<<<blocks_for(out.numel()), threads_per_block>>>(key, std, out.numel(),
+                                                                          f32(out));
+  ELECTRA_CUDA_CHECK_LAUNCH("truncated_normal");
+  // A NaN here means 128 Box–Muller candidates fell outside ±2σ: report it as the CPU does.
+  check(all_finite(out), "truncated_normal: no draw within ±2σ after 128 candidates (seed ",
+        key.seed, ", stream ", key.stream, ")");
+}
+
+void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out) {
+  const char* kernel = "gumbel_argmax";
+  check(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
+  const std::int64_t rows = check_row_choice(kernel, logits, out);
+  check(temperature > 0 && std::isfinite(temperature), kernel,
+        ": temperature must be positive and finite, got ", temperature);
+  const std::int64_t columns = logits.shape().cols();
+  gumbel_argmax_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
+      f32(logits), temperature, key, columns, detail::i32(out));
+  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+}
+
+void argmax_rows(const Tensor& x, Tensor& out) {
+  const std::int64_t rows = check_row_choice("argmax_rows", x, out);
+  const std::int64_t columns = x.shape().cols();
+  argmax_rows_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
+      f32(x), columns, detail::i32(out));
+  ELECTRA_CUDA_CHECK_LAUNCH("argmax_rows");
+}
+
+}  // namespace electra::cuda_kernels
