@@ -1,0 +1,167 @@
+// Weighted cross-entropy and sigmoid BCE with logits on CUDA, normalised as the official ELECTRA
+// code: Σ w·loss / (Σ w + 1e-6). Per-row (per-element) losses go to a double buffer and are
+// summed by the deterministic device reduction; the arithmetic mirrors engine/cpu/losses.cpp.
+// Targets are validated on the host so a bad label throws naming the row, as on the CPU.
+#include <cmath>
+
+#include "engine/cuda/cuda_common.cuh"
+#include "engine/cuda/kernels_cuda.hpp"
+
+namespace electra::cuda_kernels {
+namespace {
+
+using detail::blocks_for;
+using detail::f32;
+using detail::threads_per_block;
+
+constexpr double weight_floor = 1e-6;  // the official code's "+ 1e-6"
+
+// One block per row of logits [R, C]: probs = softmax, row_loss[r] = w_r · (lse − logit[target]).
+__global__ void cross_entropy_forward_kernel(const float* logits, const std::int32_t* targets,
+                                             const float* weights, std::int64_t columns,
+                                             float* probs, double* row_loss) {
+  __shared__ float float_scratch[threads_per_block];
+  __shared__ double double_scratch[threads_per_block];
+  const std::int64_t row = blockIdx.x;
+  const float* in = logits + row * columns;
+  float* out = probs + row * columns;
+  float maximum = -INFINITY;
+  for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) maximum = fmaxf(maximum, in[c]);
+  maximum = detail::block_reduce(maximum, detail::MaxOp{}, float_scratch);
+  double total = 0;
+  for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) {
+    const double shifted = exp(static_cast<double>(in[c]) - maximum);
+    out[c] = static_cast<float>(shifted);
+    total += shifted;
+  }
+  total = detail::block_reduce(total, detail::AddOp{}, double_scratch);
+  const float inverse = static_cast<float>(1.0 / total);
+  for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) out[c] *= inverse;
+  if (threadIdx.x == 0) {
+    const double log_sum_exp = maximum + log(total);
+    row_loss[row] = static_cast<double>(weights[row]) * (log_sum_exp - in[targets[row]]);
+  }
+}
+
+// dlogits += factor · w_r · (probs − onehot(target)), factor = dloss / (Σw + 1e-6).
+__global__ void cross_entropy_backward_kernel(const float* probs, const std::int32_t* targets,
+                                              const float* weights, double factor,
+                                              std::int64_t count, std::int64_t columns,
+                                              float* dlogits) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t row = i / columns;
+    const auto row_factor = static_cast<float>(factor * weights[row]);
+    if (row_factor == 0.0f) continue;
+    float grad = dlogits[i] + row_factor * probs[i];
+    if (i % columns == targets[row]) grad -= row_factor;
+    dlogits[i] = grad;
+  }
+}
+
+// loss_i = w_i · (max(z,0) − z·y + log1p(e^−|z|)): never exponentiates a positive number.
+__global__ void bce_forward_kernel(const float* logits, const float* labels, const float* weights,
+                                   std::int64_t count, double* losses) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const double z = logits[i];
+    const double loss = fmax(z, 0.0) - z * labels[i] + log1p(exp(-fabs(z)));
+    losses[i] = static_cast<double>(weights[i]) * loss;
+  }
+}
+
+// σ(z) without overflow: e^−|z| is at most 1.
+__device__ double stable_sigmoid(double z) {
+  const double small = exp(-fabs(z));
+  return z >= 0 ? 1.0 / (1.0 + small) : small / (1.0 + small);
+}
+
+// dlogits += factor · w_i · (σ(z_i) − y_i).
+__global__ void bce_backward_kernel(const float* logits, const float* labels,
+                                    const float* weights, double factor, std::int64_t count,
+                                    float* dlogits) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    dlogits[i] += static_cast<float>(factor * weights[i] * (stable_sigmoid(logits[i]) - labels[i]));
+}
+
+// logits/probs [R, C], targets i32 [R] in [0, C), weights [R].
+void check_cross_entropy(const char* kernel, const Tensor& logits, const Tensor& targets,
+                         const Tensor& weights) {
+  detail::require_f32(kernel, logits, weights);
+  check(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
+  const std::int64_t rows = logits.shape().rows();
+  check(rows < 2147483647, kernel, ": too many rows for one grid: ", logits.describe());
+  check(targets.numel() == rows, kernel, ": targets ", targets.shape().str(), " must have ", rows,
+        " elements, one per row of logits ", logits.shape().str());
+  check(weights.numel() == rows, kernel, ": weights ", weights.shape().str(), " must have ", rows,
+        " elements, one per row of logits ", logits.shape().str());
+  detail::indices_on_host(kernel, "target", targets, logits.shape().cols());
+}
+
+void check_binary(const char* kernel, const Tensor& logits, const Tensor& labels,
+                  const Tensor& weights) {
+  detail::require_f32(kernel, logits, labels, weights);
+  detail::require_same_shape(kernel, logits, labels);
+  detail::require_same_shape(kernel, logits, weights);
+}
+
+double weight_total(const Tensor& weights) {
+  return detail::sum_on_device(f32(weights), weights.numel());
+}
+
+}  // namespace
+
+double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,
+                             Tensor& probs) {
+  const char* kernel = "cross_entropy_forward";
+  check_cross_entropy(kernel, logits, targets, weights);
+  detail::require_f32(kernel, probs);
+  detail::require_same_shape(kernel, logits, probs);
+  const std::int64_t rows = logits.shape().rows(), columns = logits.shape().cols();
+  Tensor row_loss = Tensor::empty(Shape{rows}, DType::f64, Device::cuda);
+  cross_entropy_forward_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
+      f32(logits), detail::i32(targets), f32(weights), columns, f32(probs),
+      row_loss.data<double>());
+  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+  const double weighted = detail::sum_on_device(row_loss.data<double>(), rows);
+  return weighted / (weight_total(weights) + weight_floor);
+}
+
+void cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& targets,
+                                       const Tensor& weights, double dloss, Tensor& dlogits) {
+  const char* kernel = "cross_entropy_backward_accumulate";
+  check_cross_entropy(kernel, probs, targets, weights);
+  detail::require_f32(kernel, dlogits);
+  detail::require_same_shape(kernel, probs, dlogits);
+  const double factor = dloss / (weight_total(weights) + weight_floor);
+  cross_entropy_backward_kernel<<<blocks_for(probs.numel()), threads_per_block>>>(
+      f32(probs), detail::i32(targets), f32(weights), factor, probs.numel(),
+      probs.shape().cols(), f32(dlogits));
+  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+}
+
+double bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const Tensor& weights) {
+  const char* kernel = "bce_with_logits_forward";
+  check_binary(kernel, logits, labels, weights);
+  Tensor losses = Tensor::empty(Shape{logits.numel()}, DType::f64, Device::cuda);
+  bce_forward_kernel<<<blocks_for(logits.numel()), threads_per_block>>>(
+      f32(logits), f32(labels), f32(weights), logits.numel(), losses.data<double>());
+  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+  const double weighted = detail::sum_on_device(losses.data<double>(), logits.numel());
+  return weighted / (weight_total(weights) + weight_floor);
+}
+
+void bce_with_logits_backward_accumulate(const Tensor& logits, const Tensor& labels,
+                                         const Tensor& weights, double dloss, Tensor& dlogits) {
+  const char* kernel = "bce_with_logits_backward_accumulate";
+  check_binary(kernel, logits, labels, weights);
+  detail::require_f32(kernel, dlogits);
+  detail::require_same_shape(kernel, logits, dlogits);
+  const double factor = dloss / (weight_total(weights) + weight_floor);
+  bce_backward_kernel<<<blocks_for(logits.numel()), threads_per_block>>>(
+      f32(logits), f32(labels), f32(weights), factor, logits.numel(), f32(dlogits));
+  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+}
+
+}  // namespace electra::cuda_kernels
