@@ -17,6 +17,7 @@ struct EncoderDims {
   std::int64_t num_layers = 0;
   std::int64_t num_heads = 0;
   std::int64_t intermediate_size = 0;
+  bool operator==(const EncoderDims&) const = default;
 };
 
 struct ModelConfig {
@@ -75,6 +76,8 @@ struct ModelConfig {
   // Throws electra::Error naming the first impossible field ("num_heads = 3: hidden_size 64 is
   // not divisible by it"). Called by from_json and by the model's constructor.
   void validate() const;
+
+  bool operator==(const ModelConfig&) const = default;
 };
 
 // The preset names, in size order: tiny, mini, small, base.

@@ -2,6 +2,7 @@
 // The two parameterised building blocks every network here is made of: a dense layer and a
 // LayerNorm. Parameter names follow HF (`<prefix>.weight`, `<prefix>.bias`); Linear weights are
 // stored [out, in] as in PyTorch.
+#include <optional>
 #include <string>
 
 #include "autograd/ops.hpp"
@@ -30,5 +31,10 @@ struct LayerNorm {
   // x [..., C] → [..., C]
   Var forward(Tape& tape, const Var& x) const { return ops::layer_norm(tape, x, weight, bias, eps); }
 };
+
+// `<network>.electra.embeddings_project` (E → H) when the embedding and hidden sizes differ
+// (ELECTRA-Small: 128 → 256), nothing when they match (Base).
+std::optional<Linear> make_embeddings_project(ParameterFactory& factory, const std::string& network,
+                                              std::int64_t embedding_size, std::int64_t hidden_size);
 
 }  // namespace electra

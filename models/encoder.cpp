@@ -1,0 +1,63 @@
+#include "models/encoder.hpp"
+
+namespace electra {
+
+Encoder::Encoder(ParameterFactory& factory, const std::string& prefix, const EncoderDims& dims,
+                 const ModelConfig& config)
+    : dims_(dims),
+      hidden_dropout_(config.hidden_dropout),
+      attention_dropout_(config.attention_dropout) {
+  const std::int64_t H = dims.hidden_size, FFN = dims.intermediate_size;
+  const double eps = config.layer_norm_eps;
+  for (std::int64_t i = 0; i < dims.num_layers; ++i) {
+    const std::string layer = prefix + ".layer." + std::to_string(i);
+    EncoderLayer weights;
+    weights.query = Linear::create(factory, layer + ".attention.self.query", H, H);
+    weights.key = Linear::create(factory, layer + ".attention.self.key", H, H);
+    weights.value = Linear::create(factory, layer + ".attention.self.value", H, H);
+    weights.attention_output = Linear::create(factory, layer + ".attention.output.dense", H, H);
+    weights.attention_norm = LayerNorm::create(factory, layer + ".attention.output.LayerNorm", H, eps);
+    weights.intermediate = Linear::create(factory, layer + ".intermediate.dense", H, FFN);
+    weights.output = Linear::create(factory, layer + ".output.dense", FFN, H);
+    weights.output_norm = LayerNorm::create(factory, layer + ".output.LayerNorm", H, eps);
+    layers_.push_back(std::move(weights));
+  }
+}
+
+Var Encoder::forward(Tape& tape, Var x, const Tensor& attention_mask,
+                     const streams::DropoutContext& dropout) const {
+  check(x.shape().rank() == 3 && x.shape()[2] == dims_.hidden_size, "encoder: input must be "
+        "[batch, seq_len, ", dims_.hidden_size, "], got ", x.shape().str());
+  for (std::int64_t i = 0; i < dims_.num_layers; ++i)
+    x = layer_forward(tape, i, x, attention_mask, dropout);
+  return x;
+}
+
+// x [B, L, H] → [B, L, H]
+Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x,
+                           const Tensor& attention_mask,
+                           const streams::DropoutContext& dropout) const {
+  const EncoderLayer& layer = layers_[index];
+  const bool training = dropout.training;
+
+  // Self-attention: Q, K, V [B, L, H] → context [B, L, H] (heads split inside the fused op).
+  const Var query = layer.query.forward(tape, x);
+  const Var key = layer.key.forward(tape, x);
+  const Var value = layer.value.forward(tape, x);
+  const Var context = ops::self_attention(tape, query, key, value, attention_mask,
+                                          dims_.num_heads, attention_dropout_,
+                                          dropout.key(streams::attention_probs_site(index)),
+                                          training);
+  const Var attended = ops::dropout(tape, layer.attention_output.forward(tape, context),
+                                    hidden_dropout_,
+                                    dropout.key(streams::attention_output_site(index)), training);
+  const Var after_attention = layer.attention_norm.forward(tape, ops::add(tape, x, attended));
+
+  // Feed-forward: [B, L, H] → [B, L, FFN] → [B, L, H].
+  const Var expanded = ops::gelu(tape, layer.intermediate.forward(tape, after_attention));
+  const Var contracted = ops::dropout(tape, layer.output.forward(tape, expanded), hidden_dropout_,
+                                      dropout.key(streams::ffn_output_site(index)), training);
+  return layer.output_norm.forward(tape, ops::add(tape, after_attention, contracted));
+}
+
+}  // namespace electra
