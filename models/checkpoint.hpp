@@ -1,0 +1,63 @@
+#pragma once
+// Checkpoints (DESIGN §3): one directory per step,
+//   <run_dir>/step-000123/
+//       model.safetensors      parameters by internal name (ParameterStore order)
+//       optimizer.safetensors  AdamW moments ("<name>/adam_m", "<name>/adam_v")
+//       trainer_state.json     step, data position, RNG, config, metrics summary, checksums
+// written atomically: everything goes into <run_dir>/.tmp-step-000123-<pid>/, each file and the
+// directory are fsync'd, the directory is renamed into place and the parent fsync'd. A crash at
+// any point leaves either the previous checkpoints or the complete new one, never half of one.
+// Only after the new checkpoint is in place are older ones beyond `keep_last` deleted.
+//
+// Loading verifies the format version, the SHA-256 of each safetensors file, that the stored
+// config equals the run's config, and that every parameter exists with the same shape and dtype
+// (and no unknown tensor is present), before any parameter or moment is overwritten.
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "autograd/parameter_store.hpp"
+#include "models/optimizer.hpp"
+
+namespace electra {
+
+constexpr int checkpoint_format_version = 1;
+
+// What trainer_state.json holds besides the checksums.
+struct TrainerState {
+  std::int64_t step = 0;                                   // updates applied
+  nlohmann::json data_position = nlohmann::json::object(); // opaque: the data iterator's cursor
+  std::uint64_t seed = 0;                                  // the run's RNG seed
+  nlohmann::json rng_counters = nlohmann::json::object();  // any extra RNG counters of the run
+  nlohmann::json config = nlohmann::json::object();        // model + training config
+  nlohmann::json metrics = nlohmann::json::object();       // metrics-so-far summary
+};
+
+// "step-000123" (six digits at least, more when the step needs them, so names sort by length
+// then text; latest_checkpoint compares numbers anyway).
+std::string checkpoint_directory_name(std::int64_t step);
+
+// Writes <run_dir>/step-<step>/ atomically and returns its path. keep_last > 0 deletes the oldest
+// complete checkpoints beyond that count afterwards (never the one just written); ≤ 0 keeps all.
+// Re-saving an existing step replaces it atomically.
+std::filesystem::path save_checkpoint(const std::filesystem::path& run_dir,
+                                      const ParameterStore& parameters, const AdamW& optimizer,
+                                      const TrainerState& state, int keep_last = 3);
+
+// The complete checkpoint with the highest step in run_dir (one holding trainer_state.json), or
+// nullopt when there is none (or run_dir does not exist). Temporary directories are ignored.
+std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& run_dir);
+
+// Loads a checkpoint directory into `parameters` (and `optimizer`, if given: moments and update
+// count). `expected_config` must equal the stored config unless it is null (then it is not
+// checked). Returns the stored state. Nothing is modified when any check fails.
+TrainerState load_checkpoint(const std::filesystem::path& checkpoint_dir,
+                             ParameterStore& parameters, AdamW* optimizer,
+                             const nlohmann::json& expected_config);
+
+// Reads and validates trainer_state.json alone (format version, fields), for inspection.
+TrainerState read_trainer_state(const std::filesystem::path& checkpoint_dir);
+
+}  // namespace electra
