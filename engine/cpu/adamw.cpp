@@ -17,6 +17,10 @@ void adamw_elements(Tensor& parameter, const Tensor& gradient, Tensor& first_mom
   T* m = first_moment.data<T>();
   T* v = second_moment.data<T>();
   const T beta1 = static_cast<T>(settings.beta1), beta2 = static_cast<T>(settings.beta2);
+  // 1 − β in double: in f32, 1 − 0.999f is off by 1.3e-5 relative (0.999 is not representable
+  // and the subtraction cancels), which would shift every second moment by that much.
+  const T one_minus_beta1 = static_cast<T>(1.0 - settings.beta1);
+  const T one_minus_beta2 = static_cast<T>(1.0 - settings.beta2);
   const T scale = static_cast<T>(settings.gradient_scale);
   const T epsilon = static_cast<T>(settings.epsilon);
   const T decay = static_cast<T>(settings.weight_decay);
@@ -32,8 +36,8 @@ void adamw_elements(Tensor& parameter, const Tensor& gradient, Tensor& first_mom
                [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i) {
       const T grad = g[i] * scale;
-      m[i] = beta1 * m[i] + (T(1) - beta1) * grad;
-      v[i] = beta2 * v[i] + (T(1) - beta2) * grad * grad;
+      m[i] = beta1 * m[i] + one_minus_beta1 * grad;
+      v[i] = beta2 * v[i] + one_minus_beta2 * grad * grad;
       const T update = (m[i] * first_correction) / (std::sqrt(v[i] * second_correction) + epsilon) +
                        decay * p[i];
       p[i] -= learning_rate * update;

@@ -87,8 +87,10 @@ void log_softmax_rows(const Tensor& x, Tensor& y) {
       for (std::int64_t c = 1; c < columns; ++c) maximum = std::max(maximum, in[c]);
       double total = 0;
       for (std::int64_t c = 0; c < columns; ++c) total += std::exp(in[c] - maximum);
-      const T shift = maximum + static_cast<T>(std::log(total));
-      for (std::int64_t c = 0; c < columns; ++c) out[c] = in[c] - shift;
+      // (x − max) − log Σ rather than x − (max + log Σ): at |x| ~ 1000 an f32 holds the sum
+      // max + log Σ only to ~1e-4, while x − max is exact.
+      const T log_total = static_cast<T>(std::log(total));
+      for (std::int64_t c = 0; c < columns; ++c) out[c] = (in[c] - maximum) - log_total;
     }
   });
 }
