@@ -61,17 +61,18 @@ __global__ void permute_0213_kernel(const float* x, std::int64_t a_size, std::in
   }
 }
 
-// table [V, E], ids [N] → out [N, E] (shared by embedding_forward and gather_rows).
+// table [V, E] (any rank ≥ 2, as rows × columns), ids [N] → out [N, E]; embedding_forward and
+// gather_rows are this lookup.
 void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Tensor& out) {
   detail::require_f32(kernel, table, out);
   detail::require_i32(kernel, "ids", ids);
-  check(table.rank() == 2, kernel, ": table must be [rows, columns], got ", table.shape().str());
-  const std::int64_t count = ids.numel(), columns = table.dim(1);
-  check(out.shape().cols() == columns && out.shape().rows() == count, kernel, ": out expected [",
-        count, ", ", columns, "] for ", count, " ids and table ", table.shape().str(), ", got ",
-        out.shape().str());
+  check(table.rank() >= 2, kernel, ": table must be [rows, columns], got ", table.shape().str());
+  const std::int64_t count = ids.numel(), columns = table.shape().cols();
+  check(out.rank() >= 2 && out.shape().cols() == columns && out.shape().rows() == count, kernel,
+        ": out expected [", count, ", ", columns, "] for ", count, " ids and table ",
+        table.shape().str(), ", got ", out.shape().str());
   if (count == 0) return;
-  detail::indices_on_host(kernel, "id", ids, table.dim(0));
+  detail::indices_on_host(kernel, "id", ids, table.shape().rows());
   gather_rows_kernel<<<blocks_for(count * columns), threads_per_block>>>(
       f32(table), detail::i32(ids), count * columns, columns, f32(out));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
@@ -107,6 +108,7 @@ std::vector<std::int32_t> indices_on_host(const char* kernel, const char* what,
 }  // namespace detail
 
 void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
+  check(table.rank() == 2, "embedding_forward: table must be [V, E], got ", table.shape().str());
   lookup_rows("embedding_forward", table, ids, out);
 }
 
