@@ -1,0 +1,87 @@
+// vocab.txt loading: ids by line, special tokens by name, string_view lookups, errors.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "data/vocab.hpp"
+#include "engine/error.hpp"
+
+using electra::Vocab;
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& content) {
+  const auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    Vocab::from_file(path);
+  } catch (const electra::Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("vocab: the test vocab loads with special tokens found by name") {
+  const Vocab vocab = Vocab::from_file(std::string(ELECTRA_TEST_DATA_DIR) + "/test_vocab.txt");
+  CHECK(vocab.size() == 194);
+  CHECK(vocab.special().pad == 0);
+  CHECK(vocab.special().unk == 1);
+  CHECK(vocab.special().cls == 2);
+  CHECK(vocab.special().sep == 3);
+  CHECK(vocab.special().mask == 4);
+  CHECK(vocab.token(7) == "!");
+  const auto aff = vocab.find("##aff");
+  REQUIRE(aff.has_value());
+  CHECK(vocab.token(*aff) == "##aff");
+  CHECK(vocab.find_piece("aff", true) == *aff);
+  CHECK(vocab.find_piece("aff", false) == -1);
+  CHECK(vocab.find_piece("hello", false) == *vocab.find("hello"));
+  CHECK_FALSE(vocab.find("helloo").has_value());
+  CHECK(vocab.longest_piece_bytes() == 9);  // "[unused0]"; "οδος" is 8 bytes, "strasse" 7
+  CHECK_THROWS_AS(vocab.token(-1), electra::Error);
+  CHECK_THROWS_AS(vocab.token(194), electra::Error);
+}
+
+TEST_CASE("vocab: CRLF lines, duplicates (last line wins) and save/load round trip") {
+  const std::string path =
+      write_temp("electra_vocab_crlf.txt", "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nx\r\n##x\r\nx\r\n");
+  const Vocab vocab = Vocab::from_file(path);
+  CHECK(vocab.size() == 8);
+  CHECK(vocab.token(5) == "x");
+  CHECK(vocab.find("x") == 7);  // Python's dict keeps the last index of a repeated token
+  CHECK(vocab.find_piece("x", true) == 6);
+  const std::string copy = (std::filesystem::temp_directory_path() / "electra_vocab_copy.txt").string();
+  vocab.save(copy);
+  const Vocab reloaded = Vocab::from_file(copy);
+  CHECK(reloaded.tokens() == vocab.tokens());
+  std::filesystem::remove(path);
+  std::filesystem::remove(copy);
+}
+
+TEST_CASE("vocab: a missing file or special token is a one-line error naming both") {
+  const std::string missing = "/nonexistent/dir/vocab.txt";
+  std::string message = error_of(missing);
+  CHECK(message.find(missing) != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+
+  const std::string no_mask = write_temp("electra_vocab_no_mask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
+  message = error_of(no_mask);
+  CHECK(message.find(no_mask) != std::string::npos);
+  CHECK(message.find("[MASK]") != std::string::npos);
+  std::filesystem::remove(no_mask);
+
+  const std::string empty = write_temp("electra_vocab_empty.txt", "");
+  CHECK(error_of(empty).find(empty) != std::string::npos);
+  std::filesystem::remove(empty);
+
+  CHECK(error_of(std::filesystem::temp_directory_path().string()).find("regular file") !=
+        std::string::npos);
+}
