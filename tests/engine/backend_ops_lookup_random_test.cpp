@@ -1,0 +1,229 @@
+// CUDA against CPU for lookups, permutes, randomness, losses and AdamW, plus the pieces that run
+// without a GPU: the host/device Philox mirror checked word for word against engine/philox.hpp,
+// and the device probe failing cleanly. Helpers and rules in backend_ops.hpp.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "engine/cuda/philox_device.hpp"
+#include "engine/philox.hpp"
+
+using namespace electra;
+
+// Host-only: needs no GPU and no CUDA build, so it runs in every configuration.
+TEST_CASE("cuda philox mirror: equals the CPU Philox for words, uniforms and normals") {
+  const std::uint64_t seeds[] = {0, 1, 0x123456789ABCDEF0ull, ~0ull};
+  const std::uint32_t streams[] = {0, 7, 0xFFFFFFFFu};
+  const std::uint64_t starts[] = {0, 3, (1ull << 32) - 2, (1ull << 40) + 1};
+  int compared = 0;
+  for (std::uint64_t seed : seeds)
+    for (std::uint32_t stream : streams)
+      for (std::uint64_t start : starts)
+        for (std::uint64_t j = start; j < start + 9; ++j) {
+          CAPTURE(seed);
+          CAPTURE(stream);
+          CAPTURE(j);
+          const std::uint32_t word = philox::uniform_word(seed, stream, j);
+          REQUIRE(philox_device::uniform_word(seed, stream, j) == word);
+          CHECK(philox_device::uniform_from_word(word) == philox::uniform_from_word(word));
+          CHECK(philox_device::open_uniform_from_word(word) == philox::open_uniform_from_word(word));
+          CHECK(philox_device::truncated_standard_normal(seed, stream, j, 2.0) ==
+                philox::truncated_standard_normal(seed, stream, j, 2.0));
+          ++compared;
+        }
+  CHECK(compared == 4 * 3 * 4 * 9);
+  // The raw block function too, on a counter with every word set.
+  const philox::Counter words = philox::philox4x32_10({1u, 2u, 3u, 4u}, {5u, 6u});
+  const philox_device::Words mirrored = philox_device::philox4x32_10({{1u, 2u, 3u, 4u}}, 5u, 6u);
+  for (int i = 0; i < 4; ++i) CHECK(mirrored.word[i] == words[i]);
+}
+
+#ifdef ELECTRA_HAS_CUDA
+#include "engine/allocator.hpp"
+#include "engine/cuda/cuda_runtime.hpp"
+#include "engine/cuda/kernels_cuda.hpp"
+#include "engine/kernels.hpp"
+#include "tests/engine/backend_ops.hpp"
+
+using namespace electra::backend_ops_test;
+namespace cpu_k = electra::kernels;
+namespace gpu_k = electra::cuda_kernels;
+
+// Runs on this GPU-less build machine too: the probe must answer, not crash.
+TEST_CASE("cuda runtime: the device probe answers with a description either way") {
+  const bool available = cuda::device_available();
+  const std::string description = cuda::device_description();
+  MESSAGE("cuda device: " << description);
+  CHECK_FALSE(description.empty());
+  if (!available) {
+    CHECK(description.find("no usable CUDA device") != std::string::npos);
+    CHECK_THROWS_AS(Tensor::empty(Shape{4}, DType::f32, Device::cuda), Error);
+  }
+}
+
+TEST_CASE("cuda runtime: copies round-trip and the allocator reuses blocks") {
+  if (!gpu_ready()) return;
+  const Tensor host = random_tensor(Shape{33, 17}, 81);
+  const Tensor back = host.to(Device::cuda).clone().to(Device::cpu);
+  CHECK(back.to_vector() == host.to_vector());
+  CachingAllocator& allocator = cuda::device_allocator();
+  { Tensor warm = Tensor::empty(Shape{1000, 37}, DType::f32, Device::cuda); }
+  const std::size_t before = allocator.stats().system_allocations;
+  for (int i = 0; i < 10; ++i) Tensor again = Tensor::empty(Shape{1000, 37}, DType::f32, Device::cuda);
+  CHECK(allocator.stats().system_allocations == before);
+  cuda::synchronize();
+}
+
+TEST_CASE("backend ops: embedding forward/backward, gather_rows and permute_0213") {
+  if (!gpu_ready()) return;
+  const Tensor table = random_tensor(Shape{50, 13}, 91);
+  const Tensor ids = random_ids(Shape{7, 9}, 50, 92);  // 63 ids, many repeated
+  const Tensor ids_gpu = ids.to(Device::cuda);
+  Tensor out_cpu = Tensor::empty(Shape{7, 9, 13}), out_gpu = guarded_nan(Shape{7, 9, 13});
+  cpu_k::embedding_forward(table, ids, out_cpu);
+  gpu_k::embedding_forward(table.to(Device::cuda), ids_gpu, out_gpu);
+  expect_match("embedding_forward", out_cpu, out_gpu);
+
+  const Tensor dout = random_tensor(Shape{7, 9, 13}, 93), dtable_start = random_tensor(Shape{50, 13}, 94);
+  Tensor dtable_cpu = dtable_start.clone(), dtable_gpu = guarded(dtable_start);
+  cpu_k::embedding_backward_accumulate(ids, dout, dtable_cpu);
+  gpu_k::embedding_backward_accumulate(ids_gpu, dout.to(Device::cuda), dtable_gpu);
+  expect_match("embedding_backward_accumulate", dtable_cpu, dtable_gpu);
+  Tensor again = guarded(dtable_start);
+  gpu_k::embedding_backward_accumulate(ids_gpu, dout.to(Device::cuda), again);
+  expect_identical("embedding_backward run to run", dtable_gpu.to(Device::cpu), again);
+
+  Tensor bad_ids = ids.clone();
+  bad_ids.data<std::int32_t>()[4] = 50;
+  Tensor bad_out = Tensor::empty(Shape{7, 9, 13}, DType::f32, Device::cuda);
+  CHECK_THROWS_WITH_AS(gpu_k::embedding_forward(table.to(Device::cuda), bad_ids.to(Device::cuda),
+                                                bad_out),
+                       doctest::Contains("id 50 at position 4"), Error);
+
+  const Tensor index = random_ids(Shape{11}, 50, 95);
+  Tensor rows_cpu = Tensor::empty(Shape{11, 13}), rows_gpu = guarded_nan(Shape{11, 13});
+  cpu_k::gather_rows(table, index, rows_cpu);
+  gpu_k::gather_rows(table.to(Device::cuda), index.to(Device::cuda), rows_gpu);
+  expect_match("gather_rows", rows_cpu, rows_gpu);
+
+  const Tensor x = random_tensor(Shape{2, 5, 3, 7}, 96);
+  Tensor permuted_cpu = Tensor::empty(Shape{2, 3, 5, 7}), permuted_gpu = guarded_nan(Shape{2, 3, 5, 7});
+  cpu_k::permute_0213(x, permuted_cpu);
+  gpu_k::permute_0213(x.to(Device::cuda), permuted_gpu);
+  expect_match("permute_0213", permuted_cpu, permuted_gpu);
+  const Tensor start = random_tensor(Shape{2, 3, 5, 7}, 97);
+  Tensor sum_cpu = start.clone(), sum_gpu = guarded(start);
+  cpu_k::permute_0213_accumulate(x, sum_cpu);
+  gpu_k::permute_0213_accumulate(x.to(Device::cuda), sum_gpu);
+  expect_match("permute_0213_accumulate", sum_cpu, sum_gpu);
+}
+
+TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, Gumbel)") {
+  if (!gpu_ready()) return;
+  const kernels::RandomKey key{0xC0FFEEull, 3, 1001};  // odd counter: blocks straddle elements
+  const Shape shape{31, 37};
+  const Tensor x = random_tensor(shape, 101);
+  Tensor y_cpu = Tensor::empty(shape), keep_cpu = Tensor::empty(shape);
+  Tensor y_gpu = guarded_nan(shape), keep_gpu = guarded_nan(shape);
+  cpu_k::dropout_forward(x, 0.1, key, y_cpu, keep_cpu);
+  gpu_k::dropout_forward(x.to(Device::cuda), 0.1, key, y_gpu, keep_gpu);
+  expect_identical("dropout keep mask", keep_cpu, keep_gpu);
+  expect_match("dropout output", y_cpu, y_gpu);
+
+  Tensor uniform_cpu = Tensor::empty(shape), uniform_gpu = guarded_nan(shape);
+  cpu_k::uniform(key, uniform_cpu);
+  gpu_k::uniform(key, uniform_gpu);
+  expect_identical("uniform", uniform_cpu, uniform_gpu);
+
+  // The GPU's double log/cos may differ from glibc's in the last ulp, so compare by error.
+  Tensor normal_cpu = Tensor::empty(shape), normal_gpu = guarded_nan(shape);
+  cpu_k::truncated_normal(key, 0.02, normal_cpu);
+  gpu_k::truncated_normal(key, 0.02, normal_gpu);
+  expect_match("truncated_normal", normal_cpu, normal_gpu, 1e-12);
+
+  const Tensor logits = random_tensor(Shape{41, 29}, 102, -2.0, 2.0);
+  Tensor chosen_cpu = Tensor::empty(Shape{41}, DType::i32);
+  Tensor chosen_gpu = guarded(Tensor::full(Shape{41}, -1, DType::i32));
+  cpu_k::gumbel_argmax(logits, 0.7, key, chosen_cpu);
+  gpu_k::gumbel_argmax(logits.to(Device::cuda), 0.7, key, chosen_gpu);
+  expect_identical("gumbel_argmax", chosen_cpu, chosen_gpu);
+
+  Tensor with_ties = logits.clone();
+  with_ties.data<float>()[3] = with_ties.data<float>()[17] = 9.0f;  // row 0: first of a tie wins
+  with_ties.data<float>()[29] = std::nanf("");                      // row 1: NaN never wins
+  Tensor argmax_cpu = Tensor::empty(Shape{41}, DType::i32);
+  Tensor argmax_gpu = guarded(Tensor::full(Shape{41}, -1, DType::i32));
+  cpu_k::argmax_rows(with_ties, argmax_cpu);
+  gpu_k::argmax_rows(with_ties.to(Device::cuda), argmax_gpu);
+  expect_identical("argmax_rows", argmax_cpu, argmax_gpu);
+  CHECK(argmax_gpu.item(0) == 3);
+}
+
+TEST_CASE("backend ops: cross-entropy and BCE with logits, forward and backward") {
+  if (!gpu_ready()) return;
+  const Shape shape{43, 301};
+  const Tensor logits = random_tensor(shape, 111, -30.0, 30.0);
+  const Tensor targets = random_ids(Shape{43}, 301, 112);
+  Tensor weights = random_tensor(Shape{43}, 113, 0.0, 1.0);
+  weights.data<float>()[7] = 0.0f;  // a padded row
+  const Tensor logits_gpu = logits.to(Device::cuda), targets_gpu = targets.to(Device::cuda),
+               weights_gpu = weights.to(Device::cuda);
+  Tensor probs_cpu = Tensor::empty(shape), probs_gpu = guarded_nan(shape);
+  const double loss_cpu = cpu_k::cross_entropy_forward(logits, targets, weights, probs_cpu);
+  const double loss_gpu = gpu_k::cross_entropy_forward(logits_gpu, targets_gpu, weights_gpu, probs_gpu);
+  expect_scalar_match("cross_entropy_forward loss", loss_cpu, loss_gpu);
+  expect_match("cross_entropy_forward probs", probs_cpu, probs_gpu);
+  const Tensor start = random_tensor(shape, 114);
+  Tensor dlogits_cpu = start.clone(), dlogits_gpu = guarded(start);
+  cpu_k::cross_entropy_backward_accumulate(probs_cpu, targets, weights, 1.3, dlogits_cpu);
+  gpu_k::cross_entropy_backward_accumulate(probs_cpu.to(Device::cuda), targets_gpu, weights_gpu,
+                                           1.3, dlogits_gpu);
+  expect_match("cross_entropy_backward_accumulate", dlogits_cpu, dlogits_gpu);
+
+  const Tensor z = random_tensor(Shape{997}, 115, -40.0, 40.0);
+  Tensor labels = random_ids(Shape{997}, 2, 116).to(DType::f32);
+  const Tensor bce_weights = random_tensor(Shape{997}, 117, 0.0, 1.0);
+  const double bce_cpu = cpu_k::bce_with_logits_forward(z, labels, bce_weights);
+  const double bce_gpu = gpu_k::bce_with_logits_forward(z.to(Device::cuda), labels.to(Device::cuda),
+                                                        bce_weights.to(Device::cuda));
+  expect_scalar_match("bce_with_logits_forward", bce_cpu, bce_gpu);
+  const Tensor bce_start = random_tensor(Shape{997}, 118);
+  Tensor dz_cpu = bce_start.clone(), dz_gpu = guarded(bce_start);
+  cpu_k::bce_with_logits_backward_accumulate(z, labels, bce_weights, 0.9, dz_cpu);
+  gpu_k::bce_with_logits_backward_accumulate(z.to(Device::cuda), labels.to(Device::cuda),
+                                             bce_weights.to(Device::cuda), 0.9, dz_gpu);
+  expect_match("bce_with_logits_backward_accumulate", dz_cpu, dz_gpu);
+
+  Tensor bad_targets = targets.clone();
+  bad_targets.data<std::int32_t>()[2] = 301;
+  CHECK_THROWS_WITH_AS(gpu_k::cross_entropy_forward(logits_gpu, bad_targets.to(Device::cuda),
+                                                    weights_gpu, probs_gpu),
+                       doctest::Contains("target 301 at position 2"), Error);
+}
+
+TEST_CASE("backend ops: AdamW, with and without bias correction and weight decay") {
+  if (!gpu_ready()) return;
+  const Shape shape{37, 29};
+  for (bool correction : {false, true}) {
+    CAPTURE(correction);
+    kernels::AdamWSettings settings;
+    settings.learning_rate = 1e-3;
+    settings.weight_decay = correction ? 0.0 : 0.01;
+    settings.bias_correction = correction;
+    settings.gradient_scale = 0.8;
+    Tensor p_cpu = random_tensor(shape, 121), m_cpu = random_tensor(shape, 122, -0.1, 0.1),
+           v_cpu = random_tensor(shape, 123, 0.0, 0.01);
+    Tensor p_gpu = guarded(p_cpu), m_gpu = guarded(m_cpu), v_gpu = guarded(v_cpu);
+    for (std::int64_t step = 1; step <= 3; ++step) {
+      settings.step = step;
+      const Tensor gradient = random_tensor(shape, 130 + step);
+      cpu_k::adamw_update(p_cpu, gradient, m_cpu, v_cpu, settings);
+      gpu_k::adamw_update(p_gpu, gradient.to(Device::cuda), m_gpu, v_gpu, settings);
+    }
+    expect_match("adamw parameter", p_cpu, p_gpu);
+    expect_match("adamw first moment", m_cpu, m_gpu);
+    expect_match("adamw second moment", v_cpu, v_gpu);
+  }
+}
+#endif  // ELECTRA_HAS_CUDA
