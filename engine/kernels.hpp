@@ -37,6 +37,9 @@ void scale(const Tensor& a, double alpha, Tensor& out);        // out = alpha ·
 void axpy(double alpha, const Tensor& x, Tensor& y);           // y += alpha · x (any shapes of equal numel)
 // x [rows, C] += bias [C] broadcast over rows (in place).
 void add_bias(Tensor& x, const Tensor& bias);
+// out [rows, C] = bias [C] in every row: a linear layer prefills its output with the bias and
+// runs gemm with beta = 1, which saves the separate add_bias pass over the output.
+void broadcast_rows(const Tensor& bias, Tensor& out);
 // out [C] += Σ_rows x [rows, C]  (bias gradients).
 void sum_rows_accumulate(const Tensor& x, Tensor& out);
 

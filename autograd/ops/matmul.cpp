@@ -24,8 +24,10 @@ Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
   std::vector<std::int64_t> y_dims = x_shape.dims();
   y_dims.back() = out_features;
   Tensor y = Tensor::empty(Shape(y_dims), x.value().dtype(), x.value().device());
-  kernels::gemm(x.value(), false, weight.value(), true, y);
-  if (has_bias) kernels::add_bias(y, bias.value());
+  // With a bias, y starts as the bias in every row and gemm adds x·Wᵀ (beta = 1): one pass over
+  // y instead of gemm's own zeroing pass plus a separate bias pass.
+  if (has_bias) kernels::broadcast_rows(bias.value(), y);
+  kernels::gemm(x.value(), false, weight.value(), true, y, 1.0, has_bias ? 1.0 : 0.0);
 
   std::vector<Var> inputs{x, weight};
   if (has_bias) inputs.push_back(bias);

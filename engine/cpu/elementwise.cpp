@@ -118,6 +118,23 @@ void add_bias(Tensor& x, const Tensor& bias) {
   });
 }
 
+void broadcast_rows(const Tensor& bias, Tensor& out) {
+  cpu::require_cpu("broadcast_rows", bias, out);
+  cpu::require_nonempty("broadcast_rows", out);
+  cpu::require_float("broadcast_rows", out);
+  check(bias.rank() == 1 && bias.numel() == out.shape().cols(), "broadcast_rows: bias expected [",
+        out.shape().cols(), "] for out ", out.shape().str(), ", got ", bias.shape().str());
+  check(bias.dtype() == out.dtype(), "broadcast_rows: dtype mismatch ", bias.describe(), " vs ",
+        out.describe());
+  const std::size_t row_bytes = bias.nbytes();
+  const std::int64_t columns = out.shape().cols();
+  const std::int64_t row_grain = std::max<std::int64_t>(1, cpu::elementwise_grain / columns);
+  parallel_for(0, out.shape().rows(), row_grain, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t r = first; r < last; ++r)
+      std::memcpy(static_cast<char*>(out.raw()) + r * row_bytes, bias.raw(), row_bytes);
+  });
+}
+
 // out [C] += Σ_rows x [rows, C]. Threads own column blocks and sum every row in order into
 // double accumulators, so the result does not depend on the thread count.
 void sum_rows_accumulate(const Tensor& x, Tensor& out) {

@@ -35,6 +35,11 @@ TEST_CASE("elementwise: add_bias and sum_rows_accumulate over rows") {
   Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 1, 3});
   kernels::add_bias(x, Tensor::from_vector<float>({10, 20, 30}, Shape{3}));
   CHECK(x.to_vector() == std::vector<double>{11, 22, 33, 14, 25, 36});
+  Tensor rows = Tensor::empty(Shape{2, 3});
+  kernels::broadcast_rows(Tensor::from_vector<float>({7, 8, 9}, Shape{3}), rows);
+  CHECK(rows.to_vector() == std::vector<double>{7, 8, 9, 7, 8, 9});
+  CHECK(contains(error_of([&] { kernels::broadcast_rows(Tensor::zeros(Shape{2}), rows); }),
+                 "broadcast_rows: bias expected [3] for out [2, 3], got [2]"));
   Tensor total = Tensor::full(Shape{3}, 1.0);
   kernels::sum_rows_accumulate(x, total);
   CHECK(total.to_vector() == std::vector<double>{26, 48, 70});
