@@ -41,6 +41,12 @@ __global__ void add_bias_kernel(float* x, const float* bias, std::int64_t count,
   ELECTRA_GRID_STRIDE(i, count) x[i] += bias[i % columns];
 }
 
+// out [rows, C] = bias [C] in every row.
+__global__ void broadcast_rows_kernel(const float* bias, std::int64_t count, std::int64_t columns,
+                                      float* out) {
+  ELECTRA_GRID_STRIDE(i, count) out[i] = bias[i % columns];
+}
+
 // partials [chunks, C]: chunk j sums rows [j·rows_per_chunk, …) of x [rows, C] in row order.
 // Block (column tile, chunk); consecutive threads read consecutive columns (coalesced).
 __global__ void column_chunk_sums_kernel(const float* x, std::int64_t rows, std::int64_t columns,
@@ -137,6 +143,16 @@ void add_bias(Tensor& x, const Tensor& bias) {
   add_bias_kernel<<<blocks_for(x.numel()), threads_per_block>>>(f32(x), f32(bias), x.numel(),
                                                                 x.shape().cols());
   ELECTRA_CUDA_CHECK_LAUNCH("add_bias");
+}
+
+void broadcast_rows(const Tensor& bias, Tensor& out) {
+  detail::require_f32("broadcast_rows", bias, out);
+  check(bias.rank() == 1 && bias.numel() == out.shape().cols(),
+        "broadcast_rows: bias expected shape [", out.shape().cols(), "] for out ",
+        out.shape().str(), ", got ", bias.shape().str());
+  broadcast_rows_kernel<<<blocks_for(out.numel()), threads_per_block>>>(
+      f32(bias), out.numel(), out.shape().cols(), f32(out));
+  ELECTRA_CUDA_CHECK_LAUNCH("broadcast_rows");
 }
 
 void sum_rows_accumulate(const Tensor& x, Tensor& out) {

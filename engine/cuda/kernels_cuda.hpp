@@ -39,6 +39,7 @@ void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out);
 void scale(const Tensor& a, double alpha, Tensor& out);
 void axpy(double alpha, const Tensor& x, Tensor& y);
 void add_bias(Tensor& x, const Tensor& bias);
+void broadcast_rows(const Tensor& bias, Tensor& out);  // out [rows, C] = bias [C] per row
 void sum_rows_accumulate(const Tensor& x, Tensor& out);
 void gelu_forward(const Tensor& x, Tensor& y);
 void gelu_backward_accumulate(const Tensor& x, const Tensor& dy, Tensor& dx);
