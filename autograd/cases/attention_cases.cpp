@@ -21,7 +21,9 @@ GradcheckFunction attention_of(Tensor attention_mask, std::int64_t heads, double
 OpCase attention_case(const std::string& description, Tensor attention_mask, std::int64_t heads,
                       std::int64_t head_dim, double dropout, std::uint64_t seed) {
   const Shape shape{attention_mask.dim(0), attention_mask.dim(1), heads * head_dim};
-  return {"self_attention", description, attention_of(attention_mask, heads, dropout),
+  return {"self_attention",
+          description,
+          attention_of(attention_mask, heads, dropout),
           {random_f64(shape, seed), random_f64(shape, seed + 1), random_f64(shape, seed + 2)},
           {}};
 }
@@ -33,14 +35,15 @@ void append_attention_cases(std::vector<OpCase>& cases) {
   cases.push_back(attention_case("q,k,v [2, 4, 2·3], sequence 0 padded", padded, 2, 3, 0.0, 71));
   cases.push_back(attention_case("q,k,v [2, 4, 2·2], one sequence with one real token",
                                  mask_of({1, 0, 0, 0, 1, 1, 0, 0}, 2, 4), 2, 2, 0.0, 74));
-  cases.push_back(attention_case("q,k,v [2, 4, 2·3], dropout 0.25 at a fixed key", padded, 2, 3,
-                                 0.25, 77));
-  cases.push_back(attention_case("q,k,v [1, 1, 1·4] (one token, one head)", mask_of({1}, 1, 1), 1,
-                                 4, 0.0, 80));
-  cases.push_back(attention_case("q,k,v [1, 3, 3·1] (head_dim 1)", mask_of({1, 1, 1}, 1, 3), 3, 1,
-                                 0.0, 83));
+  cases.push_back(
+      attention_case("q,k,v [2, 4, 2·3], dropout 0.25 at a fixed key", padded, 2, 3, 0.25, 77));
+  cases.push_back(
+      attention_case("q,k,v [1, 1, 1·4] (one token, one head)", mask_of({1}, 1, 1), 1, 4, 0.0, 80));
+  cases.push_back(
+      attention_case("q,k,v [1, 3, 3·1] (head_dim 1)", mask_of({1, 1, 1}, 1, 3), 3, 1, 0.0, 83));
   // One Var feeding q, k and v: the three backward contributions must add up.
-  cases.push_back({"self_attention", "x [2, 3, 2·2] as q = k = v",
+  cases.push_back({"self_attention",
+                   "x [2, 3, 2·2] as q = k = v",
                    [](Tape& tape, const std::vector<Var>& inputs) {
                      return ops::self_attention(tape, inputs[0], inputs[0], inputs[0],
                                                 mask_of({1, 1, 0, 1, 1, 1}, 2, 3), 2, 0.0, {},

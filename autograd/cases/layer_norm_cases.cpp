@@ -13,7 +13,9 @@ Var layer_norm_of(Tape& tape, const std::vector<Var>& inputs) {
 
 OpCase layer_norm_case(const std::string& description, const Shape& x_shape, std::uint64_t seed) {
   const Shape parameter_shape{x_shape[-1]};
-  return {"layer_norm", description, layer_norm_of,
+  return {"layer_norm",
+          description,
+          layer_norm_of,
           {random_f64(x_shape, seed, -2.0, 2.0), random_f64(parameter_shape, seed + 1, 0.5, 1.5),
            random_f64(parameter_shape, seed + 2)},
           {}};

@@ -68,8 +68,10 @@ Tensor additive_key_mask(const Tensor& attention_mask, DType dtype) {
   const std::vector<double> keep = attention_mask.to_vector();
   Tensor additive = Tensor::empty(attention_mask.shape(), DType::f64);
   for (std::size_t i = 0; i < keep.size(); ++i) {
-    check(keep[i] == 0 || keep[i] == 1, "additive_key_mask: attention_mask values must be 0 or 1, "
-          "got ", keep[i], " at element ", i);
+    check(keep[i] == 0 || keep[i] == 1,
+          "additive_key_mask: attention_mask values must be 0 or 1, "
+          "got ",
+          keep[i], " at element ", i);
     // BERT's −10000 rather than −inf: a row with every key padded stays finite (uniform).
     additive.data<double>()[i] = keep[i] == 1 ? 0.0 : -10000.0;
   }
@@ -80,8 +82,7 @@ Tensor additive_key_mask(const Tensor& attention_mask, DType dtype) {
 Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
                    const Tensor& attention_mask, std::int64_t heads, double dropout_probability,
                    const kernels::RandomKey& key, bool training) {
-  const AttentionShape shape =
-      check_attention(q, k, v, attention_mask, heads, dropout_probability);
+  const AttentionShape shape = check_attention(q, k, v, attention_mask, heads, dropout_probability);
   const DType dtype = q.value().dtype();
   const Device device = q.value().device();
   const double scale = 1.0 / std::sqrt(static_cast<double>(shape.head_dim));

@@ -23,16 +23,16 @@ Var layer_norm(Tape& tape, const Var& x, const Var& gamma, const Var& beta, doub
   Tensor rstd = Tensor::empty(rows, input.dtype(), input.device());
   kernels::layer_norm_forward(input, gamma.value(), beta.value(), eps, y, mean, rstd);
   return tape.record("layer_norm", {x, gamma, beta}, y,
-                     [x = x, gamma = gamma, beta = beta, mean,
-                      rstd](const Var& output) mutable {
-    // Skipped gradients are passed as undefined tensors; the kernel accumulates the rest.
-    Tensor no_gradient;
-    kernels::layer_norm_backward_accumulate(
-        x.value(), gamma.value(), mean, rstd, output.grad(),
-        x.requires_grad() ? x.grad_buffer() : no_gradient,
-        gamma.requires_grad() ? gamma.grad_buffer() : no_gradient,
-        beta.requires_grad() ? beta.grad_buffer() : no_gradient);
-  });
+                     [x = x, gamma = gamma, beta = beta, mean, rstd](const Var& output) mutable {
+                       // Skipped gradients are passed as undefined tensors; the kernel accumulates
+                       // the rest.
+                       Tensor no_gradient;
+                       kernels::layer_norm_backward_accumulate(
+                           x.value(), gamma.value(), mean, rstd, output.grad(),
+                           x.requires_grad() ? x.grad_buffer() : no_gradient,
+                           gamma.requires_grad() ? gamma.grad_buffer() : no_gradient,
+                           beta.requires_grad() ? beta.grad_buffer() : no_gradient);
+                     });
 }
 
 }  // namespace electra::ops

@@ -13,11 +13,12 @@ Var cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Te
   Tensor output = Tensor::full(Shape{1}, loss, input.dtype()).to(input.device());
   return tape.record("cross_entropy", {logits}, output,
                      [logits = logits, targets, weights, probs](const Var& out) mutable {
-    // dlogits += dloss · w_r · (probs − onehot) / (Σw + 1e-6), from the saved softmax.
-    if (logits.requires_grad())
-      kernels::cross_entropy_backward_accumulate(probs, targets, weights, out.grad().item(0),
-                                                 logits.grad_buffer());
-  });
+                       // dlogits += dloss · w_r · (probs − onehot) / (Σw + 1e-6), from the saved
+                       // softmax.
+                       if (logits.requires_grad())
+                         kernels::cross_entropy_backward_accumulate(
+                             probs, targets, weights, out.grad().item(0), logits.grad_buffer());
+                     });
 }
 
 // logits, labels, weights: the same shape ([N] or [B, L]) → loss [1].
@@ -28,11 +29,13 @@ Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const T
   Tensor output = Tensor::full(Shape{1}, loss, input.dtype()).to(input.device());
   return tape.record("bce_with_logits", {logits}, output,
                      [logits = logits, labels, weights](const Var& out) mutable {
-    // dlogits += dloss · w · (σ(z) − y) / (Σw + 1e-6); σ is recomputed from the logits.
-    if (logits.requires_grad())
-      kernels::bce_with_logits_backward_accumulate(logits.value(), labels, weights,
-                                                   out.grad().item(0), logits.grad_buffer());
-  });
+                       // dlogits += dloss · w · (σ(z) − y) / (Σw + 1e-6); σ is recomputed from the
+                       // logits.
+                       if (logits.requires_grad())
+                         kernels::bce_with_logits_backward_accumulate(logits.value(), labels,
+                                                                      weights, out.grad().item(0),
+                                                                      logits.grad_buffer());
+                     });
 }
 
 }  // namespace electra::ops

@@ -6,8 +6,7 @@
 namespace electra::ops {
 
 // x [..., C] (+ additive mask [mask_rows, C], no gradient) → y [..., C].
-Var softmax(Tape& tape, const Var& x, const Tensor& additive_mask,
-            std::int64_t rows_per_mask_row) {
+Var softmax(Tape& tape, const Var& x, const Tensor& additive_mask, std::int64_t rows_per_mask_row) {
   require_float_input("softmax", "x", x);
   Tensor y = Tensor::empty(x.shape(), x.value().dtype(), x.value().device());
   kernels::softmax_forward(x.value(), additive_mask, rows_per_mask_row, y);

@@ -34,15 +34,16 @@ void adamw_elements(Tensor& parameter, const Tensor& gradient, Tensor& first_mom
   }
   parallel_for(0, parameter.numel(), cpu::elementwise_grain,
                [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      const T grad = g[i] * scale;
-      m[i] = beta1 * m[i] + one_minus_beta1 * grad;
-      v[i] = beta2 * v[i] + one_minus_beta2 * grad * grad;
-      const T update = (m[i] * first_correction) / (std::sqrt(v[i] * second_correction) + epsilon) +
+                 for (std::int64_t i = begin; i < end; ++i) {
+                   const T grad = g[i] * scale;
+                   m[i] = beta1 * m[i] + one_minus_beta1 * grad;
+                   v[i] = beta2 * v[i] + one_minus_beta2 * grad * grad;
+                   const T update =
+                       (m[i] * first_correction) / (std::sqrt(v[i] * second_correction) + epsilon) +
                        decay * p[i];
-      p[i] -= learning_rate * update;
-    }
-  });
+                   p[i] -= learning_rate * update;
+                 }
+               });
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ void layer_norm_rows(const Tensor& x, const Tensor& gamma, const Tensor& beta, d
 }
 
 // With x̂ = (x − mean)·rstd and g = dy ⊙ gamma:
-//   dx += rstd · (g − mean_c(g) − x̂ · mean_c(g ⊙ x̂)),  dgamma += Σ_rows dy ⊙ x̂,  dbeta += Σ_rows dy.
+//   dx += rstd · (g − mean_c(g) − x̂ · mean_c(g ⊙ x̂)),  dgamma += Σ_rows dy ⊙ x̂,  dbeta += Σ_rows
+//   dy.
 template <typename T>
 void layer_norm_backward_rows(const Tensor& x, const Tensor& gamma, const Tensor& mean,
                               const Tensor& rstd, const Tensor& dy, Tensor& dx, Tensor& dgamma,
@@ -75,54 +76,54 @@ void layer_norm_backward_rows(const Tensor& x, const Tensor& gamma, const Tensor
 
   parallel_for(0, blocks, std::max<std::int64_t>(1, row_grain(columns) / rows_per_block),
                [&](std::int64_t block_begin, std::int64_t block_end) {
-    for (std::int64_t block = block_begin; block < block_end; ++block) {
-      double* block_dgamma = partial ? partial + block * 2 * columns : nullptr;
-      double* block_dbeta = partial ? block_dgamma + columns : nullptr;
-      const std::int64_t row_end = std::min(rows, (block + 1) * rows_per_block);
-      for (std::int64_t row = block * rows_per_block; row < row_end; ++row) {
-        const T* in = input + row * columns;
-        const T* d_out = grad_out + row * columns;
-        const double mu = row_mean[row], inverse_std = row_rstd[row];
-        if (partial) {
-          for (std::int64_t c = 0; c < columns; ++c) {
-            block_dgamma[c] += d_out[c] * ((in[c] - mu) * inverse_std);
-            block_dbeta[c] += d_out[c];
-          }
-        }
-        if (!grad_in) continue;
-        double mean_g = 0, mean_g_xhat = 0;
-        for (std::int64_t c = 0; c < columns; ++c) {
-          const double g = static_cast<double>(d_out[c]) * scale[c];
-          mean_g += g;
-          mean_g_xhat += g * ((in[c] - mu) * inverse_std);
-        }
-        mean_g /= static_cast<double>(columns);
-        mean_g_xhat /= static_cast<double>(columns);
-        T* d_in = grad_in + row * columns;
-        for (std::int64_t c = 0; c < columns; ++c) {
-          const double xhat = (in[c] - mu) * inverse_std;
-          const double g = static_cast<double>(d_out[c]) * scale[c];
-          d_in[c] += static_cast<T>(inverse_std * (g - mean_g - xhat * mean_g_xhat));
-        }
-      }
-    }
-  });
+                 for (std::int64_t block = block_begin; block < block_end; ++block) {
+                   double* block_dgamma = partial ? partial + block * 2 * columns : nullptr;
+                   double* block_dbeta = partial ? block_dgamma + columns : nullptr;
+                   const std::int64_t row_end = std::min(rows, (block + 1) * rows_per_block);
+                   for (std::int64_t row = block * rows_per_block; row < row_end; ++row) {
+                     const T* in = input + row * columns;
+                     const T* d_out = grad_out + row * columns;
+                     const double mu = row_mean[row], inverse_std = row_rstd[row];
+                     if (partial) {
+                       for (std::int64_t c = 0; c < columns; ++c) {
+                         block_dgamma[c] += d_out[c] * ((in[c] - mu) * inverse_std);
+                         block_dbeta[c] += d_out[c];
+                       }
+                     }
+                     if (!grad_in) continue;
+                     double mean_g = 0, mean_g_xhat = 0;
+                     for (std::int64_t c = 0; c < columns; ++c) {
+                       const double g = static_cast<double>(d_out[c]) * scale[c];
+                       mean_g += g;
+                       mean_g_xhat += g * ((in[c] - mu) * inverse_std);
+                     }
+                     mean_g /= static_cast<double>(columns);
+                     mean_g_xhat /= static_cast<double>(columns);
+                     T* d_in = grad_in + row * columns;
+                     for (std::int64_t c = 0; c < columns; ++c) {
+                       const double xhat = (in[c] - mu) * inverse_std;
+                       const double g = static_cast<double>(d_out[c]) * scale[c];
+                       d_in[c] += static_cast<T>(inverse_std * (g - mean_g - xhat * mean_g_xhat));
+                     }
+                   }
+                 }
+               });
   if (!partial) return;
   // Column-parallel, block order within each column: deterministic.
   T* grad_gamma = dgamma.defined() ? dgamma.data<T>() : nullptr;
   T* grad_beta = dbeta.defined() ? dbeta.data<T>() : nullptr;
   parallel_for(0, columns, std::max<std::int64_t>(1, 4096 / blocks),
                [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t c = begin; c < end; ++c) {
-      double sum_gamma = 0, sum_beta = 0;
-      for (std::int64_t block = 0; block < blocks; ++block) {
-        sum_gamma += partial[block * 2 * columns + c];
-        sum_beta += partial[block * 2 * columns + columns + c];
-      }
-      if (grad_gamma) grad_gamma[c] += static_cast<T>(sum_gamma);
-      if (grad_beta) grad_beta[c] += static_cast<T>(sum_beta);
-    }
-  });
+                 for (std::int64_t c = begin; c < end; ++c) {
+                   double sum_gamma = 0, sum_beta = 0;
+                   for (std::int64_t block = 0; block < blocks; ++block) {
+                     sum_gamma += partial[block * 2 * columns + c];
+                     sum_beta += partial[block * 2 * columns + columns + c];
+                   }
+                   if (grad_gamma) grad_gamma[c] += static_cast<T>(sum_gamma);
+                   if (grad_beta) grad_beta[c] += static_cast<T>(sum_beta);
+                 }
+               });
 }
 
 void check_parameter(const char* kernel, const char* what, const Tensor& parameter,
@@ -147,8 +148,8 @@ void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta
   check_parameter(kernel, "gamma", gamma, x);
   check_parameter(kernel, "beta", beta, x);
   cpu::require_same(kernel, x, y);
-  check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ",
-        mean.describe(), " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
+  check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
+        " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
   check_shape(kernel, "mean", mean, Shape{x.shape().rows()});
   check_shape(kernel, "rstd", rstd, Shape{x.shape().rows()});
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
@@ -166,8 +167,8 @@ void layer_norm_backward_accumulate(const Tensor& x, const Tensor& gamma, const 
   cpu::require_cpu(kernel, x, gamma, mean, rstd, dy);
   cpu::require_cpu(kernel, dx, dgamma, dbeta);
   check_parameter(kernel, "gamma", gamma, x);
-  check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ",
-        mean.describe(), " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
+  check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
+        " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
   check_shape(kernel, "mean", mean, Shape{x.shape().rows()});
   check_shape(kernel, "rstd", rstd, Shape{x.shape().rows()});
   cpu::require_same(kernel, x, dy);

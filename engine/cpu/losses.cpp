@@ -29,13 +29,14 @@ double deterministic_sum(std::int64_t rows, std::int64_t columns, const Term& te
   double* sums = block_sums.data<double>();
   parallel_for(0, blocks, std::max<std::int64_t>(1, row_grain(columns) / rows_per_block),
                [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t block = begin; block < end; ++block) {
-      double total = 0;
-      const std::int64_t row_end = std::min(rows, (block + 1) * rows_per_block);
-      for (std::int64_t row = block * rows_per_block; row < row_end; ++row) total += term(row);
-      sums[block] = total;
-    }
-  });
+                 for (std::int64_t block = begin; block < end; ++block) {
+                   double total = 0;
+                   const std::int64_t row_end = std::min(rows, (block + 1) * rows_per_block);
+                   for (std::int64_t row = block * rows_per_block; row < row_end; ++row)
+                     total += term(row);
+                   sums[block] = total;
+                 }
+               });
   double total = 0;
   for (std::int64_t block = 0; block < blocks; ++block) total += sums[block];
   return total;
@@ -62,8 +63,8 @@ void check_cross_entropy(const char* kernel, const Tensor& logits, const Tensor&
   check(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
   cpu::require_cpu(kernel, logits, targets, weights);
   const std::int64_t rows = logits.shape().rows();
-  check(targets.defined() && targets.dtype() == DType::i32, kernel,
-        ": targets must be i32, got ", targets.describe());
+  check(targets.defined() && targets.dtype() == DType::i32, kernel, ": targets must be i32, got ",
+        targets.describe());
   check(targets.numel() == rows, kernel, ": targets ", targets.shape().str(), " must have ", rows,
         " elements, one per row of logits ", logits.shape().str());
   check(weights.defined() && weights.dtype() == logits.dtype(), kernel, ": weights ",
@@ -139,7 +140,8 @@ double bce_elements(const Tensor& logits, const Tensor& labels, const Tensor& we
   const T* w = weights.data<T>();
   const double weighted = deterministic_sum(logits.numel(), 1, [&](std::int64_t i) {
     const double logit = z[i];
-    const double loss = std::max(logit, 0.0) - logit * y[i] + std::log1p(std::exp(-std::abs(logit)));
+    const double loss =
+        std::max(logit, 0.0) - logit * y[i] + std::log1p(std::exp(-std::abs(logit)));
     return static_cast<double>(w[i]) * loss;
   });
   return weighted / (weight_total<T>(weights) + weight_floor);
@@ -159,10 +161,11 @@ void bce_backward_elements(const Tensor& logits, const Tensor& labels, const Ten
   const T* w = weights.data<T>();
   T* grad = dlogits.data<T>();
   const double factor = dloss / (weight_total<T>(weights) + weight_floor);
-  parallel_for(0, logits.numel(), cpu::elementwise_grain, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i)
-      grad[i] += static_cast<T>(factor * w[i] * (stable_sigmoid(z[i]) - y[i]));
-  });
+  parallel_for(0, logits.numel(), cpu::elementwise_grain,
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t i = begin; i < end; ++i)
+                   grad[i] += static_cast<T>(factor * w[i] * (stable_sigmoid(z[i]) - y[i]));
+               });
 }
 
 }  // namespace

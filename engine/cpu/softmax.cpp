@@ -129,11 +129,10 @@ void softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_
   cpu::require_cpu(kernel, x, mask, y);
   cpu::require_same(kernel, x, y);
   if (mask.defined()) {
-    check(mask.dtype() == x.dtype(), kernel, ": mask ", mask.describe(), " must have the dtype of x ",
-          x.describe());
+    check(mask.dtype() == x.dtype(), kernel, ": mask ", mask.describe(),
+          " must have the dtype of x ", x.describe());
     check(mask.numel() > 0 && mask.shape().cols() == x.shape().cols(), kernel, ": mask ",
-          mask.shape().str(), " must have ", x.shape().cols(), " columns like x ",
-          x.shape().str());
+          mask.shape().str(), " must have ", x.shape().cols(), " columns like x ", x.shape().str());
     check(rows_per_mask_row >= 1, kernel, ": rows_per_mask_row must be ≥ 1, got ",
           rows_per_mask_row);
     check(x.shape().rows() % rows_per_mask_row == 0 &&
@@ -152,9 +151,8 @@ void softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) 
   cpu::require_cpu(kernel, y, dy, dx);
   cpu::require_same(kernel, y, dy);
   cpu::require_same(kernel, y, dx);
-  cpu::dispatch_float(kernel, y, [&](auto scalar) {
-    softmax_backward_rows<decltype(scalar)>(y, dy, dx);
-  });
+  cpu::dispatch_float(kernel, y,
+                      [&](auto scalar) { softmax_backward_rows<decltype(scalar)>(y, dy, dx); });
 }
 
 void log_softmax_forward(const Tensor& x, Tensor& y) {
@@ -171,9 +169,8 @@ void log_softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& 
   cpu::require_cpu(kernel, y, dy, dx);
   cpu::require_same(kernel, y, dy);
   cpu::require_same(kernel, y, dx);
-  cpu::dispatch_float(kernel, y, [&](auto scalar) {
-    log_softmax_backward_rows<decltype(scalar)>(y, dy, dx);
-  });
+  cpu::dispatch_float(kernel, y,
+                      [&](auto scalar) { log_softmax_backward_rows<decltype(scalar)>(y, dy, dx); });
 }
 
 }  // namespace electra::kernels

@@ -90,8 +90,8 @@ AttentionRun run_attention(bool fused, const std::vector<Tensor>& qkv, const Ten
               vh = ops::split_heads(tape, v, heads);
     const Var scores = ops::scale(tape, ops::batched_matmul(tape, qh, false, kh, true),
                                   1.0 / std::sqrt(static_cast<double>(head_dim)));
-    const Var probs = ops::softmax(tape, scores, ops::additive_key_mask(mask, q.value().dtype()),
-                                   heads * length);
+    const Var probs =
+        ops::softmax(tape, scores, ops::additive_key_mask(mask, q.value().dtype()), heads * length);
     const Var dropped = ops::dropout(tape, probs, dropout, key, true);
     output = ops::merge_heads(tape, ops::batched_matmul(tape, dropped, false, vh, false));
   }
@@ -109,8 +109,8 @@ TEST_CASE("ops b: gradcheck self_attention") { check_cases(append_attention_case
 TEST_CASE("ops b: fused self_attention equals its composition from primitive ops") {
   // B = 3, L = 5, H = 4, D = 6 (1/√6 is inexact, so folding it into the GEMM changes rounding);
   // sequence 1 is padded, sequence 2 has one real token.
-  const Tensor mask = Tensor::from_vector<std::int32_t>(
-      {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0}, Shape{3, 5});
+  const Tensor mask =
+      Tensor::from_vector<std::int32_t>({1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0}, Shape{3, 5});
   const std::int64_t heads = 4;
   for (DType dtype : {DType::f32, DType::f64}) {
     for (double dropout : {0.0, 0.1}) {
@@ -128,13 +128,11 @@ TEST_CASE("ops b: fused self_attention equals its composition from primitive ops
           {"dv", {fused.dv, composed.dv}}};
       for (const auto& [name, tensors] : pairs) {
         const Difference diff = difference(tensors.first, tensors.second);
-        const std::string label = std::string(dtype_name(dtype)) + " dropout " +
-                                  std::to_string(dropout) + " " + name;
-        INFO(label, ": max|Δ|/max|ref| ",
-             diff.normwise, ", elementwise rel ", diff.elementwise);
+        const std::string label =
+            std::string(dtype_name(dtype)) + " dropout " + std::to_string(dropout) + " " + name;
+        INFO(label, ": max|Δ|/max|ref| ", diff.normwise, ", elementwise rel ", diff.elementwise);
         CHECK(diff.normwise <= tolerance);
-        MESSAGE(label, ": max|Δ|/max|ref| ",
-                diff.normwise, ", elementwise rel ", diff.elementwise);
+        MESSAGE(label, ": max|Δ|/max|ref| ", diff.normwise, ", elementwise rel ", diff.elementwise);
       }
     }
   }
@@ -157,7 +155,8 @@ TEST_CASE("ops b: self_attention without training ignores dropout; masked keys g
       CHECK(plain.item(12 + position * 4 + c) == doctest::Approx(values.item(12 + c)));
   // Changing a padded key's value changes nothing.
   values.data<double>()[2 * 4 + 1] += 100.0;
-  const Tensor changed = ops::self_attention(tape, q, k, Var(values), mask, 2, 0.0, key, true).value();
+  const Tensor changed =
+      ops::self_attention(tape, q, k, Var(values), mask, 2, 0.0, key, true).value();
   CHECK(difference(changed, plain).normwise == 0.0);
   CHECK(tape.size() == 0);  // nothing required a gradient
 
@@ -169,16 +168,19 @@ TEST_CASE("ops b: self_attention without training ignores dropout; masked keys g
 TEST_CASE("ops b: bad input names the op and the shapes") {
   Tape tape;
   const Var x(Tensor::zeros(Shape{2, 4}, DType::f64), true);
-  CHECK(error_of([&] { ops::softmax(tape, Var(Tensor::zeros(Shape{2, 4}, DType::i32))); })
-            .find("softmax: x must be f32 or f64") != std::string::npos);
-  CHECK(error_of([&] { ops::softmax(tape, x, Tensor::zeros(Shape{1, 3}, DType::f64)); })
-            .find("softmax_forward: mask [1, 3] must have 4 columns") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::softmax(tape, Var(Tensor::zeros(Shape{2, 4}, DType::i32)));
+        }).find("softmax: x must be f32 or f64") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::softmax(tape, x, Tensor::zeros(Shape{1, 3}, DType::f64));
+        }).find("softmax_forward: mask [1, 3] must have 4 columns") != std::string::npos);
   CHECK(error_of([&] { ops::log_softmax(tape, Var()); }).find("log_softmax: x is undefined") !=
         std::string::npos);
 
   const Var gamma(Tensor::zeros(Shape{3}, DType::f64)), beta(Tensor::zeros(Shape{4}, DType::f64));
-  CHECK(error_of([&] { ops::layer_norm(tape, x, gamma, beta, 1e-12); })
-            .find("layer_norm: gamma [3] and beta [4] must be [C] for x [2, 4]") !=
+  CHECK(error_of([&] {
+          ops::layer_norm(tape, x, gamma, beta, 1e-12);
+        }).find("layer_norm: gamma [3] and beta [4] must be [C] for x [2, 4]") !=
         std::string::npos);
   CHECK(error_of([&] {
           ops::layer_norm(tape, x, Var(Tensor::zeros(Shape{4})), beta, 1e-12);
@@ -187,10 +189,12 @@ TEST_CASE("ops b: bad input names the op and the shapes") {
   const Tensor targets = Tensor::from_vector<std::int32_t>({1, 3}, Shape{2});
   const Tensor weights = Tensor::full(Shape{2}, 1.0, DType::f64);
   const Tensor bad_targets = Tensor::from_vector<std::int32_t>({1, 7}, Shape{2});
-  CHECK(error_of([&] { ops::cross_entropy(tape, x, bad_targets, weights); })
-            .find("target 7 at row 1 is out of range [0, 4)") != std::string::npos);
-  CHECK(error_of([&] { ops::cross_entropy(tape, x, targets, Tensor::full(Shape{3}, 1.0, DType::f64)); })
-            .find("weights [3] must have 2 elements") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::cross_entropy(tape, x, bad_targets, weights);
+        }).find("target 7 at row 1 is out of range [0, 4)") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::cross_entropy(tape, x, targets, Tensor::full(Shape{3}, 1.0, DType::f64));
+        }).find("weights [3] must have 2 elements") != std::string::npos);
   CHECK(error_of([&] {
           ops::bce_with_logits(tape, x, Tensor::zeros(Shape{8}, DType::f64), x.value());
         }).find("bce_with_logits_forward: shape mismatch [2, 4] vs [8]") != std::string::npos);
@@ -198,8 +202,9 @@ TEST_CASE("ops b: bad input names the op and the shapes") {
   const Var q(Tensor::zeros(Shape{2, 3, 6}, DType::f64), true);
   const Tensor mask = Tensor::full(Shape{2, 3}, 1.0, DType::i32);
   const kernels::RandomKey key;
-  CHECK(error_of([&] { ops::self_attention(tape, q, q, q, mask, 4, 0.0, key, false); })
-            .find("self_attention: hidden size 6 is not divisible by heads = 4") !=
+  CHECK(error_of([&] {
+          ops::self_attention(tape, q, q, q, mask, 4, 0.0, key, false);
+        }).find("self_attention: hidden size 6 is not divisible by heads = 4") !=
         std::string::npos);
   CHECK(error_of([&] {
           ops::self_attention(tape, q, q, q, Tensor::full(Shape{3, 2}, 1.0, DType::i32), 2, 0.0,
@@ -209,13 +214,15 @@ TEST_CASE("ops b: bad input names the op and the shapes") {
           ops::self_attention(tape, q, Var(Tensor::zeros(Shape{2, 4, 6}, DType::f64)), q, mask, 2,
                               0.0, key, false);
         }).find("self_attention: shape mismatch [2, 3, 6] vs [2, 4, 6]") != std::string::npos);
-  CHECK(error_of([&] { ops::self_attention(tape, q, q, q, mask, 2, 1.0, key, true); })
-            .find("dropout probability must be in [0, 1)") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::self_attention(tape, q, q, q, mask, 2, 1.0, key, true);
+        }).find("dropout probability must be in [0, 1)") != std::string::npos);
   CHECK(error_of([&] {
           ops::self_attention(tape, q, q, q, Tensor::full(Shape{2, 3}, 2.0, DType::i32), 2, 0.0,
                               key, false);
         }).find("attention_mask values must be 0 or 1, got 2") != std::string::npos);
-  CHECK(error_of([&] { ops::additive_key_mask(mask, DType::i32); })
-            .find("additive_key_mask: dtype must be f32 or f64") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::additive_key_mask(mask, DType::i32);
+        }).find("additive_key_mask: dtype must be f32 or f64") != std::string::npos);
   CHECK(tape.size() == 0);  // failed ops record nothing
 }

@@ -96,10 +96,10 @@ TEST_CASE("tape: to_dot draws ops, leaves, edges and shapes") {
   CHECK(dot.substr(dot.size() - 2) == "}\n");
   CHECK(std::count(dot.begin(), dot.end(), '{') == std::count(dot.begin(), dot.end(), '}'));
   CHECK(std::count(dot.begin(), dot.end(), '"') % 2 == 0);
-  for (const char* part : {"n0 [shape=box, label=\"linear #0\"]", "label=\"gelu #1\"",
-                           "label=\"sum #2\"", "n0 -> n1 [label=\"[2, 4]\"]",
-                           "n1 -> n2 [label=\"[2, 4]\"]", "dense.weight", "dense.bias", "input",
-                           "[label=\"[4, 3]\"]", "fillcolor=lightblue"})
+  for (const char* part :
+       {"n0 [shape=box, label=\"linear #0\"]", "label=\"gelu #1\"", "label=\"sum #2\"",
+        "n0 -> n1 [label=\"[2, 4]\"]", "n1 -> n2 [label=\"[2, 4]\"]", "dense.weight", "dense.bias",
+        "input", "[label=\"[4, 3]\"]", "fillcolor=lightblue"})
     CHECK_MESSAGE(contains(dot, part), "missing: ", part, "\n", dot);
 }
 

@@ -65,8 +65,10 @@ TEST_CASE("adamw: bias correction and gradient scale") {
   with_scale.step(Tensor::full(Shape{3}, 0.8, DType::f64), scaled);
   pre_scaled.step(Tensor::full(Shape{3}, 0.2, DType::f64), hand_settings());
   for (int i = 0; i < 3; ++i) {
-    CHECK(with_scale.parameter.item(i) == doctest::Approx(pre_scaled.parameter.item(i)).epsilon(1e-14));
-    CHECK(with_scale.second_moment.item(i) == doctest::Approx(pre_scaled.second_moment.item(i)).epsilon(1e-14));
+    CHECK(with_scale.parameter.item(i) ==
+          doctest::Approx(pre_scaled.parameter.item(i)).epsilon(1e-14));
+    CHECK(with_scale.second_moment.item(i) ==
+          doctest::Approx(pre_scaled.second_moment.item(i)).epsilon(1e-14));
   }
 }
 

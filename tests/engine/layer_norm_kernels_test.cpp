@@ -26,7 +26,8 @@ struct Normalised {
 };
 
 Normalised normalise(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
-  Normalised out{Tensor::empty(x.shape(), x.dtype()), Tensor::empty(Shape{x.shape().rows()}, x.dtype()),
+  Normalised out{Tensor::empty(x.shape(), x.dtype()),
+                 Tensor::empty(Shape{x.shape().rows()}, x.dtype()),
                  Tensor::empty(Shape{x.shape().rows()}, x.dtype())};
   kernels::layer_norm_forward(x, gamma, beta, eps, out.y, out.mean, out.rstd);
   return out;
@@ -79,8 +80,10 @@ TEST_CASE("layer norm kernel: backward matches central differences and accumulat
   }
   // Undefined outputs are skipped: dgamma alone equals the difference seen above.
   Tensor none, dgamma_only = Tensor::zeros(Shape{5}, DType::f64);
-  kernels::layer_norm_backward_accumulate(x, gamma, out.mean, out.rstd, dy, none, dgamma_only, none);
-  for (std::int64_t c = 0; c < 5; ++c) CHECK(dgamma_only.item(c) == doctest::Approx(dgamma.item(c) - 1));
+  kernels::layer_norm_backward_accumulate(x, gamma, out.mean, out.rstd, dy, none, dgamma_only,
+                                          none);
+  for (std::int64_t c = 0; c < 5; ++c)
+    CHECK(dgamma_only.item(c) == doctest::Approx(dgamma.item(c) - 1));
 }
 
 TEST_CASE("layer norm kernel: f32 matches f64 within 1e-5") {
@@ -88,7 +91,8 @@ TEST_CASE("layer norm kernel: f32 matches f64 within 1e-5") {
   const Tensor gamma = random_tensor(Shape{64}, 6, 0.5, 1.5, DType::f64);
   const Tensor beta = random_tensor(Shape{64}, 7, -1, 1, DType::f64);
   const Normalised reference = normalise(x, gamma, beta, 1e-12);
-  const Normalised single = normalise(x.to(DType::f32), gamma.to(DType::f32), beta.to(DType::f32), 1e-12);
+  const Normalised single =
+      normalise(x.to(DType::f32), gamma.to(DType::f32), beta.to(DType::f32), 1e-12);
   const std::vector<double> a = single.y.to_vector(), b = reference.y.to_vector();
   double worst = 0;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -104,7 +108,8 @@ TEST_CASE("layer norm kernel: dgamma and dbeta do not depend on the thread count
   const Normalised out = normalise(x, gamma, beta, 1e-12);
   auto run = [&](int threads) {
     set_num_threads(threads);
-    std::vector<Tensor> grads{Tensor::zeros(x.shape()), Tensor::zeros(Shape{64}), Tensor::zeros(Shape{64})};
+    std::vector<Tensor> grads{Tensor::zeros(x.shape()), Tensor::zeros(Shape{64}),
+                              Tensor::zeros(Shape{64})};
     kernels::layer_norm_backward_accumulate(x, gamma, out.mean, out.rstd, dy, grads[0], grads[1],
                                             grads[2]);
     return grads;
@@ -118,10 +123,11 @@ TEST_CASE("layer norm kernel: dgamma and dbeta do not depend on the thread count
 TEST_CASE("layer norm kernel: bad input names the kernel and the shapes") {
   const Tensor x = Tensor::zeros(Shape{2, 4});
   const Tensor gamma = Tensor::zeros(Shape{4}), beta = Tensor::zeros(Shape{4});
-  Tensor y = Tensor::empty(Shape{2, 4}), mean = Tensor::empty(Shape{2}), rstd = Tensor::empty(Shape{2});
-  CHECK_THROWS_WITH_AS(kernels::layer_norm_forward(x, Tensor::zeros(Shape{3}), beta, 1e-5, y, mean, rstd),
-                       doctest::Contains("layer_norm_forward: gamma expected shape [4], got [3]"),
-                       Error);
+  Tensor y = Tensor::empty(Shape{2, 4}), mean = Tensor::empty(Shape{2}),
+         rstd = Tensor::empty(Shape{2});
+  CHECK_THROWS_WITH_AS(
+      kernels::layer_norm_forward(x, Tensor::zeros(Shape{3}), beta, 1e-5, y, mean, rstd),
+      doctest::Contains("layer_norm_forward: gamma expected shape [4], got [3]"), Error);
   Tensor wrong_mean = Tensor::empty(Shape{4});
   CHECK_THROWS_WITH_AS(kernels::layer_norm_forward(x, gamma, beta, 1e-5, y, wrong_mean, rstd),
                        doctest::Contains("mean expected shape [2], got [4]"), Error);
@@ -131,6 +137,7 @@ TEST_CASE("layer norm kernel: bad input names the kernel and the shapes") {
       kernels::layer_norm_forward(x, gamma.to(DType::f64), beta, 1e-5, y, mean, rstd),
       doctest::Contains("dtype"), Error);
   Tensor dx = Tensor::zeros(Shape{4, 2}), none;
-  CHECK_THROWS_WITH_AS(kernels::layer_norm_backward_accumulate(x, gamma, mean, rstd, x, dx, none, none),
-                       doctest::Contains("layer_norm_backward_accumulate: shape mismatch"), Error);
+  CHECK_THROWS_WITH_AS(
+      kernels::layer_norm_backward_accumulate(x, gamma, mean, rstd, x, dx, none, none),
+      doctest::Contains("layer_norm_backward_accumulate: shape mismatch"), Error);
 }

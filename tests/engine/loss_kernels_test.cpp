@@ -39,13 +39,15 @@ TEST_CASE("cross-entropy kernel: hand-computed loss and gradient") {
     Tensor probs = Tensor::empty(Shape{2, 2}, dtype);
     const double loss = kernels::cross_entropy_forward(logits, ids({1, 0}), weights, probs);
     const double denominator = 3 + 1e-6;
-    CHECK(loss == doctest::Approx((-std::log(0.75) + 2 * std::log(2.0)) / denominator).epsilon(1e-6));
+    CHECK(loss ==
+          doctest::Approx((-std::log(0.75) + 2 * std::log(2.0)) / denominator).epsilon(1e-6));
     // dloss 2: row 0 → 2·1·([0.25, 0.75] − [0, 1]), row 1 → 2·2·([0.5, 0.5] − [1, 0]); added to 1.
     Tensor dlogits = Tensor::full(Shape{2, 2}, 1.0, dtype);
     kernels::cross_entropy_backward_accumulate(probs, ids({1, 0}), weights, 2.0, dlogits);
     const std::vector<double> expected{1 + 0.5 / denominator, 1 - 0.5 / denominator,
                                        1 - 2 / denominator, 1 + 2 / denominator};
-    for (int i = 0; i < 4; ++i) CHECK(dlogits.item(i) == doctest::Approx(expected[i]).epsilon(1e-6));
+    for (int i = 0; i < 4; ++i)
+      CHECK(dlogits.item(i) == doctest::Approx(expected[i]).epsilon(1e-6));
   }
 }
 
@@ -54,11 +56,11 @@ TEST_CASE("cross-entropy kernel: saturated logits give finite, exact losses") {
     // Target 1 at −30 next to +30 costs 60; target 1 at +30 costs e^−60; ±1000 costs 2000.
     const Tensor logits = values({30, -30, -30, 30, 1000, -1000}, Shape{3, 2}, dtype);
     Tensor probs = Tensor::empty(Shape{3, 2}, dtype);
-    const double loss = kernels::cross_entropy_forward(
-        logits, ids({1, 1, 1}), values({1, 1, 0}, Shape{3}, dtype), probs);
+    const double loss = kernels::cross_entropy_forward(logits, ids({1, 1, 1}),
+                                                       values({1, 1, 0}, Shape{3}, dtype), probs);
     CHECK(loss == doctest::Approx(60.0 / (2 + 1e-6)).epsilon(1e-6));
-    const double big = kernels::cross_entropy_forward(
-        logits, ids({1, 1, 1}), values({0, 0, 1}, Shape{3}, dtype), probs);
+    const double big = kernels::cross_entropy_forward(logits, ids({1, 1, 1}),
+                                                      values({0, 0, 1}, Shape{3}, dtype), probs);
     CHECK(big == doctest::Approx(2000.0 / (1 + 1e-6)).epsilon(1e-6));
     CHECK(kernels::all_finite(probs));
     Tensor dlogits = Tensor::zeros(Shape{3, 2}, dtype);
@@ -103,7 +105,8 @@ TEST_CASE("loss kernels: f32 matches f64 within 1e-5") {
   for (int row = 0; row < 50; ++row) target_values[row] = (row * 7) % 30;
   const Tensor targets = ids(target_values);
   const Tensor weights = random_tensor(Shape{50}, 2, 1.0, DType::f64);
-  Tensor probs64 = Tensor::empty(logits.shape(), DType::f64), probs32 = Tensor::empty(logits.shape());
+  Tensor probs64 = Tensor::empty(logits.shape(), DType::f64),
+         probs32 = Tensor::empty(logits.shape());
   const double loss64 = kernels::cross_entropy_forward(logits, targets, weights, probs64);
   const double loss32 = kernels::cross_entropy_forward(logits.to(DType::f32), targets,
                                                        weights.to(DType::f32), probs32);
@@ -153,13 +156,15 @@ TEST_CASE("loss kernels: bad input names the target, C and the shapes") {
                        doctest::Contains("target -1"), Error);
   CHECK_THROWS_WITH_AS(kernels::cross_entropy_forward(logits, ids({0, 1, 2}), weights, probs),
                        doctest::Contains("targets [3] must have 2 elements"), Error);
-  CHECK_THROWS_WITH_AS(
-      kernels::cross_entropy_forward(logits, ids({0, 1}), Tensor::full(Shape{2}, 1.0, DType::f64), probs),
-      doctest::Contains("weights"), Error);
+  CHECK_THROWS_WITH_AS(kernels::cross_entropy_forward(
+                           logits, ids({0, 1}), Tensor::full(Shape{2}, 1.0, DType::f64), probs),
+                       doctest::Contains("weights"), Error);
   Tensor dlogits = Tensor::zeros(Shape{2, 3});
-  CHECK_THROWS_WITH_AS(kernels::cross_entropy_backward_accumulate(probs, ids({0, 5}), weights, 1.0, dlogits),
-                       doctest::Contains("cross_entropy_backward_accumulate: target 5"), Error);
-  CHECK_THROWS_WITH_AS(kernels::bce_with_logits_forward(Tensor::zeros(Shape{4}), Tensor::zeros(Shape{3}),
-                                                        Tensor::zeros(Shape{4})),
-                       doctest::Contains("bce_with_logits_forward: shape mismatch [4] vs [3]"), Error);
+  CHECK_THROWS_WITH_AS(
+      kernels::cross_entropy_backward_accumulate(probs, ids({0, 5}), weights, 1.0, dlogits),
+      doctest::Contains("cross_entropy_backward_accumulate: target 5"), Error);
+  CHECK_THROWS_WITH_AS(
+      kernels::bce_with_logits_forward(Tensor::zeros(Shape{4}), Tensor::zeros(Shape{3}),
+                                       Tensor::zeros(Shape{4})),
+      doctest::Contains("bce_with_logits_forward: shape mismatch [4] vs [3]"), Error);
 }

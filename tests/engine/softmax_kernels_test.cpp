@@ -113,7 +113,8 @@ TEST_CASE("softmax kernel: f32 matches f64 within 1e-5") {
   const Tensor mask64 = random_tensor(Shape{4, 50}, 2, 3.0, DType::f64);
   CHECK(max_relative_difference(softmax_of(x32, mask64.to(DType::f32), 16),
                                 softmax_of(x64, mask64, 16)) <= 1e-5);
-  Tensor log32 = Tensor::empty(x32.shape(), DType::f32), log64 = Tensor::empty(x64.shape(), DType::f64);
+  Tensor log32 = Tensor::empty(x32.shape(), DType::f32),
+         log64 = Tensor::empty(x64.shape(), DType::f64);
   kernels::log_softmax_forward(x32, log32);
   kernels::log_softmax_forward(x64, log64);
   CHECK(max_relative_difference(log32, log64) <= 1e-5);
@@ -142,7 +143,8 @@ TEST_CASE("softmax kernel: bad input names the kernel and the shapes") {
   const Tensor x = Tensor::zeros(Shape{2, 3});
   Tensor y_wrong = Tensor::empty(Shape{3, 2});
   CHECK_THROWS_WITH_AS(kernels::softmax_forward(x, {}, 1, y_wrong),
-                       doctest::Contains("softmax_forward: shape mismatch [2, 3] vs [3, 2]"), Error);
+                       doctest::Contains("softmax_forward: shape mismatch [2, 3] vs [3, 2]"),
+                       Error);
   Tensor y = Tensor::empty(Shape{2, 3});
   CHECK_THROWS_WITH_AS(kernels::softmax_forward(x, Tensor::zeros(Shape{1, 4}), 1, y),
                        doctest::Contains("mask [1, 4]"), Error);
