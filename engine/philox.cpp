@@ -51,10 +51,10 @@ double truncated_standard_normal(std::uint64_t seed, std::uint32_t stream, std::
   // With limit 2 a candidate is accepted with probability 0.954; 64 attempts (128 candidates)
   // failing would be a broken generator, not bad luck.
   for (std::uint32_t attempt = 0; attempt < 64; ++attempt) {
-    const Counter words = philox4x32_10(
-        {static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(j >> 32), stream,
-         normal_domain | attempt},
-        key);
+    const Counter words =
+        philox4x32_10({static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(j >> 32), stream,
+                       normal_domain | attempt},
+                      key);
     for (int pair = 0; pair < 2; ++pair) {
       const double u1 = (words[2 * pair] + 0.5) * two_to_minus_32;  // (0, 1): log is finite
       const double u2 = words[2 * pair + 1] * two_to_minus_32;

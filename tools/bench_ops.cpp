@@ -61,7 +61,8 @@ void bench_linear() {
 // Attention's score product Q·Kᵀ: batch·heads small products, split across cores.
 void bench_attention_gemm() {
   const int batch = 512, length = 128, head_dim = 64;  // 128 sequences × 4 heads (ELECTRA-Small)
-  const Tensor q = filled({batch, length, head_dim}, 0.5), k = filled({batch, length, head_dim}, 0.5);
+  const Tensor q = filled({batch, length, head_dim}, 0.5),
+               k = filled({batch, length, head_dim}, 0.5);
   Tensor scores = Tensor::zeros({batch, length, length});
   const double seconds = best_seconds(5, [&] { kernels::gemm_batched(q, false, k, true, scores); });
   std::printf("%-44s %10.1f GFLOP/s  (%.2f ms)\n", "gemm_batched 512 × [128×64]·[64×128]",
@@ -80,21 +81,23 @@ void bench_elementwise() {
     std::printf("%-44s %10.1f GB/s     (%.2f ms)\n", name, arrays * array_bytes / seconds * 1e-9,
                 seconds * 1e3);
   };
-  report("memcpy (1 thread, reference)", 2, best_seconds(repetitions, [&] {
-           std::memcpy(out.raw(), a.raw(), a.nbytes());
-         }));
-  report("copy (memcpy split across threads)", 2, best_seconds(repetitions, [&] { kernels::copy(a, out); }));
+  report("memcpy (1 thread, reference)", 2,
+         best_seconds(repetitions, [&] { std::memcpy(out.raw(), a.raw(), a.nbytes()); }));
+  report("copy (memcpy split across threads)", 2,
+         best_seconds(repetitions, [&] { kernels::copy(a, out); }));
   report("add  out = a + b", 3, best_seconds(repetitions, [&] { kernels::add(a, b, out); }));
   report("axpy y += α·x", 3, best_seconds(repetitions, [&] { kernels::axpy(1e-3, a, out); }));
   report("scale out = α·a", 2, best_seconds(repetitions, [&] { kernels::scale(a, 0.5, out); }));
   report("mul_accumulate out += a ⊙ b", 4,
          best_seconds(repetitions, [&] { kernels::mul_accumulate(a, b, out); }));
-  report("gelu_forward (erf)", 2, best_seconds(repetitions, [&] { kernels::gelu_forward(a, out); }));
+  report("gelu_forward (erf)", 2,
+         best_seconds(repetitions, [&] { kernels::gelu_forward(a, out); }));
   Tensor keep = Tensor::zeros({count});
   report("dropout_forward p=0.1 (Philox)", 3, best_seconds(repetitions, [&] {
            kernels::dropout_forward(a, 0.1, {1, 2, 0}, out, keep);
          }));
-  report("sum (deterministic chunks)", 1, best_seconds(repetitions, [&] { (void)kernels::sum(a); }));
+  report("sum (deterministic chunks)", 1,
+         best_seconds(repetitions, [&] { (void)kernels::sum(a); }));
 }
 
 }  // namespace

@@ -9,11 +9,13 @@ namespace {
 OpCase dropout_case(const std::string& description, const Shape& shape, double probability,
                     bool training, std::uint64_t seed) {
   const kernels::RandomKey key{seed, 7, 1000};
-  return {"dropout", description,
+  return {"dropout",
+          description,
           [probability, key, training](Tape& tape, const std::vector<Var>& v) {
             return ops::dropout(tape, v[0], probability, key, training);
           },
-          {random_f64(shape, seed)}, {}};
+          {random_f64(shape, seed)},
+          {}};
 }
 
 }  // namespace

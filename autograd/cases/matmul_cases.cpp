@@ -31,8 +31,11 @@ OpCase batched_matmul_case(const std::vector<std::int64_t>& batch, std::int64_t 
   };
   const std::string description = "a " + a_shape.str() + (transpose_a ? "ᵀ" : "") + " · b " +
                                   b_shape.str() + (transpose_b ? "ᵀ" : "");
-  return {"batched_matmul", description, function,
-          {random_f64(a_shape, seed), random_f64(b_shape, seed + 1)}, {}};
+  return {"batched_matmul",
+          description,
+          function,
+          {random_f64(a_shape, seed), random_f64(b_shape, seed + 1)},
+          {}};
 }
 
 }  // namespace

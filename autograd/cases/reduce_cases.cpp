@@ -12,11 +12,13 @@ void append_reduce_cases(std::vector<OpCase>& cases) {
   cases.push_back({"mean", "x [3, 1, 5]", mean, {random_f64(Shape{3, 1, 5}, 302)}, {}});
   cases.push_back({"mean", "x [1, 1]", mean, {random_f64(Shape{1, 1}, 303)}, {}});
   // Reduction of a product: the upstream gradient of sum is not 1 everywhere downstream.
-  cases.push_back({"sum", "sum(x ⊙ y) [2, 3]",
+  cases.push_back({"sum",
+                   "sum(x ⊙ y) [2, 3]",
                    [](Tape& tape, const std::vector<Var>& v) {
                      return ops::sum(tape, ops::mul(tape, v[0], v[1]));
                    },
-                   {random_f64(Shape{2, 3}, 304), random_f64(Shape{2, 3}, 305)}, {}});
+                   {random_f64(Shape{2, 3}, 304), random_f64(Shape{2, 3}, 305)},
+                   {}});
 }
 
 }  // namespace electra

@@ -5,35 +5,45 @@
 namespace electra {
 
 void append_shape_cases(std::vector<OpCase>& cases) {
-  cases.push_back({"reshape", "x [2, 6] → [3, 4]",
+  cases.push_back({"reshape",
+                   "x [2, 6] → [3, 4]",
                    [](Tape& tape, const std::vector<Var>& v) {
                      return ops::reshape(tape, v[0], Shape{3, 4});
                    },
-                   {random_f64(Shape{2, 6}, 400)}, {}});
+                   {random_f64(Shape{2, 6}, 400)},
+                   {}});
   // reshape then a second op: the gradient must arrive through the view with the right layout.
-  cases.push_back({"reshape", "gelu(x [3, 1, 4] → [4, 3])",
+  cases.push_back({"reshape",
+                   "gelu(x [3, 1, 4] → [4, 3])",
                    [](Tape& tape, const std::vector<Var>& v) {
                      return ops::gelu(tape, ops::reshape(tape, v[0], Shape{4, 3}));
                    },
-                   {random_f64(Shape{3, 1, 4}, 401)}, {}});
-  for (auto [shape, heads] : {std::pair{Shape{2, 3, 4}, 2}, std::pair{Shape{1, 1, 1}, 1},
-                              std::pair{Shape{2, 1, 6}, 3}}) {
+                   {random_f64(Shape{3, 1, 4}, 401)},
+                   {}});
+  for (auto [shape, heads] :
+       {std::pair{Shape{2, 3, 4}, 2}, std::pair{Shape{1, 1, 1}, 1}, std::pair{Shape{2, 1, 6}, 3}}) {
     const std::int64_t h = heads;
-    cases.push_back({"split_heads", "x " + shape.str() + ", " + std::to_string(h) + " heads",
-                     [h](Tape& tape, const std::vector<Var>& v) {
-                       return ops::split_heads(tape, v[0], h);
-                     },
-                     {random_f64(shape, 410 + h)}, {}});
+    cases.push_back(
+        {"split_heads",
+         "x " + shape.str() + ", " + std::to_string(h) + " heads",
+         [h](Tape& tape, const std::vector<Var>& v) { return ops::split_heads(tape, v[0], h); },
+         {random_f64(shape, 410 + h)},
+         {}});
   }
   auto merge = [](Tape& tape, const std::vector<Var>& v) { return ops::merge_heads(tape, v[0]); };
-  cases.push_back({"merge_heads", "x [2, 2, 3, 2]", merge, {random_f64(Shape{2, 2, 3, 2}, 420)}, {}});
-  cases.push_back({"merge_heads", "x [1, 3, 1, 2]", merge, {random_f64(Shape{1, 3, 1, 2}, 421)}, {}});
+  cases.push_back(
+      {"merge_heads", "x [2, 2, 3, 2]", merge, {random_f64(Shape{2, 2, 3, 2}, 420)}, {}});
+  cases.push_back(
+      {"merge_heads", "x [1, 3, 1, 2]", merge, {random_f64(Shape{1, 3, 1, 2}, 421)}, {}});
   // split → scale → merge: both permutations' backwards compose to the identity layout.
-  cases.push_back({"merge_heads", "merge(2·split(x [2, 3, 6], 3 heads))",
+  cases.push_back({"merge_heads",
+                   "merge(2·split(x [2, 3, 6], 3 heads))",
                    [](Tape& tape, const std::vector<Var>& v) {
-                     return ops::merge_heads(tape, ops::scale(tape, ops::split_heads(tape, v[0], 3), 2.0));
+                     return ops::merge_heads(
+                         tape, ops::scale(tape, ops::split_heads(tape, v[0], 3), 2.0));
                    },
-                   {random_f64(Shape{2, 3, 6}, 422)}, {}});
+                   {random_f64(Shape{2, 3, 6}, 422)},
+                   {}});
 }
 
 }  // namespace electra

@@ -39,12 +39,13 @@ Var gather_rows(Tape& tape, const Var& x, const Tensor& index) {
   const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
   Tensor out = Tensor::empty(Shape{index.numel(), columns}, x.value().dtype(), x.value().device());
   kernels::gather_rows(x.value().reshape(Shape{rows, columns}), index, out);
-  return tape.record("gather_rows", {x}, out, [x = x, index, rows, columns](const Var& output) mutable {
-    if (!x.requires_grad()) return;
-    // dx [R, C] += scatter of dout [K, C] by index
-    Tensor dx = x.grad_buffer().reshape(Shape{rows, columns});
-    kernels::embedding_backward_accumulate(index, output.grad(), dx);
-  });
+  return tape.record("gather_rows", {x}, out,
+                     [x = x, index, rows, columns](const Var& output) mutable {
+                       if (!x.requires_grad()) return;
+                       // dx [R, C] += scatter of dout [K, C] by index
+                       Tensor dx = x.grad_buffer().reshape(Shape{rows, columns});
+                       kernels::embedding_backward_accumulate(index, output.grad(), dx);
+                     });
 }
 
 }  // namespace electra::ops

@@ -33,15 +33,17 @@ Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
   if (has_bias) inputs.push_back(bias);
   return tape.record("linear", std::move(inputs), y,
                      [x = x, weight = weight, bias = bias, has_bias](const Var& output) mutable {
-    const Tensor& dy = output.grad();  // [..., out]
-    // dx [..., in] += dy · weight
-    if (x.requires_grad()) kernels::gemm(dy, false, weight.value(), false, x.grad_buffer(), 1, 1);
-    // dweight [out, in] += dyᵀ · x
-    if (weight.requires_grad())
-      kernels::gemm(dy, true, x.value(), false, weight.grad_buffer(), 1, 1);
-    // dbias [out] += Σ_rows dy
-    if (has_bias && bias.requires_grad()) kernels::sum_rows_accumulate(dy, bias.grad_buffer());
-  });
+                       const Tensor& dy = output.grad();  // [..., out]
+                       // dx [..., in] += dy · weight
+                       if (x.requires_grad())
+                         kernels::gemm(dy, false, weight.value(), false, x.grad_buffer(), 1, 1);
+                       // dweight [out, in] += dyᵀ · x
+                       if (weight.requires_grad())
+                         kernels::gemm(dy, true, x.value(), false, weight.grad_buffer(), 1, 1);
+                       // dbias [out] += Σ_rows dy
+                       if (has_bias && bias.requires_grad())
+                         kernels::sum_rows_accumulate(dy, bias.grad_buffer());
+                     });
 }
 
 // a [B, M, K] (or [B, K, M] transposed), b [B, K, N] (or [B, N, K]) → c [B, M, N];
@@ -71,24 +73,25 @@ Var batched_matmul(Tape& tape, const Var& a, bool transpose_a, const Var& b, boo
   Tensor c = Tensor::empty(Shape(c_dims), a.value().dtype(), a.value().device());
   kernels::gemm_batched(a.value(), transpose_a, b.value(), transpose_b, c);
 
-  return tape.record("batched_matmul", {a, b}, c,
-                     [a = a, b = b, transpose_a, transpose_b](const Var& output) mutable {
-    const Tensor& dc = output.grad();  // [B, M, N]
-    // With A = op(a), B = op(b): dA = dC · Bᵀ and dB = Aᵀ · dC; a transposed input receives
-    // the transpose, which is again one product with the flags swapped around.
-    if (a.requires_grad()) {
-      if (!transpose_a)
-        kernels::gemm_batched(dc, false, b.value(), !transpose_b, a.grad_buffer(), 1, 1);
-      else
-        kernels::gemm_batched(b.value(), transpose_b, dc, true, a.grad_buffer(), 1, 1);
-    }
-    if (b.requires_grad()) {
-      if (!transpose_b)
-        kernels::gemm_batched(a.value(), !transpose_a, dc, false, b.grad_buffer(), 1, 1);
-      else
-        kernels::gemm_batched(dc, true, a.value(), transpose_a, b.grad_buffer(), 1, 1);
-    }
-  });
+  return tape.record(
+      "batched_matmul", {a, b}, c,
+      [a = a, b = b, transpose_a, transpose_b](const Var& output) mutable {
+        const Tensor& dc = output.grad();  // [B, M, N]
+        // With A = op(a), B = op(b): dA = dC · Bᵀ and dB = Aᵀ · dC; a transposed input receives
+        // the transpose, which is again one product with the flags swapped around.
+        if (a.requires_grad()) {
+          if (!transpose_a)
+            kernels::gemm_batched(dc, false, b.value(), !transpose_b, a.grad_buffer(), 1, 1);
+          else
+            kernels::gemm_batched(b.value(), transpose_b, dc, true, a.grad_buffer(), 1, 1);
+        }
+        if (b.requires_grad()) {
+          if (!transpose_b)
+            kernels::gemm_batched(a.value(), !transpose_a, dc, false, b.grad_buffer(), 1, 1);
+          else
+            kernels::gemm_batched(dc, true, a.value(), transpose_a, b.grad_buffer(), 1, 1);
+        }
+      });
 }
 
 }  // namespace electra::ops

@@ -26,8 +26,7 @@ inline void require_same_dtype(const char* op, const Var& a, const Var& b) {
 }
 
 inline void require_same_shape(const char* op, const Var& a, const Var& b) {
-  check(a.shape() == b.shape(), op, ": shape mismatch ", a.shape().str(), " vs ",
-        b.shape().str());
+  check(a.shape() == b.shape(), op, ": shape mismatch ", a.shape().str(), " vs ", b.shape().str());
   require_same_dtype(op, a, b);
 }
 

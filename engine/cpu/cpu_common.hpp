@@ -3,7 +3,6 @@
 // scalar type, shape checks whose messages name the kernel and both shapes, and Eigen maps over
 // raw tensor buffers. Header-only, internal to electra_engine.
 #include <Eigen/Core>
-
 #include <cstdint>
 #include <utility>
 
@@ -61,9 +60,12 @@ inline void require_same_numel(const char* kernel, const Tensor& a, const Tensor
 template <typename Body>
 decltype(auto) dispatch_float(const char* kernel, const Tensor& tensor, Body&& body) {
   switch (tensor.dtype()) {
-    case DType::f32: return std::forward<Body>(body)(float{});
-    case DType::f64: return std::forward<Body>(body)(double{});
-    case DType::i32: break;
+    case DType::f32:
+      return std::forward<Body>(body)(float{});
+    case DType::f64:
+      return std::forward<Body>(body)(double{});
+    case DType::i32:
+      break;
   }
   throw_error(kernel, ": expected an f32 or f64 tensor, got ", tensor.describe());
 }

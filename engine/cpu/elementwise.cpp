@@ -80,7 +80,8 @@ void scale(const Tensor& a, double alpha, Tensor& out) {
   cpu::dispatch_float("scale", a, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
-      cpu::array_map<T>(out, begin, end) = static_cast<T>(alpha) * cpu::const_array_map<T>(a, begin, end);
+      cpu::array_map<T>(out, begin, end) =
+          static_cast<T>(alpha) * cpu::const_array_map<T>(a, begin, end);
     });
   });
 }
@@ -93,7 +94,8 @@ void axpy(double alpha, const Tensor& x, Tensor& y) {
   cpu::dispatch_float("axpy", x, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(x.numel(), [&](std::int64_t begin, std::int64_t end) {
-      cpu::array_map<T>(y, begin, end) += static_cast<T>(alpha) * cpu::const_array_map<T>(x, begin, end);
+      cpu::array_map<T>(y, begin, end) +=
+          static_cast<T>(alpha) * cpu::const_array_map<T>(x, begin, end);
     });
   });
 }
@@ -150,13 +152,16 @@ void sum_rows_accumulate(const Tensor& x, Tensor& out) {
     const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
     constexpr std::int64_t block = 64;
     const std::int64_t blocks = (columns + block - 1) / block;
-    const std::int64_t block_grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (rows * block));
+    const std::int64_t block_grain =
+        std::max<std::int64_t>(1, cpu::elementwise_grain / (rows * block));
     parallel_for(0, blocks, block_grain, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t b = first; b < last; ++b) {
         const std::int64_t begin = b * block, width = std::min(block, columns - begin);
-        Eigen::Array<double, Eigen::Dynamic, 1> totals = Eigen::Array<double, Eigen::Dynamic, 1>::Zero(width);
+        Eigen::Array<double, Eigen::Dynamic, 1> totals =
+            Eigen::Array<double, Eigen::Dynamic, 1>::Zero(width);
         for (std::int64_t r = 0; r < rows; ++r)
-          totals += cpu::ConstArrayMap<T>(x.data<T>() + r * columns + begin, width).template cast<double>();
+          totals += cpu::ConstArrayMap<T>(x.data<T>() + r * columns + begin, width)
+                        .template cast<double>();
         cpu::ArrayMap<T>(out.data<T>() + begin, width) += totals.cast<T>();
       }
     });

@@ -26,8 +26,8 @@ void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Ten
   cpu::require_float(kernel, table);
   const std::int64_t rows = table.shape().rows(), width = table.shape().cols();
   check_ids(kernel, ids, rows);
-  check(out.shape().rows() == ids.numel() && out.shape().cols() == width && out.rank() >= 2,
-        kernel, ": out expected [", ids.numel(), ", ", width, "] for ids ", ids.shape().str(),
+  check(out.shape().rows() == ids.numel() && out.shape().cols() == width && out.rank() >= 2, kernel,
+        ": out expected [", ids.numel(), ", ", width, "] for ids ", ids.shape().str(),
         " and table ", table.shape().str(), ", got ", out.shape().str());
   check(out.dtype() == table.dtype(), kernel, ": dtype mismatch table ", table.describe(),
         " vs out ", out.describe());
@@ -50,8 +50,7 @@ void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
 }
 
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
-  check(x.rank() >= 2, "gather_rows: x must have rank ≥ 2 (rows × columns), got ",
-        x.shape().str());
+  check(x.rank() >= 2, "gather_rows: x must have rank ≥ 2 (rows × columns), got ", x.shape().str());
   lookup_rows("gather_rows", x, index, out);
 }
 
@@ -80,8 +79,9 @@ void embedding_backward_accumulate(const Tensor& ids, const Tensor& dout, Tensor
     constexpr std::int64_t block = 16;  // columns per task: one cache line of f32
     const std::int64_t blocks = (width + block - 1) / block;
     // Few wide tasks (one column range per thread): each task walks all positions once.
-    const std::int64_t grain = std::max<std::int64_t>(
-        {1, cpu::elementwise_grain / (positions * block), (blocks + num_threads() - 1) / num_threads()});
+    const std::int64_t grain =
+        std::max<std::int64_t>({1, cpu::elementwise_grain / (positions * block),
+                                (blocks + num_threads() - 1) / num_threads()});
     parallel_for(0, blocks, grain, [&](std::int64_t first, std::int64_t last) {
       const std::int64_t begin = first * block, end = std::min(width, last * block);
       for (std::int64_t n = 0; n < positions; ++n) {

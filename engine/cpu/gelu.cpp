@@ -19,10 +19,12 @@ void gelu_forward(const Tensor& x, Tensor& y) {
     const T* in = x.data<T>();
     T* out = y.data<T>();
     const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
-    parallel_for(0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i)
-        out[i] = static_cast<T>(0.5) * in[i] * (static_cast<T>(1) + std::erf(in[i] * inv_sqrt2));
-    });
+    parallel_for(
+        0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t i = begin; i < end; ++i)
+            out[i] =
+                static_cast<T>(0.5) * in[i] * (static_cast<T>(1) + std::erf(in[i] * inv_sqrt2));
+        });
   });
 }
 
@@ -41,14 +43,15 @@ void gelu_backward_accumulate(const Tensor& x, const Tensor& dy, Tensor& dx) {
     T* grad_in = dx.data<T>();
     const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
     const T inv_sqrt_2pi = static_cast<T>(1.0 / std::sqrt(2.0 * std::numbers::pi));
-    parallel_for(0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i) {
-        const T v = in[i];
-        const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(v * inv_sqrt2));
-        const T pdf = inv_sqrt_2pi * std::exp(static_cast<T>(-0.5) * v * v);
-        grad_in[i] += grad_out[i] * (cdf + v * pdf);
-      }
-    });
+    parallel_for(
+        0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t i = begin; i < end; ++i) {
+            const T v = in[i];
+            const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(v * inv_sqrt2));
+            const T pdf = inv_sqrt_2pi * std::exp(static_cast<T>(-0.5) * v * v);
+            grad_in[i] += grad_out[i] * (cdf + v * pdf);
+          }
+        });
   });
 }
 

@@ -45,8 +45,8 @@ ProductShape product_shape(const char* kernel, const Tensor& a, std::int64_t a_r
         a.describe(), ", b ", b.describe(), ", c ", c.describe());
   const std::int64_t m = transpose_a ? a_cols : a_rows, k = transpose_a ? a_rows : a_cols;
   const std::int64_t k_b = transpose_b ? b_cols : b_rows, n = transpose_b ? b_rows : b_cols;
-  check(k == k_b, kernel, ": inner dimensions differ: a ", a.shape().str(),
-        transpose_a ? "ᵀ" : "", " vs b ", b.shape().str(), transpose_b ? "ᵀ" : "");
+  check(k == k_b, kernel, ": inner dimensions differ: a ", a.shape().str(), transpose_a ? "ᵀ" : "",
+        " vs b ", b.shape().str(), transpose_b ? "ᵀ" : "");
   check(c_rows == m && c_cols == n, kernel, ": c expected [", m, ", ", n, "] for a ",
         a.shape().str(), transpose_a ? "ᵀ" : "", " · b ", b.shape().str(), transpose_b ? "ᵀ" : "",
         ", got ", c.shape().str());
@@ -68,9 +68,8 @@ std::int64_t batch_of(const char* kernel, const char* what, const Tensor& t) {
 void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
           double alpha, double beta) {
   const ProductShape s =
-      product_shape("gemm", a, a.shape().rows(), a.shape().cols(), transpose_a, b,
-                    b.shape().rows(), b.shape().cols(), transpose_b, c, c.shape().rows(),
-                    c.shape().cols());
+      product_shape("gemm", a, a.shape().rows(), a.shape().cols(), transpose_a, b, b.shape().rows(),
+                    b.shape().cols(), transpose_b, c, c.shape().rows(), c.shape().cols());
   cpu::dispatch_float("gemm", a, [&](auto zero) {
     using T = decltype(zero);
     blas_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a.data<T>(), b.data<T>(),
@@ -85,8 +84,8 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
   check(batch_of(kernel, "b", b) == batch && batch_of(kernel, "c", c) == batch, kernel,
         ": batch sizes differ: a ", a.shape().str(), ", b ", b.shape().str(), ", c ",
         c.shape().str());
-  const ProductShape s = product_shape(kernel, a, a.dim(-2), a.dim(-1), transpose_a, b,
-                                       b.dim(-2), b.dim(-1), transpose_b, c, c.dim(-2), c.dim(-1));
+  const ProductShape s = product_shape(kernel, a, a.dim(-2), a.dim(-1), transpose_a, b, b.dim(-2),
+                                       b.dim(-1), transpose_b, c, c.dim(-2), c.dim(-1));
   cpu::dispatch_float(kernel, a, [&](auto zero) {
     using T = decltype(zero);
     const T* a_data = a.data<T>();

@@ -25,7 +25,8 @@ void permute_0213_impl(const char* kernel, const Tensor& x, Tensor& out) {
     const T* in = x.data<T>();
     T* result = out.data<T>();
     // One task unit = one output slab out[a, c, :, :] of B·D elements.
-    const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (b_size * d_size));
+    const std::int64_t grain =
+        std::max<std::int64_t>(1, cpu::elementwise_grain / (b_size * d_size));
     parallel_for(0, a_size * c_size, grain, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t slab = first; slab < last; ++slab) {
         const std::int64_t a = slab / c_size, c = slab % c_size;
@@ -45,7 +46,9 @@ void permute_0213_impl(const char* kernel, const Tensor& x, Tensor& out) {
 
 }  // namespace
 
-void permute_0213(const Tensor& x, Tensor& out) { permute_0213_impl<false>("permute_0213", x, out); }
+void permute_0213(const Tensor& x, Tensor& out) {
+  permute_0213_impl<false>("permute_0213", x, out);
+}
 
 void permute_0213_accumulate(const Tensor& x, Tensor& out) {
   permute_0213_impl<true>("permute_0213_accumulate", x, out);

@@ -22,9 +22,10 @@ void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body&
     while (i < end) {
       const std::uint64_t j = key.counter + static_cast<std::uint64_t>(i);
       const std::uint64_t block = j >> 2;
-      const philox::Counter words = philox::philox4x32_10(
-          {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), key.stream, 0},
-          philox_key);
+      const philox::Counter words =
+          philox::philox4x32_10({static_cast<std::uint32_t>(block),
+                                 static_cast<std::uint32_t>(block >> 32), key.stream, 0},
+                                philox_key);
       // Use every word of this block that belongs to [i, end).
       for (std::uint64_t word = j & 3; word < 4 && i < end; ++word, ++i) body(i, words[word]);
     }
@@ -76,12 +77,13 @@ void truncated_normal(const RandomKey& key, double std, Tensor& out) {
   cpu::dispatch_float("truncated_normal", out, [&](auto zero) {
     using T = decltype(zero);
     T* values = out.data<T>();
-    parallel_for(0, out.numel(), cpu::elementwise_grain / 8, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i)
-        values[i] = static_cast<T>(
-            std * philox::truncated_standard_normal(key.seed, key.stream,
-                                                    key.counter + static_cast<std::uint64_t>(i), 2.0));
-    });
+    parallel_for(
+        0, out.numel(), cpu::elementwise_grain / 8, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t i = begin; i < end; ++i)
+            values[i] = static_cast<T>(
+                std * philox::truncated_standard_normal(
+                          key.seed, key.stream, key.counter + static_cast<std::uint64_t>(i), 2.0));
+        });
   });
 }
 
@@ -115,10 +117,10 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
           const std::uint64_t j = key.counter + static_cast<std::uint64_t>(r * classes + c);
           if ((j >> 2) != cached_block) {
             cached_block = j >> 2;
-            words = philox::philox4x32_10({static_cast<std::uint32_t>(cached_block),
-                                           static_cast<std::uint32_t>(cached_block >> 32),
-                                           key.stream, 0},
-                                          philox_key);
+            words = philox::philox4x32_10(
+                {static_cast<std::uint32_t>(cached_block),
+                 static_cast<std::uint32_t>(cached_block >> 32), key.stream, 0},
+                philox_key);
           }
           const double u = philox::open_uniform_from_word(words[j & 3]);
           const double score = values[r * classes + c] / temperature - std::log(-std::log(u));

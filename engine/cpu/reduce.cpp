@@ -44,9 +44,10 @@ double sum(const Tensor& x) {
   check_reduction_input("sum", x);
   return cpu::dispatch_float("sum", x, [&](auto zero) {
     using T = decltype(zero);
-    return add_in_order(chunk_partials<double>(x.numel(), [&](std::int64_t begin, std::int64_t end) {
-      return cpu::const_array_map<T>(x, begin, end).template cast<double>().sum();
-    }));
+    return add_in_order(
+        chunk_partials<double>(x.numel(), [&](std::int64_t begin, std::int64_t end) {
+          return cpu::const_array_map<T>(x, begin, end).template cast<double>().sum();
+        }));
   });
 }
 
@@ -56,11 +57,12 @@ double dot(const Tensor& a, const Tensor& b) {
   cpu::require_same_numel("dot", a, b);
   return cpu::dispatch_float("dot", a, [&](auto zero) {
     using T = decltype(zero);
-    return add_in_order(chunk_partials<double>(a.numel(), [&](std::int64_t begin, std::int64_t end) {
-      return (cpu::const_array_map<T>(a, begin, end).template cast<double>() *
-              cpu::const_array_map<T>(b, begin, end).template cast<double>())
-          .sum();
-    }));
+    return add_in_order(
+        chunk_partials<double>(a.numel(), [&](std::int64_t begin, std::int64_t end) {
+          return (cpu::const_array_map<T>(a, begin, end).template cast<double>() *
+                  cpu::const_array_map<T>(b, begin, end).template cast<double>())
+              .sum();
+        }));
   });
 }
 
@@ -68,9 +70,10 @@ double squared_norm(const Tensor& x) {
   check_reduction_input("squared_norm", x);
   return cpu::dispatch_float("squared_norm", x, [&](auto zero) {
     using T = decltype(zero);
-    return add_in_order(chunk_partials<double>(x.numel(), [&](std::int64_t begin, std::int64_t end) {
-      return cpu::const_array_map<T>(x, begin, end).template cast<double>().square().sum();
-    }));
+    return add_in_order(
+        chunk_partials<double>(x.numel(), [&](std::int64_t begin, std::int64_t end) {
+          return cpu::const_array_map<T>(x, begin, end).template cast<double>().square().sum();
+        }));
   });
 }
 
@@ -91,8 +94,14 @@ TensorStats stats(const Tensor& x) {
       Partial p;
       for (std::int64_t i = begin; i < end; ++i) {
         const double v = data[i];
-        if (std::isnan(v)) { ++p.nan; continue; }
-        if (std::isinf(v)) { ++p.inf; continue; }
+        if (std::isnan(v)) {
+          ++p.nan;
+          continue;
+        }
+        if (std::isinf(v)) {
+          ++p.inf;
+          continue;
+        }
         ++p.finite;
         p.sum += v;
         p.min = std::min(p.min, v);

@@ -52,7 +52,9 @@ Var leaf(const Shape& shape, DType dtype = DType::f64) {
 }  // namespace
 
 TEST_CASE("ops gradcheck: matmul family") { check_family(append_matmul_cases, "matmul"); }
-TEST_CASE("ops gradcheck: elementwise family") { check_family(append_elementwise_cases, "elementwise"); }
+TEST_CASE("ops gradcheck: elementwise family") {
+  check_family(append_elementwise_cases, "elementwise");
+}
 TEST_CASE("ops gradcheck: reduce family") { check_family(append_reduce_cases, "reduce"); }
 TEST_CASE("ops gradcheck: shape family") { check_family(append_shape_cases, "shape"); }
 TEST_CASE("ops gradcheck: embedding family") { check_family(append_embedding_cases, "embedding"); }
@@ -76,20 +78,28 @@ TEST_CASE("ops: linear and batched_matmul reject bad shapes and dtypes") {
   CHECK(contains(inner, "linear"));
   CHECK(contains(inner, "[3, 4]"));
   CHECK(contains(inner, "[5, 3]"));
-  const std::string bias = error_of([&] { ops::linear(tape, leaf({3, 4}), leaf({5, 4}), leaf({4})); });
+  const std::string bias = error_of([&] {
+    ops::linear(tape, leaf({3, 4}), leaf({5, 4}), leaf({4}));
+  });
   CHECK(contains(bias, "linear: bias"));
-  const std::string dtype =
-      error_of([&] { ops::linear(tape, leaf({3, 4}), leaf({5, 4}, DType::f32), Var()); });
+  const std::string dtype = error_of([&] {
+    ops::linear(tape, leaf({3, 4}), leaf({5, 4}, DType::f32), Var());
+  });
   CHECK(contains(dtype, "dtype mismatch"));
   CHECK(contains(error_of([&] { ops::linear(tape, leaf({0, 4}), leaf({5, 4}), Var()); }), "empty"));
-  const std::string batched =
-      error_of([&] { ops::batched_matmul(tape, leaf({2, 3, 4}), false, leaf({2, 5, 4}), false); });
+  const std::string batched = error_of([&] {
+    ops::batched_matmul(tape, leaf({2, 3, 4}), false, leaf({2, 5, 4}), false);
+  });
   CHECK(contains(batched, "batched_matmul"));
   CHECK(contains(batched, "[2, 3, 4]"));
   CHECK(contains(batched, "[2, 5, 4]"));
-  CHECK(contains(error_of([&] { ops::batched_matmul(tape, leaf({2, 3, 4}), false, leaf({3, 4, 5}), false); }),
+  CHECK(contains(error_of([&] {
+                   ops::batched_matmul(tape, leaf({2, 3, 4}), false, leaf({3, 4, 5}), false);
+                 }),
                  "batch dimensions differ"));
-  CHECK(contains(error_of([&] { ops::batched_matmul(tape, leaf({3, 4}), false, leaf({4, 5}), false); }),
+  CHECK(contains(error_of([&] {
+                   ops::batched_matmul(tape, leaf({3, 4}), false, leaf({4, 5}), false);
+                 }),
                  "rank 3"));
 }
 
@@ -97,16 +107,22 @@ TEST_CASE("ops: elementwise, reduce and shape ops reject bad input") {
   Tape tape;
   const std::string shape = error_of([&] { ops::add(tape, leaf({2, 3}), leaf({3, 2})); });
   CHECK(contains(shape, "add: shape mismatch [2, 3] vs [3, 2]"));
-  CHECK(contains(error_of([&] { ops::mul(tape, leaf({2, 3}), leaf({2, 3}, DType::f32)); }),
+  CHECK(contains(error_of([&] {
+                   ops::mul(tape, leaf({2, 3}), leaf({2, 3}, DType::f32));
+                 }),
                  "mul: dtype mismatch"));
   CHECK(contains(error_of([&] { ops::gelu(tape, Var(Tensor::zeros({2}, DType::i32))); }),
                  "gelu: x must be f32 or f64"));
   CHECK(contains(error_of([&] { ops::scale(tape, leaf({0}), 2.0); }), "scale: a is empty"));
   CHECK(contains(error_of([&] { ops::sum(tape, leaf({3, 0})); }), "sum: x is empty"));
   CHECK(contains(error_of([&] { ops::mean(tape, Var()); }), "mean: x is undefined"));
-  CHECK(contains(error_of([&] { ops::reshape(tape, leaf({2, 3}), Shape{4}); }),
+  CHECK(contains(error_of([&] {
+                   ops::reshape(tape, leaf({2, 3}), Shape{4});
+                 }),
                  "reshape: cannot view x [2, 3]"));
-  CHECK(contains(error_of([&] { ops::split_heads(tape, leaf({2, 3, 5}), 2); }),
+  CHECK(contains(error_of([&] {
+                   ops::split_heads(tape, leaf({2, 3, 5}), 2);
+                 }),
                  "not divisible by 2 heads"));
   CHECK(contains(error_of([&] { ops::merge_heads(tape, leaf({2, 3, 5})); }), "merge_heads"));
 }
@@ -119,12 +135,17 @@ TEST_CASE("ops: embedding and gather_rows name out-of-range ids and the table si
   CHECK(contains(embedding, "5 rows"));
   const Tensor negative = Tensor::from_vector<std::int32_t>({-1}, Shape{1});
   CHECK(contains(error_of([&] { ops::gather_rows(tape, leaf({2, 3, 4}), negative); }), "id -1"));
-  CHECK(contains(error_of([&] { ops::embedding(tape, leaf({5, 3}), Tensor::zeros({2}, DType::f32)); }),
+  CHECK(contains(error_of([&] {
+                   ops::embedding(tape, leaf({5, 3}), Tensor::zeros({2}, DType::f32));
+                 }),
                  "ids must be i32"));
-  CHECK(contains(error_of([&] { ops::embedding(tape, leaf({5, 3}), Tensor::zeros({0}, DType::i32)); }),
+  CHECK(contains(error_of([&] {
+                   ops::embedding(tape, leaf({5, 3}), Tensor::zeros({0}, DType::i32));
+                 }),
                  "ids is empty"));
-  CHECK(contains(error_of([&] { ops::embedding(tape, leaf({15}), Tensor::zeros({2}, DType::i32)); }),
-                 "table must be [V, E]"));
+  CHECK(
+      contains(error_of([&] { ops::embedding(tape, leaf({15}), Tensor::zeros({2}, DType::i32)); }),
+               "table must be [V, E]"));
 }
 
 TEST_CASE("ops: dropout is the identity when not training and rejects p outside [0, 1)") {
@@ -133,7 +154,9 @@ TEST_CASE("ops: dropout is the identity when not training and rejects p outside 
   CHECK(ops::dropout(tape, x, 0.5, {1, 2, 3}, false).is_same(x));
   CHECK(ops::dropout(tape, x, 0.0, {1, 2, 3}, true).is_same(x));
   CHECK(tape.size() == 0);
-  CHECK(contains(error_of([&] { ops::dropout(tape, x, 1.0, {1, 2, 3}, true); }),
+  CHECK(contains(error_of([&] {
+                   ops::dropout(tape, x, 1.0, {1, 2, 3}, true);
+                 }),
                  "dropout: probability must be in [0, 1)"));
   // The same key gives the same mask; another counter gives another.
   const Var a = ops::dropout(tape, x, 0.5, {1, 2, 3}, true);

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/kernels.hpp"
 #include "engine/kernel_test_helpers.hpp"
+#include "engine/kernels.hpp"
 
 using namespace electra;
 using namespace electra::testing;
@@ -48,7 +48,8 @@ TEST_CASE("elementwise: add_bias and sum_rows_accumulate over rows") {
   Tensor sum64 = Tensor::zeros(Shape{200}, DType::f64), sum32 = Tensor::zeros(Shape{200});
   kernels::sum_rows_accumulate(big, sum64);
   kernels::sum_rows_accumulate(big.to(DType::f32), sum32);
-  for (std::int64_t c = 0; c < 200; ++c) CHECK(sum32.item(c) == doctest::Approx(sum64.item(c)).epsilon(1e-5));
+  for (std::int64_t c = 0; c < 200; ++c)
+    CHECK(sum32.item(c) == doctest::Approx(sum64.item(c)).epsilon(1e-5));
   double column_0 = 0;
   for (std::int64_t r = 0; r < 300; ++r) column_0 += big.item(r * 200);
   CHECK(sum64.item(0) == doctest::Approx(column_0).epsilon(1e-12));
@@ -66,9 +67,11 @@ TEST_CASE("gelu: exact erf values and derivative") {
   Tensor dx = Tensor::full(Shape{4}, 1.0, DType::f64);
   kernels::gelu_backward_accumulate(x, Tensor::full(Shape{4}, 2.0, DType::f64), dx);
   // 1 + 2·(Φ(x) + x·φ(x)); φ(1) = 0.24197072451914337.
-  CHECK(dx.item(0) == doctest::Approx(1 + 2 * (1 - 0.8413447460685429 - 0.24197072451914337)).epsilon(1e-14));
+  CHECK(dx.item(0) ==
+        doctest::Approx(1 + 2 * (1 - 0.8413447460685429 - 0.24197072451914337)).epsilon(1e-14));
   CHECK(dx.item(1) == doctest::Approx(2.0).epsilon(1e-14));
-  CHECK(dx.item(2) == doctest::Approx(1 + 2 * (0.8413447460685429 + 0.24197072451914337)).epsilon(1e-14));
+  CHECK(dx.item(2) ==
+        doctest::Approx(1 + 2 * (0.8413447460685429 + 0.24197072451914337)).epsilon(1e-14));
   // f32 agrees with f64 on a spread of inputs.
   const Tensor spread = random_tensor(Shape{1000}, 2, -6, 6);
   Tensor y64 = Tensor::empty(Shape{1000}, DType::f64), y32 = Tensor::empty(Shape{1000});
@@ -90,7 +93,8 @@ TEST_CASE("reductions: sum, dot, squared_norm, stats and all_finite") {
   CHECK(s.mean == 0.625);
   CHECK(kernels::all_finite(x));
   const double inf = std::numeric_limits<double>::infinity();
-  const Tensor bad = Tensor::from_vector<double>({1, std::nan(""), -inf, 4, std::nan("")}, Shape{5});
+  const Tensor bad =
+      Tensor::from_vector<double>({1, std::nan(""), -inf, 4, std::nan("")}, Shape{5});
   const kernels::TensorStats bad_stats = kernels::stats(bad);
   CHECK(bad_stats.nan_count == 2);
   CHECK(bad_stats.inf_count == 1);
@@ -110,8 +114,12 @@ TEST_CASE("reductions: bit-identical on one and two threads, f32 close to f64") 
   const Tensor big = big64.to(DType::f32);
   const auto [one, two] = on_one_and_two_threads<std::vector<double>>([&] {
     const kernels::TensorStats s = kernels::stats(big);
-    return std::vector<double>{kernels::sum(big), kernels::dot(big, big), kernels::squared_norm(big),
-                               s.mean, s.min, s.max};
+    return std::vector<double>{kernels::sum(big),
+                               kernels::dot(big, big),
+                               kernels::squared_norm(big),
+                               s.mean,
+                               s.min,
+                               s.max};
   });
   CHECK(one == two);
   CHECK(kernels::squared_norm(big) == doctest::Approx(kernels::squared_norm(big64)).epsilon(1e-6));
@@ -128,16 +136,21 @@ TEST_CASE("elementwise: errors name the kernel and both shapes") {
   const Tensor a = Tensor::zeros(Shape{2, 3}), b = Tensor::zeros(Shape{3, 2});
   Tensor out = Tensor::zeros(Shape{2, 3});
   CHECK(error_of([&] { kernels::add(a, b, out); }) == "add: shape mismatch [2, 3] vs [3, 2]");
-  CHECK(contains(error_of([&] { kernels::mul(a, Tensor::zeros(Shape{2, 3}, DType::f64), out); }),
+  CHECK(contains(error_of([&] {
+                   kernels::mul(a, Tensor::zeros(Shape{2, 3}, DType::f64), out);
+                 }),
                  "mul: dtype mismatch"));
   Tensor wrong = Tensor::zeros(Shape{6});
-  CHECK(contains(error_of([&] { kernels::gelu_forward(a, wrong); }), "gelu_forward: shape mismatch [2, 3] vs [6]"));
+  CHECK(contains(error_of([&] { kernels::gelu_forward(a, wrong); }),
+                 "gelu_forward: shape mismatch [2, 3] vs [6]"));
   CHECK(contains(error_of([&] { kernels::axpy(1.0, a, wrong = Tensor::zeros(Shape{5})); }),
                  "axpy: element count mismatch [2, 3] vs [5]"));
   Tensor bias_target = Tensor::zeros(Shape{2, 3});
   CHECK(contains(error_of([&] { kernels::add_bias(bias_target, Tensor::zeros(Shape{2})); }),
                  "add_bias: bias expected shape [3] for x [2, 3], got [2]"));
   CHECK(contains(error_of([&] { kernels::sum(Tensor::zeros(Shape{0, 4})); }), "sum: empty tensor"));
-  CHECK(contains(error_of([&] { kernels::sum(Tensor::zeros(Shape{4}, DType::i32)); }), "f32 or f64"));
-  CHECK(contains(error_of([&] { kernels::dot(a, Tensor::zeros(Shape{7})); }), "dot: element count mismatch"));
+  CHECK(
+      contains(error_of([&] { kernels::sum(Tensor::zeros(Shape{4}, DType::i32)); }), "f32 or f64"));
+  CHECK(contains(error_of([&] { kernels::dot(a, Tensor::zeros(Shape{7})); }),
+                 "dot: element count mismatch"));
 }

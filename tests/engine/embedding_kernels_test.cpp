@@ -1,8 +1,8 @@
 // embedding_forward/backward, gather_rows and permute_0213.
 #include <doctest/doctest.h>
 
-#include "engine/kernels.hpp"
 #include "engine/kernel_test_helpers.hpp"
+#include "engine/kernels.hpp"
 
 using namespace electra;
 using namespace electra::testing;
@@ -22,7 +22,8 @@ TEST_CASE("embedding: forward picks rows, backward adds repeated ids") {
 TEST_CASE("embedding: backward is bit-identical on one and two threads, f32 close to f64") {
   const std::int64_t vocab = 50, width = 200, positions = 4000;
   std::vector<std::int32_t> id_values(positions);
-  for (std::int64_t n = 0; n < positions; ++n) id_values[n] = static_cast<std::int32_t>((n * 7919) % vocab);
+  for (std::int64_t n = 0; n < positions; ++n)
+    id_values[n] = static_cast<std::int32_t>((n * 7919) % vocab);
   const Tensor ids = Tensor::from_vector(id_values, Shape{positions});
   const Tensor dout64 = random_tensor(Shape{positions, width}, 4);
   const Tensor dout = dout64.to(DType::f32);
@@ -36,7 +37,8 @@ TEST_CASE("embedding: backward is bit-identical on one and two threads, f32 clos
   kernels::embedding_backward_accumulate(ids, dout64, dtable64);
   const std::vector<double> reference = dtable64.to_vector();
   double worst = 0;
-  for (std::size_t i = 0; i < reference.size(); ++i) worst = std::max(worst, std::abs(one[i] - reference[i]));
+  for (std::size_t i = 0; i < reference.size(); ++i)
+    worst = std::max(worst, std::abs(one[i] - reference[i]));
   CHECK(worst < 1e-4);  // sums of ~80 values of magnitude ≤ 1 in f32
 }
 
@@ -78,11 +80,18 @@ TEST_CASE("embedding, gather_rows, permute: errors name ids, table sizes and sha
                  "out expected [2, 3] for ids [2] and table [4, 3], got [2, 4]"));
   CHECK(contains(error_of([&] { kernels::embedding_forward(table, Tensor::zeros(Shape{2}), out); }),
                  "expected i32"));
-  CHECK(contains(error_of([&] { kernels::embedding_forward(table, Tensor::zeros(Shape{0}, DType::i32), out); }),
+  CHECK(contains(error_of([&] {
+                   kernels::embedding_forward(table, Tensor::zeros(Shape{0}, DType::i32), out);
+                 }),
                  "empty tensor"));
-  CHECK(contains(error_of([&] { kernels::gather_rows(table, Tensor::from_vector<std::int32_t>({9}, Shape{1}), out); }),
+  CHECK(contains(error_of([&] {
+                   kernels::gather_rows(table, Tensor::from_vector<std::int32_t>({9}, Shape{1}),
+                                        out);
+                 }),
                  "gather_rows: id 9"));
   Tensor permuted = Tensor::zeros(Shape{2, 3, 4, 5});
-  CHECK(contains(error_of([&] { kernels::permute_0213(Tensor::zeros(Shape{2, 3, 4, 5}), permuted); }),
+  CHECK(contains(error_of([&] {
+                   kernels::permute_0213(Tensor::zeros(Shape{2, 3, 4, 5}), permuted);
+                 }),
                  "permute_0213: out expected [2, 4, 3, 5] for x [2, 3, 4, 5], got [2, 3, 4, 5]"));
 }

@@ -19,7 +19,8 @@ Tensor random_f64(const Shape& shape, std::uint64_t seed) {
   std::mt19937_64 generator(seed);
   std::uniform_real_distribution<double> distribution(-1.0, 1.0);
   Tensor tensor = Tensor::empty(shape, DType::f64);
-  for (std::int64_t i = 0; i < tensor.numel(); ++i) tensor.data<double>()[i] = distribution(generator);
+  for (std::int64_t i = 0; i < tensor.numel(); ++i)
+    tensor.data<double>()[i] = distribution(generator);
   return tensor;
 }
 
@@ -96,12 +97,16 @@ TEST_CASE("gemm: leading dimensions are flattened into rows") {
 }
 
 TEST_CASE("gemm_batched: small products (split across cores) and big ones (threaded BLAS)") {
-  struct Case { std::int64_t batch, m, k, n; };
+  struct Case {
+    std::int64_t batch, m, k, n;
+  };
   for (const Case& s : {Case{6, 8, 4, 5}, Case{2, 300, 260, 270}})
     for (bool transpose_a : {false, true})
       for (bool transpose_b : {false, true}) {
-        const Tensor a = random_f64(transpose_a ? Shape{s.batch, s.k, s.m} : Shape{s.batch, s.m, s.k}, 5);
-        const Tensor b = random_f64(transpose_b ? Shape{s.batch, s.n, s.k} : Shape{s.batch, s.k, s.n}, 6);
+        const Tensor a =
+            random_f64(transpose_a ? Shape{s.batch, s.k, s.m} : Shape{s.batch, s.m, s.k}, 5);
+        const Tensor b =
+            random_f64(transpose_b ? Shape{s.batch, s.n, s.k} : Shape{s.batch, s.k, s.n}, 6);
         const auto expected = naive_product(a.to_vector(), transpose_a, b.to_vector(), transpose_b,
                                             s.m, s.k, s.n, s.batch);
         Tensor c = Tensor::empty(Shape{s.batch, s.m, s.n}, DType::f64);
@@ -143,10 +148,12 @@ TEST_CASE("gemm: errors name the kernel and both shapes") {
   CHECK(inner.find("gemm: inner dimensions differ: a [2, 3] vs b [4, 5]") == 0);
   Tensor wrong_c = Tensor::zeros(Shape{3, 3});
   const Tensor b_ok = Tensor::zeros(Shape{3, 5});
-  CHECK(error_of([&] { kernels::gemm(a, false, b_ok, false, wrong_c); }).find("c expected [2, 5]") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          kernels::gemm(a, false, b_ok, false, wrong_c);
+        }).find("c expected [2, 5]") != std::string::npos);
   const Tensor b64 = Tensor::zeros(Shape{3, 5}, DType::f64);
-  CHECK(error_of([&] { kernels::gemm(a, false, b64, false, c); }).find("gemm: dtype mismatch") == 0);
+  CHECK(error_of([&] { kernels::gemm(a, false, b64, false, c); }).find("gemm: dtype mismatch") ==
+        0);
   const Tensor empty = Tensor::zeros(Shape{0, 3});
   CHECK(error_of([&] { kernels::gemm(empty, false, b_ok, false, c); }).find("empty tensor") !=
         std::string::npos);
@@ -157,8 +164,8 @@ TEST_CASE("gemm: errors name the kernel and both shapes") {
         std::string::npos);
   Tensor batched_c = Tensor::zeros(Shape{3, 2, 5});
   const std::string batch = error_of([&] {
-    kernels::gemm_batched(Tensor::zeros(Shape{2, 2, 3}), false, Tensor::zeros(Shape{3, 3, 5}), false,
-                          batched_c);
+    kernels::gemm_batched(Tensor::zeros(Shape{2, 2, 3}), false, Tensor::zeros(Shape{3, 3, 5}),
+                          false, batched_c);
   });
   CHECK(batch.find("gemm_batched: batch sizes differ: a [2, 2, 3], b [3, 3, 5]") == 0);
 }

@@ -15,7 +15,8 @@ inline Tensor random_tensor(const Shape& shape, std::uint64_t seed, double low =
   std::mt19937_64 generator(seed);
   std::uniform_real_distribution<double> distribution(low, high);
   Tensor tensor = Tensor::empty(shape, DType::f64);
-  for (std::int64_t i = 0; i < tensor.numel(); ++i) tensor.data<double>()[i] = distribution(generator);
+  for (std::int64_t i = 0; i < tensor.numel(); ++i)
+    tensor.data<double>()[i] = distribution(generator);
   return tensor;
 }
 

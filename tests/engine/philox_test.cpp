@@ -1,9 +1,9 @@
 // Philox4x32-10 against the Random123 known-answer vectors, and the documented element mapping.
+#include "engine/philox.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
-
-#include "engine/philox.hpp"
 
 using namespace electra::philox;
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <set>
 
-#include "engine/kernels.hpp"
 #include "engine/kernel_test_helpers.hpp"
+#include "engine/kernels.hpp"
 #include "engine/philox.hpp"
 
 using namespace electra;
@@ -71,7 +71,8 @@ TEST_CASE("gumbel_argmax: samples follow softmax(logits / temperature)") {
   const std::int64_t rows = 30000;
   const std::vector<double> logits_row{std::log(0.2), std::log(0.5), std::log(0.3)};
   std::vector<double> values;
-  for (std::int64_t r = 0; r < rows; ++r) values.insert(values.end(), logits_row.begin(), logits_row.end());
+  for (std::int64_t r = 0; r < rows; ++r)
+    values.insert(values.end(), logits_row.begin(), logits_row.end());
   const Tensor logits = Tensor::from_vector(values, Shape{rows, 3});
   Tensor chosen = Tensor::empty(Shape{rows}, DType::i32);
   kernels::gumbel_argmax(logits, 1.0, {21, 2, 0}, chosen);
@@ -98,7 +99,8 @@ TEST_CASE("gumbel_argmax: samples follow softmax(logits / temperature)") {
 }
 
 TEST_CASE("argmax_rows: first maximum wins, NaN never does") {
-  const Tensor x = Tensor::from_vector<double>({1, 3, 3, 0, -1, -5, std::nan(""), 2, 0}, Shape{3, 3});
+  const Tensor x =
+      Tensor::from_vector<double>({1, 3, 3, 0, -1, -5, std::nan(""), 2, 0}, Shape{3, 3});
   Tensor out = Tensor::empty(Shape{3}, DType::i32);
   kernels::argmax_rows(x, out);
   CHECK(out.to_vector() == std::vector<double>{1, 0, 1});
@@ -113,13 +115,17 @@ TEST_CASE("random kernels: bad probabilities, temperatures, dtypes and shapes ar
   CHECK(contains(error_of([&] { kernels::dropout_forward(x, 0.1, {}, y, small_keep); }),
                  "dropout_forward: shape mismatch [4, 3] vs [4, 2]"));
   Tensor chosen = Tensor::zeros(Shape{4}, DType::i32);
-  CHECK(contains(error_of([&] { kernels::gumbel_argmax(x, 0.0, {}, chosen); }), "temperature must be positive"));
+  CHECK(contains(error_of([&] { kernels::gumbel_argmax(x, 0.0, {}, chosen); }),
+                 "temperature must be positive"));
   Tensor float_out = Tensor::zeros(Shape{4});
-  CHECK(contains(error_of([&] { kernels::argmax_rows(x, float_out); }), "argmax_rows: expected i32"));
+  CHECK(
+      contains(error_of([&] { kernels::argmax_rows(x, float_out); }), "argmax_rows: expected i32"));
   Tensor short_out = Tensor::zeros(Shape{3}, DType::i32);
   CHECK(contains(error_of([&] { kernels::argmax_rows(x, short_out); }),
                  "argmax_rows: out expected [4] for x [4, 3], got [3]"));
   Tensor ids = Tensor::zeros(Shape{3}, DType::i32);
-  CHECK(contains(error_of([&] { kernels::uniform({}, ids); }), "uniform: expected an f32 or f64 tensor"));
-  CHECK(contains(error_of([&] { kernels::truncated_normal({}, -1.0, y); }), "std must be positive"));
+  CHECK(contains(error_of([&] { kernels::uniform({}, ids); }),
+                 "uniform: expected an f32 or f64 tensor"));
+  CHECK(
+      contains(error_of([&] { kernels::truncated_normal({}, -1.0, y); }), "std must be positive"));
 }
