@@ -13,7 +13,7 @@
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
 #include "models/safetensors.hpp"
-#include "models/sha256.hpp"
+#include "data/sha256.hpp"
 
 namespace electra {
 namespace fs = std::filesystem;

@@ -1,4 +1,5 @@
-// SHA-256 against the FIPS 180-4 / NIST example vectors.
+// SHA-256 (data/sha256.hpp, which checkpoints use for their checksums) against the FIPS 180-4 /
+// NIST example vectors.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -6,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "models/sha256.hpp"
+#include "data/sha256.hpp"
 
 using namespace electra;
 
@@ -42,8 +43,8 @@ TEST_CASE("sha256: file hash equals the hash of its bytes; a missing file is an 
     std::ofstream file(path, std::ios::binary);
     file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
-  CHECK(sha256_file_hex(path.string()) == sha256_hex(bytes));
+  CHECK(sha256_file(path.string()) == sha256_hex(bytes));
   std::filesystem::remove(path);
-  CHECK_THROWS_WITH(sha256_file_hex(path.string()),
+  CHECK_THROWS_WITH(sha256_file(path.string()),
                     doctest::Contains("electra_sha256_test.bin"));
 }

@@ -1,6 +1,7 @@
 // The progress reporter: line formatting, ETA, and both output modes written to a file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -43,8 +44,8 @@ TEST_CASE("progress: plain mode prints whole lines; terminal mode redraws with c
   }
   const std::string plain = contents_of(log);
   CHECK(plain.find('\r') == std::string::npos);
-  CHECK(plain.find("steps 1/10 | loss 1.0") != std::string::npos);
-  CHECK(plain.find("steps 10/10 | done") != std::string::npos);
+  CHECK(plain.find("steps  10.0% 1/10 | loss 1.0") != std::string::npos);
+  CHECK(plain.find("steps 100.0% 10/10 | done") != std::string::npos);
   CHECK(std::count(plain.begin(), plain.end(), '\n') == 2);
   std::fclose(log);
 
