@@ -74,9 +74,9 @@ Vocab Vocab::from_tokens(std::vector<std::string> tokens, const std::string& sou
 void Vocab::build(const std::string& source) {
   std::size_t capacity = 16;
   while (capacity < 2 * tokens_.size()) capacity *= 2;
-  whole_.slots.assign(capacity, -1);
+  whole_.slots.assign(capacity, Slot{});
   whole_.mask = capacity - 1;
-  continuation_.slots.assign(capacity, -1);
+  continuation_.slots.assign(capacity, Slot{});
   continuation_.mask = capacity - 1;
   for (std::int32_t id = 0; id < size(); ++id) {
     insert(whole_, id, false);
@@ -108,20 +108,24 @@ std::string_view Vocab::key_of(std::int32_t id, bool continuation) const {
 
 void Vocab::insert(Table& table, std::int32_t id, bool continuation) {
   const std::string_view key = key_of(id, continuation);
-  for (std::uint64_t slot = hash_bytes(key) & table.mask;; slot = (slot + 1) & table.mask) {
-    std::int32_t& occupant = table.slots[slot];
-    if (occupant < 0 || key_of(occupant, continuation) == key) {
-      occupant = id;  // a later duplicate replaces the earlier one, like a Python dict
+  const std::uint64_t hash = hash_bytes(key);
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
+  for (std::uint64_t slot = hash & table.mask;; slot = (slot + 1) & table.mask) {
+    Slot& occupant = table.slots[slot];
+    if (occupant.id < 0 || (occupant.tag == tag && key_of(occupant.id, continuation) == key)) {
+      occupant = {id, tag};  // a later duplicate replaces the earlier one, like a Python dict
       return;
     }
   }
 }
 
 std::int32_t Vocab::lookup(const Table& table, std::string_view key, bool continuation) const {
-  for (std::uint64_t slot = hash_bytes(key) & table.mask;; slot = (slot + 1) & table.mask) {
-    const std::int32_t occupant = table.slots[slot];
-    if (occupant < 0) return -1;
-    if (key_of(occupant, continuation) == key) return occupant;
+  const std::uint64_t hash = hash_bytes(key);
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
+  for (std::uint64_t slot = hash & table.mask;; slot = (slot + 1) & table.mask) {
+    const Slot occupant = table.slots[slot];
+    if (occupant.id < 0) return -1;
+    if (occupant.tag == tag && key_of(occupant.id, continuation) == key) return occupant.id;
   }
 }
 

@@ -39,9 +39,14 @@ class Vocab {
   const std::vector<std::string>& tokens() const { return tokens_; }
 
  private:
-  // Open addressing over ids: a slot holds the id of a token whose key hashes there (-1 empty).
+  // Open addressing over ids: a slot holds the id of a token whose key hashes there (-1 empty)
+  // and the top bits of that hash, so most mismatches are rejected without touching the token.
+  struct Slot {
+    std::int32_t id = -1;
+    std::uint32_t tag = 0;
+  };
   struct Table {
-    std::vector<std::int32_t> slots;
+    std::vector<Slot> slots;
     std::uint64_t mask = 0;
   };
   std::string_view key_of(std::int32_t id, bool continuation) const;
