@@ -1,5 +1,5 @@
 // `electra plot metrics.jsonl -o curves.svg [--smooth N]`: training curves from a metrics log
-// as one self-contained SVG (loss panels and discriminator/generator accuracy panel).
+// as one self-contained SVG (total, MLM and discriminator loss panels, then an accuracy/AUC panel).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,13 +24,15 @@ int run_plot(const PlotOptions& options) {
   if (output.empty()) output = std::filesystem::path(options.metrics_path).replace_extension(".svg").string();
   const std::string title =
       options.title.empty() ? std::filesystem::path(options.metrics_path).filename().string() : options.title;
-  const std::string svg = render_svg(training_panels(columns, options.smooth), title);
+  const std::vector<PlotPanel> panels = training_panels(columns, options.smooth);
+  const std::string svg = render_svg(panels, title);
   std::ofstream file(output, std::ios::binary | std::ios::trunc);
   check(file.good(), "plot: cannot create ", output);
   file << svg;
   file.close();
   check(!file.fail(), "plot: write error in ", output);
-  std::printf("plot: wrote %s (%zu logged steps, 3 panels)\n", output.c_str(), columns.at("step").size());
+  std::printf("plot: wrote %s (%zu logged steps, %zu panels)\n", output.c_str(),
+              columns.at("step").size(), panels.size());
   return 0;
 }
 

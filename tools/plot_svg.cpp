@@ -262,10 +262,11 @@ std::vector<PlotPanel> training_panels(const std::map<std::string, std::vector<d
     }
     return result;
   };
-  // Total = MLM + 50·disc, so it lives on its own axis; the two parts share one.
+  // Total = MLM + 50·disc and the MLM loss is ~10× the disc loss: each gets its own axis, or
+  // the discriminator curve would be a flat line at the bottom.
   return {panel("Total loss", "loss", false, {{"total_loss", "total"}}),
-          panel("Generator and discriminator losses", "loss", false,
-                {{"mlm_loss", "mlm (generator)"}, {"disc_loss", "disc (discriminator)"}}),
+          panel("Generator (MLM) loss", "loss", false, {{"mlm_loss", "mlm (generator)"}}),
+          panel("Discriminator loss", "loss", false, {{"disc_loss", "disc (discriminator)"}}),
           panel("Discriminator AUC / accuracy, generator accuracy", "fraction", true,
                 {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}})};
 }

@@ -37,7 +37,7 @@ std::vector<double> nice_ticks(double low, double high, int target_count);
 std::string render_svg(const std::vector<PlotPanel>& panels, const std::string& title,
                        int width = 960, int panel_height = 300);
 
-// The standard panels of `electra plot`: total loss; MLM and discriminator losses;
+// The standard panels of `electra plot`: total loss; MLM loss; discriminator loss;
 // discriminator AUC and accuracy with generator accuracy. smooth > 1 adds a moving average on
 // top of each (then faint) raw curve.
 std::vector<PlotPanel> training_panels(const std::map<std::string, std::vector<double>>& columns,

@@ -65,7 +65,7 @@ TEST_CASE("plot: electra plot draws loss and discriminator panels with labels an
   const std::string svg = read_text(svg_path);
   CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
   CHECK(svg.find("</svg>") != std::string::npos);
-  for (const char* text : {"data-title=\"Total loss\"", "data-title=\"Generator and discriminator losses\"",
+  for (const char* text : {"data-title=\"Total loss\"", "data-title=\"Generator (MLM) loss\"", "data-title=\"Discriminator loss\"",
                            "data-label=\"total\"", "data-label=\"mlm (generator)\"",
                            "data-label=\"disc (discriminator)\"", "data-label=\"disc AUC\"",
                            "data-label=\"disc accuracy\"", "data-label=\"gen accuracy\"",
