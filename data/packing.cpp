@@ -89,6 +89,7 @@ void SequencePacker::make_sequence(std::vector<PackedSequence>& out) {
   }
   stats_.sequences += 1;
   stats_.single_segment += second.empty() ? 1 : 0;
+  stats_.single_segment_drawn += single_segment ? 1 : 0;
   stats_.short_targets += target_is_short_ ? 1 : 0;
   stats_.tokens += static_cast<std::int64_t>(sequence.ids.size());
   stats_.dropped_tokens += before_cut - static_cast<std::int64_t>(first.size() + second.size());
