@@ -362,12 +362,12 @@ TEST_CASE("model: float64 finite differences of the total loss for every paramet
       CAPTURE(numeric);
       CAPTURE(analytic[element]);
       CHECK(error <= std::max(1e-5 * scale, 1e-8));
-      if (scale > 1e-6) worst = std::max(worst, error / scale);
+      if (scale > 1e-4) worst = std::max(worst, error / scale);
       ++checked;
     }
   }
   MESSAGE("checked ", checked, " elements of ", store.size(),
-          " tensors, worst relative error (|grad| > 1e-6) ", worst);
+          " tensors, worst relative error (|grad| > 1e-4) ", worst);
 }
 
 TEST_CASE("model: objective mlm builds one full-size masked-LM network") {
