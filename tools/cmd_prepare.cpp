@@ -29,6 +29,7 @@ int run_prepare(const PrepareOptions& options) {
   std::unique_ptr<ProgressBar> bar;
   settings.progress = [&bar](std::int64_t done, std::int64_t total) {
     if (!bar) bar = std::make_unique<ProgressBar>("prepare", total, 10.0);
+    if (done >= total) return;  // finish() prints the last line
     const double megabytes = done / 1e6;
     char status[96];
     std::snprintf(status, sizeof(status), "%.1f / %.1f MB", megabytes, total / 1e6);
