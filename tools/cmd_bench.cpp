@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "engine/error.hpp"
+#include "tools/bench_model.hpp"
 #include "tools/bench_ops.hpp"
 #include "tools/command.hpp"
 
@@ -11,17 +12,33 @@ namespace {
 
 struct BenchOptions {
   bool ops = false;
+  ModelBenchOptions model;  // used when --preset is given
 };
 
 const CommandRegistration bench_command{Command{
-    "bench", "measure kernel and op throughput (--ops)",
+    "bench", "measure kernel and op throughput (--ops) or whole training steps (--preset)",
     [](CLI::App& app) -> std::function<int()> {
       auto options = std::make_shared<BenchOptions>();
       app.add_flag("--ops", options->ops,
                    "time GEMM peak, ops::linear vs bare sgemm, and elementwise GB/s vs memcpy");
-      return [options]() -> int {
+      CLI::Option* preset = app.add_option("--preset", options->model.preset,
+                                           "time training steps of this preset on synthetic ids "
+                                           "(tools/bench_model.cpp)");
+      app.add_option("--batch", options->model.batch, "sequences per step (with --preset)")
+          ->capture_default_str();
+      app.add_option("--seq-len", options->model.seq_len, "sequence length (with --preset)")
+          ->capture_default_str();
+      app.add_option("--steps", options->model.steps, "timed steps (with --preset)")
+          ->capture_default_str();
+      app.add_option("--warmup-steps", options->model.warmup_steps,
+                     "untimed first steps (with --preset)")
+          ->capture_default_str();
+      return [options, preset]() -> int {
         if (options->ops) return run_ops_bench();
-        throw_error("bench: choose what to measure, e.g. `electra bench --ops`");
+        if (preset->count() > 0) return run_model_bench(options->model);
+        throw_error(
+            "bench: choose what to measure, e.g. `electra bench --ops` or "
+            "`electra bench --preset small --batch 32 --seq-len 128`");
       };
     }}};
 

@@ -1,0 +1,129 @@
+#pragma once
+// The pre-training loop (DESIGN §2): for every update
+//   for each of grad_accumulation micro-batches:
+//     batch iterator (seeded shuffle) → mask_batch(seed, draw) → model.forward(tape, draw)
+//     → tape.backward(total_loss / grad_accumulation) → tape.clear()
+//   → AdamW step (global-norm clip, lr from the schedule at t = updates applied) → zero grads
+//   → every log_every updates: one JSON line in OUT/metrics.jsonl (flushed)
+//   → every save_every updates, at the end and on a stop request: a checkpoint (keep the last N).
+// draw = step·grad_accumulation + micro_batch numbers the micro-batches of the whole run, so the
+// masks, the dropout and the Gumbel noise are a pure function of (seed, draw, site), and with the
+// iterator position and Adam's moments in the checkpoint a resumed run repeats an uninterrupted
+// one bit for bit.
+//
+// Stopping: request_stop() (async-signal-safe; install_stop_signal_handlers() wires SIGINT and
+// SIGTERM to it, a second signal exits at once) makes the loop finish the current update, save a
+// checkpoint and return.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "autograd/parameter_store.hpp"
+#include "autograd/tape.hpp"
+#include "data/batch_iterator.hpp"
+#include "models/checkpoint.hpp"
+#include "models/config.hpp"
+#include "models/electra_model.hpp"
+#include "models/metrics.hpp"
+#include "models/optimizer.hpp"
+
+namespace electra {
+
+struct TrainerOptions {
+  std::string shards_dir;  // `electra prepare` output (meta.json + shards)
+  std::string out_dir;     // run directory: step-*/ checkpoints, metrics.jsonl
+  // The model and schedule. seq_len and vocab_size must equal the shards' (the trainer checks);
+  // num_train_steps is the schedule length T, warmup_steps the warm-up.
+  ModelConfig config;
+  std::uint64_t seed = 42;        // parameters, data order, masks, dropout, Gumbel noise
+  std::int64_t max_steps = 0;     // stop after this many updates in total (0: no step limit)
+  double max_minutes = 0;         // stop after this much wall time in this process (0: none)
+  std::int64_t grad_accumulation = 1;  // micro-batches of config.batch_size per update
+  std::int64_t log_every = 10;         // updates between metrics lines (the last update too)
+  std::int64_t save_every = 1000;      // updates between checkpoints (0: only at the end)
+  int keep_last = 3;                   // checkpoints kept (≤ 0: all)
+  // Resume from the latest checkpoint in out_dir (resume = true) or from resume_from. With
+  // resume = true and no checkpoint in out_dir the run starts fresh (and says so in the log).
+  bool resume = false;
+  std::string resume_from;
+  bool detect_anomaly = false;  // NaN/Inf checks after every op; errors name the update
+  std::string vocab_path;       // recorded in the checkpoints for `electra inspect` (optional)
+};
+
+// What the caller sees after each update; `metrics` is set on logged updates only.
+struct StepReport {
+  std::int64_t step = 0;  // updates applied so far (1 after the first)
+  const StepMetrics* metrics = nullptr;
+  double elapsed_s = 0;
+  double tokens_per_s = 0;  // non-pad tokens per second since this process started training
+};
+
+struct TrainingResult {
+  std::int64_t first_step = 0;  // updates already applied when this process started (resume)
+  std::int64_t final_step = 0;
+  bool stopped_by_request = false;  // a signal or request_stop() ended the run early
+  bool stopped_by_time = false;
+  std::filesystem::path last_checkpoint;  // empty if none was written
+  std::string resumed_from;               // checkpoint dir, empty for a fresh run
+  std::string metrics_path;
+  double seconds = 0;
+};
+
+class Trainer {
+ public:
+  // Opens the shards, checks them against the config, builds the model (and loads the
+  // checkpoint when resuming; a corrupted or mismatched one throws a one-line electra::Error).
+  explicit Trainer(TrainerOptions options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // Trains until max_steps, max_minutes or a stop request. on_step runs after every update.
+  TrainingResult run(const std::function<void(const StepReport&)>& on_step = {});
+
+  std::int64_t step() const { return optimizer_->updates_applied(); }
+  const ModelConfig& config() const { return options_.config; }
+  const ElectraModel& model() const { return *model_; }
+  const ParameterStore& parameters() const { return parameters_; }
+  const std::string& resumed_from() const { return resumed_from_; }
+  // The JSON a checkpoint must match to be resumed: model config, seed, accumulation, shards.
+  nlohmann::json run_identity() const;
+
+ private:
+  // One update: accumulate grad_accumulation micro-batches, step the optimizer. Fills `metrics`
+  // (averaged over the micro-batches) when asked to.
+  void train_one_update(bool compute_metrics, StepMetrics& metrics, std::int64_t& tokens);
+  std::filesystem::path save(const StepMetrics* last_metrics);
+
+  TrainerOptions options_;
+  ShardSetInfo shards_;
+  SpecialTokens special_;
+  MaskingSettings masking_;
+  ParameterStore parameters_;
+  std::unique_ptr<ElectraModel> model_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<BatchIterator> batches_;
+  Tape tape_;
+  std::string resumed_from_;
+  nlohmann::json last_metrics_json_ = nlohmann::json::object();
+};
+
+// Reads meta.json's "special_tokens" (pad/unk/cls/sep/mask ids); errors name the file.
+SpecialTokens read_shard_special_tokens(const std::string& shards_dir);
+
+// Makes the next update the last one (async-signal-safe). clear_stop_request() resets it.
+void request_stop();
+void clear_stop_request();
+bool stop_requested();
+// SIGINT/SIGTERM → request_stop(); a second signal ends the process at once (exit 128 + signal).
+void install_stop_signal_handlers();
+
+// Constant-predictor BCE for a replaced fraction p: H(p) = −p·ln p − (1−p)·ln(1−p), in nats.
+double binary_entropy(double p);
+
+}  // namespace electra

@@ -1,0 +1,160 @@
+// Whole-step benchmark of a preset on synthetic data: see bench_model.hpp.
+#include "tools/bench_model.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "autograd/tape.hpp"
+#include "data/masking.hpp"
+#include "engine/philox.hpp"
+#include "engine/threads.hpp"
+#include "models/electra_model.hpp"
+#include "models/optimizer.hpp"
+#include "tools/bench_ops.hpp"
+
+namespace electra::cli {
+namespace {
+
+// Analytic FLOPs of one training step, counting only the matrix products (LayerNorm, GELU,
+// softmax and the optimizer are memory-bound and left out). A product of [m, k] by [k, n] is
+// 2·m·k·n FLOPs; the backward computes two products of the same size per forward product (the
+// input's and the weight's gradient), so forward + backward = 3 × forward. With T = B·L tokens,
+// M = B·P masked positions, per network of hidden H, FFN I and N layers:
+//   encoder layer      2·T·(4·H² + 2·H·I)     (Q, K, V, output projections; FFN in and out)
+//   attention          2·2·B·L²·H             (Q·Kᵀ and probabilities·V over all heads)
+//   embeddings_project 2·T·E·H                 (only when E ≠ H)
+// plus the heads:
+//   generator          2·M·H_g·E + 2·M·E·V     (dense at the masked positions; tied logits)
+//   discriminator      2·T·H² + 2·T·H          (dense, then the 1-wide prediction)
+// step FLOPs = 3 · (generator + discriminator forward FLOPs).
+double training_step_flops(const ModelConfig& config, std::int64_t batch) {
+  const double tokens = static_cast<double>(batch * config.seq_len);
+  const double length = static_cast<double>(config.seq_len);
+  const double embedding = static_cast<double>(config.embedding_size);
+  auto encoder_flops = [&](const EncoderDims& dims) {
+    const double hidden = static_cast<double>(dims.hidden_size);
+    const double ffn = static_cast<double>(dims.intermediate_size);
+    double flops = static_cast<double>(dims.num_layers) *
+                   (2 * tokens * (4 * hidden * hidden + 2 * hidden * ffn) +
+                    2 * 2 * static_cast<double>(batch) * length * length * hidden);
+    if (dims.hidden_size != config.embedding_size) flops += 2 * tokens * embedding * hidden;
+    return flops;
+  };
+  const EncoderDims generator = config.generator_dims();
+  const double masked = static_cast<double>(batch * config.predictions_per_sequence());
+  double forward = encoder_flops(generator) +
+                   2 * masked * static_cast<double>(generator.hidden_size) * embedding +
+                   2 * masked * embedding * static_cast<double>(config.vocab_size);
+  if (config.has_discriminator()) {
+    const double hidden = static_cast<double>(config.hidden_size);
+    forward += encoder_flops(config.discriminator_dims()) + 2 * tokens * hidden * hidden + 2 * tokens * hidden;
+  }
+  return 3 * forward;
+}
+
+// [CLS] random tokens [SEP] random tokens [SEP], no padding, segment B from the middle. Random
+// ids avoid the special tokens' range of the BERT vocabulary (ids below 1000).
+PackedBatch synthetic_batch(const ModelConfig& config, std::int64_t batch, std::uint64_t seed) {
+  const std::int64_t length = config.seq_len;
+  const SpecialTokens special;
+  std::vector<std::int32_t> ids(batch * length), types(batch * length), mask(batch * length, 1);
+  const std::uint32_t low = config.vocab_size > 2000 ? 1000 : 5;
+  for (std::int64_t i = 0; i < batch * length; ++i) {
+    const std::int64_t t = i % length;
+    const std::uint32_t word = philox::uniform_word(seed, 0x42454e43u /* "BENC" */, static_cast<std::uint64_t>(i));
+    ids[i] = t == 0 ? special.cls
+             : (t == length / 2 || t == length - 1)
+                 ? special.sep
+                 : static_cast<std::int32_t>(low + word % (static_cast<std::uint32_t>(config.vocab_size) - low));
+    types[i] = t > length / 2 ? 1 : 0;
+  }
+  return {Tensor::from_vector(ids, {batch, length}), Tensor::from_vector(types, {batch, length}),
+          Tensor::from_vector(mask, {batch, length})};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+}  // namespace
+
+int run_model_bench(const ModelBenchOptions& options) {
+  check(options.batch > 0 && options.seq_len > 0 && options.steps > 0 && options.warmup_steps >= 0,
+        "bench: --batch, --seq-len and --steps must be positive, --warmup-steps ≥ 0");
+  ModelConfig config = model_preset(options.preset);
+  config.seq_len = options.seq_len;
+  config.batch_size = options.batch;
+  if (config.max_position_embeddings < config.seq_len) config.max_position_embeddings = config.seq_len;
+  config.validate();
+
+  ParameterStore parameters;
+  ElectraModel model(config, parameters, /*seed=*/1);
+  AdamWConfig adam;
+  adam.weight_decay = config.weight_decay;
+  AdamW optimizer(parameters, adam);
+  Tape tape;
+  MaskingSettings masking{config.mask_probability, config.predictions_per_sequence(), config.mask_token_share, 1};
+
+  std::printf("electra bench: preset %s, batch %lld, seq_len %lld, vocab %lld, %lld parameters, "
+              "threads %d (oneTBB and OpenBLAS)\n",
+              options.preset.c_str(), static_cast<long long>(options.batch),
+              static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
+              static_cast<long long>(parameters.total_numel()), num_threads());
+  std::fflush(stdout);
+
+  std::vector<double> forward_s, backward_s, optimizer_s, step_s;
+  for (std::int64_t step = 0; step < options.warmup_steps + options.steps; ++step) {
+    // Batch preparation and masking are the data pipeline's cost, not the step's: outside the clock.
+    const MaskedBatch batch =
+        mask_batch(synthetic_batch(config, options.batch, static_cast<std::uint64_t>(step)), SpecialTokens{},
+                   masking, static_cast<std::uint64_t>(step));
+    const auto start = std::chrono::steady_clock::now();
+    const StepOutput output = model.forward(tape, batch, static_cast<std::uint64_t>(step), true);
+    const double forward = seconds_since(start);
+    tape.backward(output.total_loss);
+    tape.clear();
+    const double backward = seconds_since(start) - forward;
+    optimizer.step(1e-4);
+    parameters.zero_grad();
+    const double total = seconds_since(start);
+    if (step < options.warmup_steps) continue;
+    forward_s.push_back(forward);
+    backward_s.push_back(backward);
+    optimizer_s.push_back(total - forward - backward);
+    step_s.push_back(total);
+  }
+
+  const double step_time = median(step_s);
+  const double tokens = static_cast<double>(options.batch * options.seq_len);
+  const double flops = training_step_flops(config, options.batch);
+  const double achieved = flops / step_time * 1e-9;
+  std::printf("\nmedian of %lld steps (after %lld warm-up):\n", static_cast<long long>(options.steps),
+              static_cast<long long>(options.warmup_steps));
+  std::printf("  step        %9.1f ms   %10.0f tokens/s\n", step_time * 1e3, tokens / step_time);
+  std::printf("  forward     %9.1f ms   (%4.1f%%)\n", median(forward_s) * 1e3, 100 * median(forward_s) / step_time);
+  std::printf("  backward    %9.1f ms   (%4.1f%%)   incl. tape.clear()\n", median(backward_s) * 1e3,
+              100 * median(backward_s) / step_time);
+  std::printf("  optimizer   %9.1f ms   (%4.1f%%)   AdamW + zero_grad\n", median(optimizer_s) * 1e3,
+              100 * median(optimizer_s) / step_time);
+  std::printf("  analytic    %9.2f GFLOP/step (GEMMs, forward + backward)\n", flops * 1e-9);
+
+  const double peak = measure_sgemm_peak_gflops();
+  std::printf("  achieved    %9.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s measured now\n", achieved,
+              100 * achieved / peak, peak);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("  peak RSS    %9.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+  return 0;
+}
+
+}  // namespace electra::cli

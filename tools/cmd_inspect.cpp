@@ -1,0 +1,163 @@
+// `electra inspect`: one sentence through a pre-trained ELECTRA, token by token — which tokens
+// were masked, what the generator put there, and how sure the discriminator is that each token
+// was replaced. Coloured on a terminal (ANSI), plain text otherwise.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/masking.hpp"
+#include "data/tokenizer.hpp"
+#include "engine/error.hpp"
+#include "models/pretrained_model.hpp"
+#include "data/sha256.hpp"
+#include "tools/command.hpp"
+
+namespace electra::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct InspectFlags {
+  std::string checkpoint, vocab, text;
+  std::uint64_t seed = 1;
+  std::string color = "auto";
+};
+
+// --vocab, or the vocabulary recorded by `electra pretrain` (checked against the shards' SHA-256).
+std::string resolve_vocab(const InspectFlags& flags, const PretrainedModel& loaded) {
+  if (!flags.vocab.empty()) return flags.vocab;
+  const nlohmann::json& position = loaded.state.data_position;
+  const std::string recorded = position.is_object() ? position.value("vocab_path", std::string()) : "";
+  check(!recorded.empty(), "inspect: --vocab is required (", loaded.checkpoint_dir.string(),
+        " records no vocabulary)");
+  check(fs::is_regular_file(recorded), "inspect: the recorded vocabulary ", recorded,
+        " is gone; pass --vocab");
+  const nlohmann::json& data = loaded.state.config.value("data", nlohmann::json::object());
+  if (data.contains("vocab_sha256"))
+    check(sha256_file(recorded) == data["vocab_sha256"].get<std::string>(), "inspect: ", recorded,
+          " has changed since training (sha256 differs); pass --vocab");
+  return recorded;
+}
+
+std::string pad_right(const std::string& text, std::size_t width) {
+  // Width in code points, so accented tokens line up.
+  std::size_t shown = 0;
+  for (unsigned char c : text) shown += (c & 0xC0) != 0x80;
+  return text + std::string(width > shown ? width - shown : 0, ' ');
+}
+
+std::string bar_of(double probability, int width) {
+  const int filled = static_cast<int>(probability * width + 0.5);
+  std::string bar;
+  for (int i = 0; i < width; ++i) bar += i < filled ? "#" : ".";
+  return bar;
+}
+
+int run_inspect(const InspectFlags& flags) {
+  const PretrainedModel loaded = load_pretrained_model(flags.checkpoint);
+  const ModelConfig& config = loaded.config;
+  const std::string vocab_path = resolve_vocab(flags, loaded);
+  const Tokenizer tokenizer = Tokenizer::from_file(vocab_path);
+  check(tokenizer.vocab().size() == config.vocab_size, "inspect: ", vocab_path, " has ",
+        tokenizer.vocab().size(), " tokens but the model was trained with ", config.vocab_size);
+  check(!flags.text.empty(), "inspect: --text is empty");
+
+  const Encoding encoding = tokenizer.encode_pair(flags.text, std::nullopt,
+                                                  static_cast<std::size_t>(config.seq_len), true);
+  const std::int64_t length = config.seq_len;
+  PackedBatch packed;
+  packed.input_ids = Tensor::from_vector(encoding.input_ids, {1, length});
+  packed.token_type_ids = Tensor::from_vector(encoding.token_type_ids, {1, length});
+  packed.attention_mask = Tensor::from_vector(encoding.attention_mask, {1, length});
+  MaskingSettings masking;
+  masking.mask_probability = config.mask_probability;
+  masking.max_predictions = config.predictions_per_sequence();
+  masking.mask_token_share = config.mask_token_share;
+  masking.seed = flags.seed;
+  const MaskedBatch batch = mask_batch(packed, tokenizer.special_tokens(), masking, 0);
+  const InspectOutput out = loaded.model->inspect(batch, flags.seed);
+
+  const bool color = flags.color == "always" || (flags.color == "auto" && isatty(fileno(stdout)));
+  const char* reset = color ? "\033[0m" : "";
+  const char* bold = color ? "\033[1m" : "";
+  const char* yellow = color ? "\033[33m" : "";
+  const char* red = color ? "\033[1;31m" : "";
+  const char* green = color ? "\033[32m" : "";
+
+  const Vocab& vocab = tokenizer.vocab();
+  const std::int32_t* original = batch.original.input_ids.data<std::int32_t>();
+  const std::int32_t* masked_input = batch.masked_input_ids.data<std::int32_t>();
+  const std::int32_t* corrupted = out.corrupted_ids.data<std::int32_t>();
+  const float* replaced = out.disc_labels.data<float>();
+  const float* probability = out.replaced_probability.data<float>();
+  const std::int64_t tokens = std::count(encoding.attention_mask.begin(), encoding.attention_mask.end(), 1);
+  // Which positions were chosen for prediction (masked or kept), from the masked batch.
+  std::vector<bool> chosen(length, false);
+  for (std::int64_t p = 0; p < batch.masked_positions.dim(1); ++p)
+    if (batch.masked_weights.data<float>()[p] > 0) chosen[batch.masked_positions.data<std::int32_t>()[p]] = true;
+
+  std::size_t token_width = 5;
+  for (std::int64_t t = 0; t < tokens; ++t)
+    token_width = std::max({token_width, vocab.token(original[t]).size(), vocab.token(corrupted[t]).size()});
+  token_width = std::min<std::size_t>(token_width + 2, 24);
+
+  std::int64_t masked_count = 0, replaced_count = 0, right = 0;
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    masked_count += chosen[t];
+    replaced_count += replaced[t] > 0.5f;
+    right += (probability[t] > 0.5f) == (replaced[t] > 0.5f);
+  }
+  std::printf("%selectra inspect%s %s (update %lld), masking seed %llu\n", bold, reset,
+              loaded.checkpoint_dir.string().c_str(), static_cast<long long>(loaded.state.step),
+              static_cast<unsigned long long>(flags.seed));
+  std::printf("%lld tokens, %lld chosen for prediction, %lld replaced by the generator; the "
+              "discriminator is right (P > 0.5 = replaced) on %lld of %lld\n\n",
+              static_cast<long long>(tokens), static_cast<long long>(masked_count),
+              static_cast<long long>(replaced_count), static_cast<long long>(right),
+              static_cast<long long>(tokens));
+  std::printf("%s  pos  %s%s%s%s  P(replaced)%s\n", bold, pad_right("original", token_width).c_str(),
+              pad_right("generator in", token_width).c_str(), pad_right("generator out", token_width).c_str(),
+              pad_right("disc. sees", token_width).c_str(), reset);
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    const bool was_replaced = replaced[t] > 0.5f;
+    const std::string generator_in = chosen[t] ? vocab.token(masked_input[t]) : "";
+    const std::string generator_out = chosen[t] ? vocab.token(corrupted[t]) : "";
+    const char* row_color = was_replaced ? red : chosen[t] ? yellow : "";
+    const bool disc_right = (probability[t] > 0.5f) == was_replaced;
+    std::printf("%s%5lld  %s%s%s%s%s", row_color, static_cast<long long>(t),
+                pad_right(vocab.token(original[t]), token_width).c_str(),
+                pad_right(generator_in, token_width).c_str(), pad_right(generator_out, token_width).c_str(),
+                pad_right(vocab.token(corrupted[t]), token_width).c_str(), reset);
+    std::printf("  %5.3f %s%s%s %s\n", probability[t], disc_right ? green : red,
+                bar_of(probability[t], 20).c_str(), reset,
+                was_replaced ? (disc_right ? "replaced, caught" : "replaced, MISSED")
+                             : (disc_right ? "" : "original, false alarm"));
+  }
+  std::printf("\n%sgenerator in%s: [MASK] or the kept token at the positions chosen for prediction; "
+              "%sgenerator out%s: its sample there; P(replaced): the discriminator's sigmoid.\n",
+              bold, reset, bold, reset);
+  return 0;
+}
+
+const CommandRegistration inspect_command{Command{
+    "inspect", "show masking, generator samples and discriminator P(replaced) for a sentence",
+    [](CLI::App& app) -> std::function<int()> {
+      auto flags = std::make_shared<InspectFlags>();
+      app.add_option("--checkpoint", flags->checkpoint, "checkpoint directory (or a run directory: its latest)")
+          ->required();
+      app.add_option("--vocab", flags->vocab, "vocab.txt (default: the one recorded at training time)");
+      app.add_option("--text", flags->text, "the sentence to inspect")->required();
+      app.add_option("--seed", flags->seed, "seed of the masking and the generator's sampling")
+          ->capture_default_str();
+      app.add_option("--color", flags->color, "auto, always or never")
+          ->check(CLI::IsMember({"auto", "always", "never"}))
+          ->capture_default_str();
+      return [flags] { return run_inspect(*flags); };
+    }}};
+
+}  // namespace
+}  // namespace electra::cli

@@ -1,0 +1,259 @@
+// `electra pretrain`: the ELECTRA pre-training loop (models/trainer.hpp) with a progress bar,
+// checkpoints, metrics.jsonl and curves.svg in the run directory. SIGINT/SIGTERM finish the
+// current update, save a checkpoint and exit 0; a second signal exits at once.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "engine/threads.hpp"
+#include "data/sha256.hpp"
+#include "models/trainer.hpp"
+#include "tools/command.hpp"
+#include "tools/plot_svg.hpp"
+#include "tools/progress.hpp"
+
+namespace electra::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct PretrainFlags {
+  std::string data, out, preset = "small", config_file, objective, vocab, resume_dir;
+  std::int64_t max_steps = 0, total_steps = 0, warmup = 0, batch = 0, grad_accum = 1, seq_len = 0;
+  double max_minutes = 0, lr = 0;
+  std::uint64_t seed = 42;
+  std::int64_t log_every = 10, save_every = 1000;
+  int keep = 3;
+  bool detect_anomaly = false;
+  // Which optional flags were given (CLI11 options, filled in setup).
+  CLI::Option *total_steps_flag = nullptr, *warmup_flag = nullptr, *lr_flag = nullptr,
+              *batch_flag = nullptr, *objective_flag = nullptr, *seq_len_flag = nullptr,
+              *resume_flag = nullptr;
+};
+
+// The vocabulary the shards were built from, for `electra inspect`: --vocab if given (it must be
+// the shards' vocabulary), else a vocab.txt in or next to the shard directory with the same
+// SHA-256, else none.
+std::string find_vocab(const PretrainFlags& flags, const ShardSetInfo& shards) {
+  if (!flags.vocab.empty()) {
+    check(fs::is_regular_file(flags.vocab), "pretrain: --vocab ", flags.vocab, ": no such file");
+    const std::string digest = sha256_file(flags.vocab);
+    check(digest == shards.vocab_sha256, "pretrain: --vocab ", flags.vocab, " (sha256 ",
+          digest.substr(0, 12), "…) is not the vocabulary the shards in ", flags.data,
+          " were built with (", shards.vocab_sha256.substr(0, 12), "…)");
+    return flags.vocab;
+  }
+  for (const fs::path& candidate : {fs::path(flags.data) / "vocab.txt", fs::path(flags.data).parent_path() / "vocab.txt",
+                                    fs::absolute(flags.data).parent_path() / "vocab.txt"}) {
+    std::error_code error;
+    if (fs::is_regular_file(candidate, error) && sha256_file(candidate.string()) == shards.vocab_sha256)
+      return candidate.string();
+  }
+  return "";
+}
+
+TrainerOptions trainer_options(const PretrainFlags& flags) {
+  const ShardSetInfo shards = read_shard_set_info(flags.data);
+  ModelConfig config = model_preset(flags.preset);
+  if (!flags.config_file.empty()) config = load_model_config(flags.config_file, config);
+  // The shards decide the sequence length and the vocabulary.
+  check(flags.seq_len_flag->count() == 0 || flags.seq_len == shards.seq_len, "pretrain: --seq-len ",
+        flags.seq_len, " but the shards in ", flags.data, " were prepared with seq_len ",
+        shards.seq_len, " (run `electra prepare --seq-len ", flags.seq_len, "` for another length)");
+  config.seq_len = shards.seq_len;
+  config.vocab_size = shards.vocab_size;
+  if (config.max_position_embeddings < config.seq_len) config.max_position_embeddings = config.seq_len;
+  if (flags.objective_flag->count()) config.objective = flags.objective;
+  if (flags.batch_flag->count()) config.batch_size = flags.batch;
+  if (flags.lr_flag->count()) config.learning_rate = flags.lr;
+  if (flags.warmup_flag->count()) config.warmup_steps = flags.warmup;
+  // The schedule's length T: --total-steps, else --max-steps, else the preset's/config's.
+  if (flags.total_steps_flag->count()) config.num_train_steps = flags.total_steps;
+  else if (flags.max_steps > 0) config.num_train_steps = flags.max_steps;
+  config.validate();
+
+  TrainerOptions options;
+  options.shards_dir = flags.data;
+  options.out_dir = flags.out;
+  options.config = config;
+  options.seed = flags.seed;
+  options.max_steps = flags.max_steps;
+  options.max_minutes = flags.max_minutes;
+  options.grad_accumulation = flags.grad_accum;
+  options.log_every = flags.log_every;
+  options.save_every = flags.save_every;
+  options.keep_last = flags.keep;
+  options.resume = flags.resume_flag->count() > 0;
+  options.resume_from = flags.resume_dir;
+  options.detect_anomaly = flags.detect_anomaly;
+  options.vocab_path = find_vocab(flags, shards);
+  return options;
+}
+
+std::string format_count(double value) {
+  char text[32];
+  if (value >= 1e6) std::snprintf(text, sizeof text, "%.2fM", value / 1e6);
+  else if (value >= 1e3) std::snprintf(text, sizeof text, "%.1fk", value / 1e3);
+  else std::snprintf(text, sizeof text, "%.0f", value);
+  return text;
+}
+
+std::string status_line(const StepMetrics& metrics, double tokens_per_s, bool electra) {
+  char text[256];
+  if (electra) {
+    std::snprintf(text, sizeof text, "loss %.3f mlm %.3f disc %.4f | AUC %.3f | %s tok/s",
+                  metrics.total_loss, metrics.mlm_loss, metrics.disc_loss, metrics.disc_auc,
+                  format_count(tokens_per_s).c_str());
+  } else {
+    std::snprintf(text, sizeof text, "mlm %.3f | gen acc %.3f | %s tok/s", metrics.mlm_loss,
+                  metrics.gen_acc, format_count(tokens_per_s).c_str());
+  }
+  return text;
+}
+
+// curves.svg from metrics.jsonl; returns its path, or "" (with a note) when nothing was logged.
+std::string write_curves(const std::string& metrics_path, const fs::path& run_dir) {
+  std::error_code error;
+  if (!fs::exists(metrics_path, error) || fs::file_size(metrics_path, error) == 0) return "";
+  const fs::path svg_path = run_dir / "curves.svg";
+  try {
+    const auto columns = read_metrics_columns(metrics_path);
+    std::ofstream file(svg_path, std::ios::binary | std::ios::trunc);
+    file << render_svg(training_panels(columns, columns.at("step").size() > 50 ? 5 : 1),
+                       run_dir.filename().string());
+    check(file.good(), "cannot write ", svg_path.string());
+  } catch (const Error& failure) {
+    std::fprintf(stderr, "electra pretrain: warning: no curves.svg: %s\n", failure.what());
+    return "";
+  }
+  return svg_path.string();
+}
+
+int run_pretrain(const PretrainFlags& flags) {
+  const TrainerOptions options = trainer_options(flags);
+  const ModelConfig& config = options.config;
+  clear_stop_request();
+  install_stop_signal_handlers();
+  Trainer trainer(options);
+
+  const bool electra = config.has_discriminator();
+  std::printf("electra pretrain: preset %s, objective %s, %s parameters, threads %d\n",
+              config.preset.c_str(), config.objective.c_str(),
+              format_count(static_cast<double>(trainer.parameters().total_numel())).c_str(), num_threads());
+  std::printf("  data %s: %lld sequences of %lld tokens, vocab %lld%s\n", options.shards_dir.c_str(),
+              static_cast<long long>(read_shard_set_info(options.shards_dir).sequences),
+              static_cast<long long>(config.seq_len), static_cast<long long>(config.vocab_size),
+              options.vocab_path.empty() ? "" : (" (" + options.vocab_path + ")").c_str());
+  std::printf("  batch %lld x %lld micro-batches, lr %g, warm-up %lld, schedule %lld updates, seed %llu\n",
+              static_cast<long long>(config.batch_size), static_cast<long long>(options.grad_accumulation),
+              config.learning_rate, static_cast<long long>(config.warmup_steps),
+              static_cast<long long>(config.num_train_steps), static_cast<unsigned long long>(options.seed));
+  if (config.warmup_steps >= config.num_train_steps)
+    std::printf("  note: the warm-up (%lld) is not shorter than the schedule (%lld): the rate never "
+                "reaches its peak (set --warmup)\n",
+                static_cast<long long>(config.warmup_steps), static_cast<long long>(config.num_train_steps));
+  if (!trainer.resumed_from().empty())
+    std::printf("  resuming from %s at update %lld\n", trainer.resumed_from().c_str(),
+                static_cast<long long>(trainer.step()));
+  else if (options.resume)
+    std::printf("  --resume: no checkpoint in %s, starting fresh\n", options.out_dir.c_str());
+  std::printf("  run directory %s (Ctrl-C saves a checkpoint and stops)\n", options.out_dir.c_str());
+  std::fflush(stdout);
+
+  const std::int64_t first_step = trainer.step();
+  const std::int64_t last_step = options.max_steps > 0 ? options.max_steps
+                                 : options.max_minutes > 0 ? 0 : config.num_train_steps;
+  ProgressBar bar("pretrain", last_step > 0 ? last_step - first_step : 0, 10.0);
+  std::string status;
+  const TrainingResult result = trainer.run([&](const StepReport& report) {
+    if (report.metrics) status = status_line(*report.metrics, report.tokens_per_s, electra);
+    bar.update(report.step - first_step, "step " + std::to_string(report.step) + " | " + status);
+  });
+  bar.finish("step " + std::to_string(result.final_step) + " | " + status);
+
+  const fs::path run_dir = options.out_dir;
+  const std::string curves = write_curves(result.metrics_path, run_dir);
+  const char* why = result.stopped_by_request ? "stopped by signal"
+                    : result.stopped_by_time  ? "time limit reached"
+                                              : "finished";
+  std::printf("electra pretrain: %s at update %lld (%lld this run, %s)\n", why,
+              static_cast<long long>(result.final_step),
+              static_cast<long long>(result.final_step - result.first_step),
+              format_duration(result.seconds).c_str());
+  std::printf("  checkpoint  %s\n  metrics     %s\n", result.last_checkpoint.string().c_str(),
+              result.metrics_path.c_str());
+  if (!curves.empty()) std::printf("  curves      %s\n", curves.c_str());
+  std::printf("next:\n");
+  if (electra)
+    std::printf("  electra inspect --checkpoint %s%s --text \"The whale swam under the ship.\"\n",
+                result.last_checkpoint.string().c_str(),
+                options.vocab_path.empty() ? " --vocab VOCAB.txt" : "");
+  std::printf("  electra plot %s -o %s --smooth 5\n", result.metrics_path.c_str(),
+              (run_dir / "curves.svg").string().c_str());
+  std::printf("  electra pretrain --data %s --out %s ... --resume   (continue; same flags)\n",
+              options.shards_dir.c_str(), options.out_dir.c_str());
+  return 0;
+}
+
+const CommandRegistration pretrain_command{Command{
+    "pretrain", "pre-train an ELECTRA generator + discriminator on prepared shards",
+    [](CLI::App& app) -> std::function<int()> {
+      auto flags = std::make_shared<PretrainFlags>();
+      app.footer(
+          "Schedule: the learning rate warms up linearly over --warmup updates and decays linearly to 0 "
+          "at T updates. T is --total-steps if given, else --max-steps, else the preset's (or config "
+          "file's) num_train_steps -- so a time-bounded run (--max-minutes only) follows the preset's "
+          "schedule (tiny/mini 1000, small 1M, base 766k) and stops wherever the time runs out. "
+          "Without --max-steps and --max-minutes the run ends at T. seq_len and vocab_size come from "
+          "the shards' meta.json. --resume continues the latest checkpoint in --out (or the given one) "
+          "bit-identically; the flags must describe the same run.");
+      app.add_option("--data", flags->data, "shard directory from `electra prepare`")->required();
+      app.add_option("--out", flags->out, "run directory: checkpoints, metrics.jsonl, curves.svg")->required();
+      app.add_option("--preset", flags->preset, "model size: tiny, mini, small, base")
+          ->check(CLI::IsMember(model_preset_names()))
+          ->capture_default_str();
+      app.add_option("--config", flags->config_file, "JSON file overriding preset fields");
+      app.add_option("--max-steps", flags->max_steps, "stop after N updates in total (0: no limit)")
+          ->check(CLI::NonNegativeNumber);
+      app.add_option("--max-minutes", flags->max_minutes, "stop after M minutes of this process (0: none)")
+          ->check(CLI::NonNegativeNumber);
+      flags->total_steps_flag = app.add_option("--total-steps", flags->total_steps,
+                                               "schedule length T (default: --max-steps, else the preset's)")
+                                    ->check(CLI::PositiveNumber);
+      flags->warmup_flag = app.add_option("--warmup", flags->warmup, "warm-up updates")
+                               ->check(CLI::NonNegativeNumber);
+      flags->lr_flag = app.add_option("--lr", flags->lr, "peak learning rate")->check(CLI::PositiveNumber);
+      flags->batch_flag = app.add_option("--batch", flags->batch, "sequences per micro-batch")
+                              ->check(CLI::PositiveNumber);
+      app.add_option("--grad-accum", flags->grad_accum, "micro-batches per update")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str();
+      flags->seq_len_flag = app.add_option("--seq-len", flags->seq_len,
+                                           "must equal the shards' seq_len (checked)");
+      app.add_option("--seed", flags->seed, "seed of parameters, data order, masks, dropout and sampling")
+          ->capture_default_str();
+      flags->objective_flag = app.add_option("--objective", flags->objective, "electra or mlm")
+                                  ->check(CLI::IsMember({"electra", "mlm"}));
+      app.add_option("--log-every", flags->log_every, "updates between metrics lines")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+      app.add_option("--save-every", flags->save_every, "updates between checkpoints (0: only at the end)")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+      app.add_option("--keep", flags->keep, "checkpoints kept (0: all)")->capture_default_str();
+      flags->resume_flag = app.add_option("--resume", flags->resume_dir,
+                                          "continue the latest checkpoint in --out, or the given one")
+                               ->expected(0, 1);
+      app.add_flag("--detect-anomaly", flags->detect_anomaly,
+                   "check every op for NaN/Inf (slow); the error names the op and the update");
+      app.add_option("--vocab", flags->vocab,
+                     "the shards' vocab.txt, recorded for `electra inspect` (default: found next to the shards)");
+      return [flags] { return run_pretrain(*flags); };
+    }}};
+
+}  // namespace
+}  // namespace electra::cli
