@@ -7,6 +7,7 @@
 // exactly the batches the first one would have given next.
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct DataPosition {
   std::int64_t offset = 0;  // sequences of this epoch already handed out
   bool operator==(const DataPosition&) const = default;
 };
+// {"epoch": e, "offset": o} in trainer_state.json.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DataPosition, epoch, offset)
 
 class BatchIterator {
  public:

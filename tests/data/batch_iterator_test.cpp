@@ -4,6 +4,7 @@
 #include <set>
 
 #include "data/batch_iterator.hpp"
+#include "data/vocab.hpp"
 #include "pipeline_test_helpers.hpp"
 
 using namespace electra;
@@ -50,11 +51,10 @@ TEST_CASE("batch iterator: batches have the packed layout") {
   BatchIterator iterator(prepared_sample().string(), 1);
   const PackedBatch batch = iterator.next(16);
   CHECK(batch.input_ids.shape() == Shape{16, 64});
-  const SpecialTokens special;  // the sample vocab puts the specials at 0..4
+  const SpecialTokens special = Vocab::from_file(sample_vocab).special();
   const std::int32_t* ids = batch.input_ids.data<std::int32_t>();
   const std::int32_t* types = batch.token_type_ids.data<std::int32_t>();
   const std::int32_t* mask = batch.attention_mask.data<std::int32_t>();
-  (void)special;
   for (std::int64_t row = 0; row < 16; ++row) {
     std::int64_t length = 0;
     while (length < 64 && mask[row * 64 + length] == 1) ++length;
@@ -65,7 +65,8 @@ TEST_CASE("batch iterator: batches have the packed layout") {
     // Token types: 0…0 then 1…1 up to the last token, never back to 0 inside the sequence.
     for (std::int64_t t = 1; t < length; ++t) CHECK(types[row * 64 + t] >= types[row * 64 + t - 1]);
     CHECK(types[row * 64] == 0);
-    CHECK(ids[row * 64] == ids[0]);  // every row starts with [CLS]
+    CHECK(ids[row * 64] == special.cls);
+    CHECK(ids[row * 64 + length - 1] == special.sep);
   }
 }
 
@@ -81,8 +82,11 @@ TEST_CASE("batch iterator: a restored position gives exactly the same next batch
   std::vector<std::vector<std::int32_t>> expected;
   for (int i = 0; i < 5; ++i) expected.push_back(ids_of(first.next(batch_size)));
 
+  // Through JSON, as a checkpoint stores it.
+  const nlohmann::json stored = saved;
+  CHECK(stored.dump() == "{\"epoch\":1,\"offset\":" + std::to_string(saved.offset) + "}");
   BatchIterator resumed(prepared_sample().string(), 11);
-  resumed.set_position(saved);
+  resumed.set_position(stored.get<DataPosition>());
   for (int i = 0; i < 5; ++i) CHECK(ids_of(resumed.next(batch_size)) == expected[i]);
   CHECK(resumed.position() == first.position());
 
