@@ -225,12 +225,6 @@ TrainerState load_checkpoint(const fs::path& checkpoint_dir, ParameterStore& par
                              AdamW* optimizer, const nlohmann::json& expected_config) {
   TrainerState state = read_trainer_state(checkpoint_dir);
   const nlohmann::json json = nlohmann::json::parse(read_file_bytes((checkpoint_dir / state_file).string()));
-  if (!expected_config.is_null()) {
-    const std::string difference = describe_config_difference(state.config, expected_config);
-    check(difference.empty(), "checkpoint: ", checkpoint_dir.string(),
-          ": config differs from this run's ", difference);
-  }
-
   // Reads a safetensors file of the checkpoint and checks it against the recorded checksum.
   auto load_verified = [&](const char* file) {
     const fs::path path = checkpoint_dir / file;
@@ -246,8 +240,16 @@ TrainerState load_checkpoint(const fs::path& checkpoint_dir, ParameterStore& par
     return parse_safetensors(bytes, path.string());
   };
 
+  // Integrity first (a corrupt file is reported as such), then compatibility with this run.
   const fs::path model_path = checkpoint_dir / model_file;
   const SafetensorsContents model = load_verified(model_file);
+  std::optional<SafetensorsContents> optimizer_state;
+  if (optimizer != nullptr) optimizer_state = load_verified(optimizer_file);
+  if (!expected_config.is_null()) {
+    const std::string difference = describe_config_difference(state.config, expected_config);
+    check(difference.empty(), "checkpoint: ", checkpoint_dir.string(),
+          ": config differs from this run's ", difference);
+  }
   for (const Parameter& parameter : parameters.parameters()) {
     const Tensor* stored = model.find(parameter.name);
     check(stored != nullptr, "checkpoint: ", model_path.string(), ": missing parameter '",
@@ -264,7 +266,7 @@ TrainerState load_checkpoint(const fs::path& checkpoint_dir, ParameterStore& par
   }
   if (optimizer != nullptr) {
     // Validates every moment before changing any; throws leaving the optimizer as it was.
-    optimizer->load_state(load_verified(optimizer_file), (checkpoint_dir / optimizer_file).string());
+    optimizer->load_state(*optimizer_state, (checkpoint_dir / optimizer_file).string());
   }
   for (const Parameter& parameter : parameters.parameters()) {
     Var var = parameter.var;

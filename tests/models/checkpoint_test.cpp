@@ -152,7 +152,11 @@ TEST_CASE("checkpoint: corrupt files and mismatched models are refused, changing
       file.seekp(-2, std::ios::end);
       file.put('\x7f');
     }
-    CHECK_THROWS_WITH(load_checkpoint(saved, target, &target_optimizer, nullptr),
+    // Integrity is checked before compatibility: a corrupt file is reported as corrupt even
+    // when the config differs too.
+    nlohmann::json other = sample_state(0).config;
+    other["hidden_size"] = 128;
+    CHECK_THROWS_WITH(load_checkpoint(saved, target, &target_optimizer, other),
                       doctest::Contains("model.safetensors: sha256"));
   }
   SUBCASE("a truncated optimizer file") {
