@@ -1,4 +1,5 @@
 // `electra prepare`: text corpus → packed, tokenised, memory-mappable shards (data/shards.hpp).
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -27,12 +28,16 @@ int run_prepare(const PrepareOptions& options) {
   settings.seed = options.seed;
   settings.overwrite = options.overwrite;
   std::unique_ptr<ProgressBar> bar;
-  settings.progress = [&bar](std::int64_t done, std::int64_t total) {
+  const auto start = std::chrono::steady_clock::now();
+  settings.progress = [&bar, start](std::int64_t done, std::int64_t total) {
     if (!bar) bar = std::make_unique<ProgressBar>("prepare", total, 10.0);
     if (done >= total) return;  // finish() prints the last line
     const double megabytes = done / 1e6;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char status[96];
-    std::snprintf(status, sizeof(status), "%.1f / %.1f MB", megabytes, total / 1e6);
+    std::snprintf(status, sizeof(status), "%.1f / %.1f MB | %.1f MB/s", megabytes, total / 1e6,
+                  seconds > 0 ? megabytes / seconds : 0.0);
     bar->update(done, status);
   };
   settings.warn = [](const std::string& message) {

@@ -28,7 +28,7 @@ std::vector<std::int32_t> ids_of(const PackedBatch& batch) {
 }
 }  // namespace
 
-TEST_CASE("batch iterator: each epoch visits every sequence once, in a seed-dependent order") {
+TEST_CASE("batch iterator: each epoch visits every sequence once in a seed-dependent order") {
   BatchIterator iterator(prepared_sample().string(), 7);
   const std::int64_t n = iterator.size();
   REQUIRE(n > 1000);

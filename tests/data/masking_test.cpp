@@ -45,7 +45,7 @@ std::int64_t candidates_in_row(const PackedBatch& batch, std::int64_t row) {
 }
 }  // namespace
 
-TEST_CASE("masking: k = clip(round_half_even(0.15 n), 1, max_predictions)") {
+TEST_CASE("masking: k is round-half-even of 0.15 n clipped to 1..max_predictions") {
   CHECK(masked_count(0, 0.15, 19) == 0);
   CHECK(masked_count(1, 0.15, 19) == 1);   // 0.15 rounds to 0, clipped up to 1
   CHECK(masked_count(3, 0.15, 19) == 1);   // 0.45
@@ -58,7 +58,7 @@ TEST_CASE("masking: k = clip(round_half_even(0.15 n), 1, max_predictions)") {
   CHECK(masked_count(500, 0.15, 19) == 19);
 }
 
-TEST_CASE("masking: chosen positions are candidates, sorted, k per row, padded with weight 0") {
+TEST_CASE("masking: chosen positions are sorted candidates with k per row and weight-0 padding") {
   const SpecialTokens special;
   const PackedBatch batch = make_batch(32, 128);
   MaskingSettings settings;
@@ -101,7 +101,7 @@ TEST_CASE("masking: chosen positions are candidates, sorted, k per row, padded w
   }
 }
 
-TEST_CASE("masking: 15% of candidates chosen, 85% of those become [MASK], positions uniform") {
+TEST_CASE("masking: 15% of candidates are chosen and 85% of those become MASK at uniform positions") {
   const SpecialTokens special;
   const std::int64_t seq_len = 512;
   const PackedBatch batch = make_batch(64, seq_len);
@@ -137,7 +137,7 @@ TEST_CASE("masking: 15% of candidates chosen, 85% of those become [MASK], positi
   CHECK(static_cast<double>(early) / late == doctest::Approx(1.0).epsilon(0.06));
 }
 
-TEST_CASE("masking: a pure function of (seed, step)") {
+TEST_CASE("masking: a pure function of seed and step") {
   const SpecialTokens special;
   const PackedBatch batch = make_batch(8, 64);
   MaskingSettings settings;

@@ -54,7 +54,7 @@ void check_structure(const PackedSequence& sequence, std::int64_t seq_len) {
 
 }  // namespace
 
-TEST_CASE("packing: every sequence is [CLS] A [SEP] (B [SEP]) within L") {
+TEST_CASE("packing: every sequence is CLS A SEP (B SEP) within L") {
   PackingStats stats;
   const auto sequences = pack_synthetic(64, 300, &stats);
   REQUIRE(sequences.size() > 500);
@@ -85,7 +85,7 @@ TEST_CASE("packing: 10% single-segment draws and 5% shorter targets") {
   CHECK(full / n > 0.6);
 }
 
-TEST_CASE("packing: same stream and seed give the same sequences; another seed differs") {
+TEST_CASE("packing: the same seed gives the same sequences and another seed differs") {
   PackingStats a_stats, b_stats, c_stats;
   const auto a = pack_synthetic(64, 50, &a_stats, 5);
   const auto b = pack_synthetic(64, 50, &b_stats, 5);
@@ -100,7 +100,7 @@ TEST_CASE("packing: same stream and seed give the same sequences; another seed d
   CHECK(any_different);
 }
 
-TEST_CASE("packing: a sentence longer than L is cut to L, and a document end flushes") {
+TEST_CASE("packing: a sentence longer than L is cut to L and a document end flushes") {
   SequencePacker packer(SpecialTokens{}, 16, 1, {period_id});
   std::vector<PackedSequence> out;
   std::vector<std::int32_t> long_sentence(100, 42);

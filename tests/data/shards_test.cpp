@@ -80,7 +80,7 @@ TEST_CASE("shards: the output does not depend on the chunk size (thread scheduli
   CHECK(sha256_file((a / "shard_00000.bin").string()) == sha256_file((b / "shard_00000.bin").string()));
 }
 
-TEST_CASE("shards: seq-len outside [8, 512] is a one-line error") {
+TEST_CASE("shards: seq-len outside 8..512 is a one-line error") {
   const fs::path out = scratch_dir("seq_len");
   for (std::int64_t bad : {4, 1000}) {
     const std::string message = error_of(sample_settings(out, bad));
@@ -89,7 +89,7 @@ TEST_CASE("shards: seq-len outside [8, 512] is a one-line error") {
   }
 }
 
-TEST_CASE("shards: missing vocab and a vocab without [MASK] are errors") {
+TEST_CASE("shards: a missing vocab and a vocab without MASK are errors") {
   const fs::path out = scratch_dir("vocab");
   PrepareSettings settings = sample_settings(out);
   settings.vocab_path = (out / "no_such_vocab.txt").string();
@@ -99,7 +99,7 @@ TEST_CASE("shards: missing vocab and a vocab without [MASK] are errors") {
   CHECK(error_of(settings).find("[MASK]") != std::string::npos);
 }
 
-TEST_CASE("shards: empty file, directory without text, binary files") {
+TEST_CASE("shards: empty file and directory without text are errors and binary files are skipped") {
   const fs::path dir = scratch_dir("bad_input");
   write_file(dir / "empty.txt", "");
   PrepareSettings settings = sample_settings(dir / "out");
