@@ -31,7 +31,6 @@ int run_prepare(const PrepareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   settings.progress = [&bar, start](std::int64_t done, std::int64_t total) {
     if (!bar) bar = std::make_unique<ProgressBar>("prepare", total, 10.0);
-    if (done >= total) return;  // finish() prints the last line
     const double megabytes = done / 1e6;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -39,6 +38,7 @@ int run_prepare(const PrepareOptions& options) {
     std::snprintf(status, sizeof(status), "%.1f / %.1f MB | %.1f MB/s", megabytes, total / 1e6,
                   seconds > 0 ? megabytes / seconds : 0.0);
     bar->update(done, status);
+    if (done >= total) bar->finish(status);  // the 100% line, with the final rate
   };
   settings.warn = [](const std::string& message) {
     std::fprintf(stderr, "electra prepare: warning: %s\n", message.c_str());
