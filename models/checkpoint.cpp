@@ -10,10 +10,10 @@
 #include <cstring>
 #include <vector>
 
+#include "data/sha256.hpp"
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
 #include "models/safetensors.hpp"
-#include "data/sha256.hpp"
 
 namespace electra {
 namespace fs = std::filesystem;
@@ -108,16 +108,20 @@ std::vector<NamedTensor> parameter_tensors(const ParameterStore& parameters) {
 }
 
 // "at /hidden_size: checkpoint has 256, this run has 128" for the first difference.
-std::string describe_config_difference(const nlohmann::json& stored, const nlohmann::json& expected) {
+std::string describe_config_difference(const nlohmann::json& stored,
+                                       const nlohmann::json& expected) {
   const nlohmann::json patch = nlohmann::json::diff(stored, expected);
   if (patch.empty()) return "";
   const nlohmann::json& first = patch.front();
   const std::string path = first.value("path", std::string("/"));
   const nlohmann::json::json_pointer pointer(path);
-  const std::string in_checkpoint = stored.contains(pointer) ? stored.at(pointer).dump() : "nothing";
+  const std::string in_checkpoint =
+      stored.contains(pointer) ? stored.at(pointer).dump() : "nothing";
   const std::string in_run = expected.contains(pointer) ? expected.at(pointer).dump() : "nothing";
   return "at " + (path.empty() ? std::string("/") : path) + ": checkpoint has " + in_checkpoint +
-         ", this run has " + in_run + (patch.size() > 1 ? " (and " + std::to_string(patch.size() - 1) + " more differences)" : "");
+         ", this run has " + in_run +
+         (patch.size() > 1 ? " (and " + std::to_string(patch.size() - 1) + " more differences)"
+                           : "");
 }
 
 }  // namespace
@@ -140,8 +144,9 @@ fs::path save_checkpoint(const fs::path& run_dir, const ParameterStore& paramete
   fs::remove_all(temporary);
   fs::create_directory(temporary);
 
-  const std::string model_bytes = serialize_safetensors(
-      parameter_tensors(parameters), {{"format", "electra.cpp"}, {"step", std::to_string(state.step)}});
+  const std::string model_bytes =
+      serialize_safetensors(parameter_tensors(parameters),
+                            {{"format", "electra.cpp"}, {"step", std::to_string(state.step)}});
   const std::string optimizer_bytes =
       serialize_safetensors(optimizer.state_tensors(), optimizer.state_metadata());
   nlohmann::json json = {
@@ -155,7 +160,8 @@ fs::path save_checkpoint(const fs::path& run_dir, const ParameterStore& paramete
       {"metrics", state.metrics},
       {"files",
        {{model_file, {{"sha256", sha256_hex(model_bytes)}, {"bytes", model_bytes.size()}}},
-        {optimizer_file, {{"sha256", sha256_hex(optimizer_bytes)}, {"bytes", optimizer_bytes.size()}}}}},
+        {optimizer_file,
+         {{"sha256", sha256_hex(optimizer_bytes)}, {"bytes", optimizer_bytes.size()}}}}},
   };
   write_file_durably(temporary / model_file, model_bytes);
   write_file_durably(temporary / optimizer_file, optimizer_bytes);
@@ -166,7 +172,8 @@ fs::path save_checkpoint(const fs::path& run_dir, const ParameterStore& paramete
   // first, so there is never a moment without a complete checkpoint of this step on disk.
   fs::path replaced;
   if (fs::exists(final_path)) {
-    replaced = run_dir / (std::string(temporary_prefix) + "old-" + name + "-" + std::to_string(::getpid()));
+    replaced = run_dir /
+               (std::string(temporary_prefix) + "old-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(replaced);
     fs::rename(final_path, replaced);
   }
@@ -180,7 +187,8 @@ fs::path save_checkpoint(const fs::path& run_dir, const ParameterStore& paramete
     // The new checkpoint counts as one of the kept; the oldest others go first.
     const std::size_t keep_others = static_cast<std::size_t>(keep_last - 1);
     if (checkpoints.size() > keep_others) {
-      for (std::size_t i = 0; i < checkpoints.size() - keep_others; ++i) fs::remove_all(checkpoints[i].second);
+      for (std::size_t i = 0; i < checkpoints.size() - keep_others; ++i)
+        fs::remove_all(checkpoints[i].second);
       sync_directory(run_dir);
     }
   }
@@ -224,19 +232,21 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
 TrainerState load_checkpoint(const fs::path& checkpoint_dir, ParameterStore& parameters,
                              AdamW* optimizer, const nlohmann::json& expected_config) {
   TrainerState state = read_trainer_state(checkpoint_dir);
-  const nlohmann::json json = nlohmann::json::parse(read_file_bytes((checkpoint_dir / state_file).string()));
+  const nlohmann::json json =
+      nlohmann::json::parse(read_file_bytes((checkpoint_dir / state_file).string()));
   // Reads a safetensors file of the checkpoint and checks it against the recorded checksum.
   auto load_verified = [&](const char* file) {
     const fs::path path = checkpoint_dir / file;
     const std::string bytes = read_file_bytes(path.string());
     const nlohmann::json* recorded = nullptr;
     if (json.contains("files") && json["files"].contains(file)) recorded = &json["files"][file];
-    check(recorded != nullptr && recorded->contains("sha256"), "checkpoint: ",
-          (checkpoint_dir / state_file).string(), " records no checksum for ", file);
+    check(recorded != nullptr && recorded->contains("sha256"),
+          "checkpoint: ", (checkpoint_dir / state_file).string(), " records no checksum for ",
+          file);
     const std::string actual = sha256_hex(bytes);
     check(actual == (*recorded)["sha256"].get<std::string>(), "checkpoint: ", path.string(),
-          ": sha256 ", actual, " does not match the recorded ", (*recorded)["sha256"].get<std::string>(),
-          " (corrupt or modified file)");
+          ": sha256 ", actual, " does not match the recorded ",
+          (*recorded)["sha256"].get<std::string>(), " (corrupt or modified file)");
     return parse_safetensors(bytes, path.string());
   };
 
@@ -255,10 +265,10 @@ TrainerState load_checkpoint(const fs::path& checkpoint_dir, ParameterStore& par
     check(stored != nullptr, "checkpoint: ", model_path.string(), ": missing parameter '",
           parameter.name, "'");
     const Tensor& value = parameter.var.value();
-    check(stored->shape() == value.shape() && stored->dtype() == value.dtype(), "checkpoint: ",
-          model_path.string(), ": parameter '", parameter.name, "' is ", dtype_name(stored->dtype()),
-          stored->shape().str(), " in the checkpoint but ", dtype_name(value.dtype()),
-          value.shape().str(), " in the model");
+    check(stored->shape() == value.shape() && stored->dtype() == value.dtype(),
+          "checkpoint: ", model_path.string(), ": parameter '", parameter.name, "' is ",
+          dtype_name(stored->dtype()), stored->shape().str(), " in the checkpoint but ",
+          dtype_name(value.dtype()), value.shape().str(), " in the model");
   }
   for (const NamedTensor& entry : model.tensors) {
     check(parameters.contains(entry.name), "checkpoint: ", model_path.string(), ": tensor '",
@@ -271,8 +281,9 @@ TrainerState load_checkpoint(const fs::path& checkpoint_dir, ParameterStore& par
   for (const Parameter& parameter : parameters.parameters()) {
     Var var = parameter.var;
     const Tensor& stored = model.at(parameter.name);
-    kernels::copy(stored.device() == var.value().device() ? stored : stored.to(var.value().device()),
-                  var.value());
+    kernels::copy(
+        stored.device() == var.value().device() ? stored : stored.to(var.value().device()),
+        var.value());
   }
   return state;
 }

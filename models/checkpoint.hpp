@@ -27,12 +27,12 @@ constexpr int checkpoint_format_version = 1;
 
 // What trainer_state.json holds besides the checksums.
 struct TrainerState {
-  std::int64_t step = 0;                                   // updates applied
-  nlohmann::json data_position = nlohmann::json::object(); // opaque: the data iterator's cursor
-  std::uint64_t seed = 0;                                  // the run's RNG seed
-  nlohmann::json rng_counters = nlohmann::json::object();  // any extra RNG counters of the run
-  nlohmann::json config = nlohmann::json::object();        // model + training config
-  nlohmann::json metrics = nlohmann::json::object();       // metrics-so-far summary
+  std::int64_t step = 0;                                    // updates applied
+  nlohmann::json data_position = nlohmann::json::object();  // opaque: the data iterator's cursor
+  std::uint64_t seed = 0;                                   // the run's RNG seed
+  nlohmann::json rng_counters = nlohmann::json::object();   // any extra RNG counters of the run
+  nlohmann::json config = nlohmann::json::object();         // model + training config
+  nlohmann::json metrics = nlohmann::json::object();        // metrics-so-far summary
 };
 
 // "step-000123" (six digits at least, more when the step needs them, so names sort by length

@@ -8,7 +8,8 @@
 namespace electra {
 
 void LearningRateSchedule::validate() const {
-  check(peak_learning_rate >= 0, "lr schedule: learning rate must be ≥ 0, got ", peak_learning_rate);
+  check(peak_learning_rate >= 0, "lr schedule: learning rate must be ≥ 0, got ",
+        peak_learning_rate);
   check(warmup_steps >= 0, "lr schedule: warmup_steps must be ≥ 0, got ", warmup_steps);
   check(total_steps > 0, "lr schedule: total_steps must be > 0, got ", total_steps);
 }
@@ -17,7 +18,8 @@ double LearningRateSchedule::at(std::int64_t updates_applied) const {
   validate();
   const double t = static_cast<double>(std::max<std::int64_t>(updates_applied, 0));
   // polynomial_decay(cycle=False) clamps the step at T, so the rate stays at 0 past the end.
-  const double decay = 1.0 - std::min(t, static_cast<double>(total_steps)) / static_cast<double>(total_steps);
+  const double decay =
+      1.0 - std::min(t, static_cast<double>(total_steps)) / static_cast<double>(total_steps);
   const double warmup =
       warmup_steps > 0 ? std::min(1.0, t / static_cast<double>(warmup_steps)) : 1.0;
   return std::max(0.0, peak_learning_rate * warmup * decay);

@@ -13,8 +13,8 @@ namespace electra {
 
 struct LearningRateSchedule {
   double peak_learning_rate = 5e-4;
-  std::int64_t warmup_steps = 10000;  // 0 disables warm-up
-  std::int64_t total_steps = 1000000; // T: the rate reaches 0 here and stays 0 after
+  std::int64_t warmup_steps = 10000;   // 0 disables warm-up
+  std::int64_t total_steps = 1000000;  // T: the rate reaches 0 here and stays 0 after
 
   // Throws electra::Error on a negative rate/warm-up or total_steps ≤ 0.
   void validate() const;

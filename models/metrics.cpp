@@ -20,13 +20,12 @@ double ratio(double numerator, double denominator) {
   return denominator > 0 ? numerator / denominator : not_defined;
 }
 
-double loss_value(const Var& loss) {
-  return loss.defined() ? loss.value().item() : not_defined;
-}
+double loss_value(const Var& loss) { return loss.defined() ? loss.value().item() : not_defined; }
 
 }  // namespace
 
-double weighted_accuracy(const Tensor& predicted_ids, const Tensor& target_ids, const Tensor& weights) {
+double weighted_accuracy(const Tensor& predicted_ids, const Tensor& target_ids,
+                         const Tensor& weights) {
   check(predicted_ids.numel() == target_ids.numel() && target_ids.numel() == weights.numel(),
         "weighted_accuracy: predicted ", predicted_ids.shape().str(), ", targets ",
         target_ids.shape().str(), " and weights ", weights.shape().str(), " differ in size");
@@ -112,7 +111,8 @@ StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& ba
           : not_defined;
 
   if (output.disc_logits.defined()) {
-    const BinaryMetrics disc = binary_metrics(output.disc_logits, output.disc_labels, output.disc_weights);
+    const BinaryMetrics disc =
+        binary_metrics(output.disc_logits, output.disc_labels, output.disc_weights);
     metrics.disc_acc = disc.accuracy;
     metrics.disc_precision = disc.precision;
     metrics.disc_recall = disc.recall;
@@ -127,24 +127,25 @@ StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& ba
 
 const std::vector<std::string>& metrics_keys() {
   static const std::vector<std::string> keys{
-      "step",        "total_loss",     "mlm_loss",    "disc_loss",     "gen_acc",
-      "gen_sampled_acc", "disc_acc",   "disc_precision", "disc_recall", "disc_auc",
-      "replaced_frac", "grad_norm",    "lr",          "tokens_per_s",  "elapsed_s"};
+      "step",     "total_loss",     "mlm_loss",    "disc_loss", "gen_acc",       "gen_sampled_acc",
+      "disc_acc", "disc_precision", "disc_recall", "disc_auc",  "replaced_frac", "grad_norm",
+      "lr",       "tokens_per_s",   "elapsed_s"};
   return keys;
 }
 
 nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics) {
-  const double values[] = {metrics.total_loss, metrics.mlm_loss, metrics.disc_loss,
-                           metrics.gen_acc, metrics.gen_sampled_acc, metrics.disc_acc,
-                           metrics.disc_precision, metrics.disc_recall, metrics.disc_auc,
-                           metrics.replaced_frac, metrics.grad_norm, metrics.lr,
-                           metrics.tokens_per_s, metrics.elapsed_s};
+  const double values[] = {metrics.total_loss,     metrics.mlm_loss,        metrics.disc_loss,
+                           metrics.gen_acc,        metrics.gen_sampled_acc, metrics.disc_acc,
+                           metrics.disc_precision, metrics.disc_recall,     metrics.disc_auc,
+                           metrics.replaced_frac,  metrics.grad_norm,       metrics.lr,
+                           metrics.tokens_per_s,   metrics.elapsed_s};
   nlohmann::ordered_json line;
   line["step"] = metrics.step;
   const std::vector<std::string>& keys = metrics_keys();
   for (std::size_t i = 0; i < std::size(values); ++i) {
     // JSON has no NaN; nlohmann would write null anyway, but say so explicitly.
-    line[keys[i + 1]] = std::isfinite(values[i]) ? nlohmann::ordered_json(values[i]) : nlohmann::ordered_json(nullptr);
+    line[keys[i + 1]] = std::isfinite(values[i]) ? nlohmann::ordered_json(values[i])
+                                                 : nlohmann::ordered_json(nullptr);
   }
   return line;
 }
@@ -160,8 +161,8 @@ MetricsWriter::~MetricsWriter() {
 
 void MetricsWriter::write(const StepMetrics& metrics) {
   const std::string line = metrics_to_json(metrics).dump() + "\n";
-  const bool written = std::fwrite(line.data(), 1, line.size(), file_) == line.size() &&
-                       std::fflush(file_) == 0;
+  const bool written =
+      std::fwrite(line.data(), 1, line.size(), file_) == line.size() && std::fflush(file_) == 0;
   check(written, "metrics: write error in ", path_, ": ", std::strerror(errno));
 }
 

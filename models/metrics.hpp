@@ -16,10 +16,9 @@
 // a made-up 0 or 1. A ratio with Σ w = 0 is NaN as well.
 #include <cstdint>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "data/batch.hpp"
 #include "engine/tensor.hpp"
@@ -42,7 +41,8 @@ struct BinaryMetrics {
 };
 
 // Σ w·[predicted = target] / Σ w; predicted and target i32 of equal numel, weights float.
-double weighted_accuracy(const Tensor& predicted_ids, const Tensor& target_ids, const Tensor& weights);
+double weighted_accuracy(const Tensor& predicted_ids, const Tensor& target_ids,
+                         const Tensor& weights);
 // ROC AUC by the Mann–Whitney statistic with average ranks for ties; NaN unless both classes
 // (label > 0.5 and ≤ 0.5) occur.
 double roc_auc(const std::vector<double>& scores, const std::vector<double>& labels);

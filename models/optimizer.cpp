@@ -10,8 +10,10 @@ namespace electra {
 
 AdamW::AdamW(ParameterStore& parameters, AdamWConfig config)
     : parameters_(parameters), config_(config) {
-  check(config_.beta1 >= 0 && config_.beta1 < 1, "AdamW: beta1 must be in [0, 1), got ", config_.beta1);
-  check(config_.beta2 >= 0 && config_.beta2 < 1, "AdamW: beta2 must be in [0, 1), got ", config_.beta2);
+  check(config_.beta1 >= 0 && config_.beta1 < 1, "AdamW: beta1 must be in [0, 1), got ",
+        config_.beta1);
+  check(config_.beta2 >= 0 && config_.beta2 < 1, "AdamW: beta2 must be in [0, 1), got ",
+        config_.beta2);
   check(config_.epsilon > 0, "AdamW: epsilon must be > 0, got ", config_.epsilon);
   check(config_.weight_decay >= 0, "AdamW: weight_decay must be ≥ 0, got ", config_.weight_decay);
   for (const Parameter& parameter : parameters_.parameters()) {
@@ -100,7 +102,8 @@ void AdamW::load_state(const SafetensorsContents& contents, const std::string& s
   try {
     std::size_t used = 0;
     updates = std::stoll(metadata->second, &used);
-    if (used != metadata->second.size() || updates < 0) throw std::invalid_argument("trailing text");
+    if (used != metadata->second.size() || updates < 0)
+      throw std::invalid_argument("trailing text");
   } catch (const std::exception&) {
     throw_error("AdamW: ", source, ": updates_applied '", metadata->second,
                 "' is not a non-negative integer");

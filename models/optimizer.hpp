@@ -1,7 +1,8 @@
 #pragma once
 // AdamW over a ParameterStore, as ELECTRA's AdamWeightDecayOptimizer (DESIGN §2.10):
 //   1. global gradient norm ‖g‖ = √(Σ_params ‖g_p‖²), summed in registration order (deterministic);
-//   2. clipping as tf.clip_by_global_norm: every gradient is scaled by max_norm / max(‖g‖, max_norm);
+//   2. clipping as tf.clip_by_global_norm: every gradient is scaled by max_norm / max(‖g‖,
+//   max_norm);
 //   3. per parameter: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
 //      p −= lr · (m/(√v + ε) + wd·p), wd = 0 for LayerNorm weights and biases
 //      (Parameter::weight_decay), no bias correction unless asked for.
@@ -21,9 +22,9 @@ struct AdamWConfig {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double epsilon = 1e-6;
-  double weight_decay = 0.01;     // for parameters with Parameter::weight_decay set
-  double max_grad_norm = 1.0;     // ≤ 0 disables clipping
-  bool bias_correction = false;   // the official ELECTRA optimizer does not correct
+  double weight_decay = 0.01;    // for parameters with Parameter::weight_decay set
+  double max_grad_norm = 1.0;    // ≤ 0 disables clipping
+  bool bias_correction = false;  // the official ELECTRA optimizer does not correct
 };
 
 struct OptimizerStepReport {

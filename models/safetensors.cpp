@@ -22,9 +22,12 @@ constexpr std::uint64_t max_header_bytes = 100'000'000;
 
 const char* safetensors_dtype(DType dtype) {
   switch (dtype) {
-    case DType::f32: return "F32";
-    case DType::f64: return "F64";
-    case DType::i32: return "I32";
+    case DType::f32:
+      return "F32";
+    case DType::f64:
+      return "F64";
+    case DType::i32:
+      return "I32";
   }
   return "?";
 }
@@ -83,11 +86,12 @@ std::string serialize_safetensors(const std::vector<NamedTensor>& tensors,
   std::vector<Tensor> host_tensors;
   std::uint64_t offset = 0;
   for (const NamedTensor& entry : tensors) {
-    check(!entry.name.empty() && entry.name != "__metadata__",
-          "safetensors: invalid tensor name '", entry.name, "'");
+    check(!entry.name.empty() && entry.name != "__metadata__", "safetensors: invalid tensor name '",
+          entry.name, "'");
     check(!header.contains(entry.name), "safetensors: duplicate tensor name '", entry.name, "'");
     check(entry.tensor.defined(), "safetensors: tensor '", entry.name, "' is undefined");
-    const Tensor host = entry.tensor.device() == Device::cpu ? entry.tensor : entry.tensor.to(Device::cpu);
+    const Tensor host =
+        entry.tensor.device() == Device::cpu ? entry.tensor : entry.tensor.to(Device::cpu);
     const std::uint64_t bytes = host.nbytes();
     header[entry.name] = {{"dtype", safetensors_dtype(host.dtype())},
                           {"shape", host.shape().dims()},
@@ -133,16 +137,14 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     if (name == "__metadata__") {
       check(info.is_object(), "safetensors: ", source, ": __metadata__ is not an object");
       for (const auto& [key, value] : info.items()) {
-        check(value.is_string(), "safetensors: ", source, ": metadata '", key,
-              "' is not a string");
+        check(value.is_string(), "safetensors: ", source, ": metadata '", key, "' is not a string");
         contents.metadata[key] = value.get<std::string>();
       }
       continue;
     }
     check(info.is_object() && info.contains("dtype") && info.contains("shape") &&
               info.contains("data_offsets"),
-          "safetensors: ", source, ": tensor '", name,
-          "' needs dtype, shape and data_offsets");
+          "safetensors: ", source, ": tensor '", name, "' needs dtype, shape and data_offsets");
     check(info["dtype"].is_string(), "safetensors: ", source, ": tensor '", name,
           "' has a non-string dtype");
     const DType dtype = dtype_from_safetensors(info["dtype"].get<std::string>(), source, name);
@@ -154,7 +156,8 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     std::uint64_t numel = 1;
     for (const nlohmann::json& dim : shape_json) {
       const std::uint64_t size = header_integer(dim, source, name, "shape");
-      check(size < (std::uint64_t{1} << 40) && numel * std::max<std::uint64_t>(size, 1) < (std::uint64_t{1} << 48),
+      check(size < (std::uint64_t{1} << 40) &&
+                numel * std::max<std::uint64_t>(size, 1) < (std::uint64_t{1} << 48),
             "safetensors: ", source, ": tensor '", name, "' shape ", shape_json.dump(),
             " is implausibly large");
       numel *= size;
@@ -165,8 +168,8 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
           "' data_offsets must be [begin, end]");
     const std::uint64_t begin = header_integer(offsets[0], source, name, "data_offsets");
     const std::uint64_t end = header_integer(offsets[1], source, name, "data_offsets");
-    check(begin <= end, "safetensors: ", source, ": tensor '", name, "' has data_offsets [",
-          begin, ", ", end, "] with end before begin");
+    check(begin <= end, "safetensors: ", source, ": tensor '", name, "' has data_offsets [", begin,
+          ", ", end, "] with end before begin");
     const std::uint64_t expected_bytes = numel * dtype_size(dtype);
     check(end - begin == expected_bytes, "safetensors: ", source, ": tensor '", name, "' ",
           info["dtype"].get<std::string>(), shape_json.dump(), " needs ", expected_bytes,
@@ -183,8 +186,8 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
   std::uint64_t expected_begin = 0;
   for (const HeaderEntry& entry : entries) {
     check(entry.begin >= expected_begin, "safetensors: ", source, ": tensor '", entry.name,
-          "' data_offsets [", entry.begin, ", ", entry.end, "] overlap the previous tensor (which ends at ",
-          expected_begin, ")");
+          "' data_offsets [", entry.begin, ", ", entry.end,
+          "] overlap the previous tensor (which ends at ", expected_begin, ")");
     check(entry.begin == expected_begin, "safetensors: ", source, ": tensor '", entry.name,
           "' starts at ", entry.begin, ", leaving a gap after byte ", expected_begin);
     check(entry.end <= data_size, "safetensors: ", source, ": truncated: tensor '", entry.name,
@@ -197,7 +200,8 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
   const char* data = bytes.data() + 8 + header_length;
   for (const HeaderEntry& entry : entries) {
     Tensor tensor = Tensor::empty(entry.shape, entry.dtype);
-    if (entry.end > entry.begin) std::memcpy(tensor.raw(), data + entry.begin, entry.end - entry.begin);
+    if (entry.end > entry.begin)
+      std::memcpy(tensor.raw(), data + entry.begin, entry.end - entry.begin);
     contents.tensors.push_back({entry.name, std::move(tensor)});
   }
   return contents;

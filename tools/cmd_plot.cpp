@@ -21,9 +21,11 @@ struct PlotOptions {
 int run_plot(const PlotOptions& options) {
   const auto columns = read_metrics_columns(options.metrics_path);
   std::string output = options.output_path;
-  if (output.empty()) output = std::filesystem::path(options.metrics_path).replace_extension(".svg").string();
-  const std::string title =
-      options.title.empty() ? std::filesystem::path(options.metrics_path).filename().string() : options.title;
+  if (output.empty())
+    output = std::filesystem::path(options.metrics_path).replace_extension(".svg").string();
+  const std::string title = options.title.empty()
+                                ? std::filesystem::path(options.metrics_path).filename().string()
+                                : options.title;
   const std::vector<PlotPanel> panels = training_panels(columns, options.smooth);
   const std::string svg = render_svg(panels, title);
   std::ofstream file(output, std::ios::binary | std::ios::trunc);
@@ -40,9 +42,11 @@ const CommandRegistration registration{Command{
     "plot", "draw loss and accuracy curves from a metrics.jsonl as an SVG",
     [](CLI::App& app) -> std::function<int()> {
       auto options = std::make_shared<PlotOptions>();
-      app.add_option("metrics", options->metrics_path, "metrics JSON Lines file written by pretrain")
+      app.add_option("metrics", options->metrics_path,
+                     "metrics JSON Lines file written by pretrain")
           ->required();
-      app.add_option("-o,--output", options->output_path, "SVG to write (default: metrics path with .svg)");
+      app.add_option("-o,--output", options->output_path,
+                     "SVG to write (default: metrics path with .svg)");
       app.add_option("--smooth", options->smooth, "moving-average window in logged steps (1 = off)")
           ->check(CLI::PositiveNumber);
       app.add_option("--title", options->title, "title above the panels (default: the file name)");

@@ -22,11 +22,20 @@ std::string escape_xml(const std::string& text) {
   std::string escaped;
   for (char c : text) {
     switch (c) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      default: escaped += c;
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      default:
+        escaped += c;
     }
   }
   return escaped;
@@ -131,7 +140,8 @@ std::vector<double> nice_ticks(double low, double high, int target_count) {
     if (step >= rough) break;
   }
   std::vector<double> ticks;
-  for (double tick = std::ceil(low / step - 1e-9) * step; tick <= high + step * 1e-9; tick += step) {
+  for (double tick = std::ceil(low / step - 1e-9) * step; tick <= high + step * 1e-9;
+       tick += step) {
     ticks.push_back(std::fabs(tick) < step * 1e-9 ? 0.0 : tick);
   }
   return ticks;
@@ -174,29 +184,33 @@ std::string render_svg(const std::vector<PlotPanel>& panels, const std::string& 
     // Grid and ticks.
     for (double tick : nice_ticks(y_low, y_high, 5)) {
       const double y = to_y(tick);
-      svg << "<line x1=\"" << number(left) << "\" y1=\"" << number(y) << "\" x2=\"" << number(left + plot_width)
-          << "\" y2=\"" << number(y) << "\" stroke=\"#e6e6e6\"/>\n"
+      svg << "<line x1=\"" << number(left) << "\" y1=\"" << number(y) << "\" x2=\""
+          << number(left + plot_width) << "\" y2=\"" << number(y) << "\" stroke=\"#e6e6e6\"/>\n"
           << "<text x=\"" << number(left - 6) << "\" y=\"" << number(y + 4)
           << "\" font-size=\"11\" text-anchor=\"end\">" << tick_label(tick, false) << "</text>\n";
     }
     for (double tick : nice_ticks(x_low, x_high, 8)) {
       const double x = to_x(tick);
-      svg << "<line x1=\"" << number(x) << "\" y1=\"" << number(top + plot_height) << "\" x2=\"" << number(x)
-          << "\" y2=\"" << number(top + plot_height + 5) << "\" stroke=\"black\"/>\n"
+      svg << "<line x1=\"" << number(x) << "\" y1=\"" << number(top + plot_height) << "\" x2=\""
+          << number(x) << "\" y2=\"" << number(top + plot_height + 5) << "\" stroke=\"black\"/>\n"
           << "<text x=\"" << number(x) << "\" y=\"" << number(top + plot_height + 18)
           << "\" font-size=\"11\" text-anchor=\"middle\">" << tick_label(tick, true) << "</text>\n";
     }
-    svg << "<rect x=\"" << number(left) << "\" y=\"" << number(top) << "\" width=\"" << number(plot_width)
-        << "\" height=\"" << number(plot_height) << "\" fill=\"none\" stroke=\"black\"/>\n"
-        << "<text x=\"" << number(left + plot_width / 2) << "\" y=\"" << number(top + plot_height + 36)
+    svg << "<rect x=\"" << number(left) << "\" y=\"" << number(top) << "\" width=\""
+        << number(plot_width) << "\" height=\"" << number(plot_height)
+        << "\" fill=\"none\" stroke=\"black\"/>\n"
+        << "<text x=\"" << number(left + plot_width / 2) << "\" y=\""
+        << number(top + plot_height + 36)
         << "\" font-size=\"12\" text-anchor=\"middle\">step</text>\n"
-        << "<text transform=\"translate(" << number(left - 55) << ',' << number(top + plot_height / 2)
+        << "<text transform=\"translate(" << number(left - 55) << ','
+        << number(top + plot_height / 2)
         << ") rotate(-90)\" font-size=\"12\" text-anchor=\"middle\">" << escape_xml(panel.y_label)
         << "</text>\n";
 
     // Curves, clipped to the frame; NaN breaks a curve into separate runs ("M" starts a run).
     svg << "<clipPath id=\"clip" << p << "\"><rect x=\"" << number(left) << "\" y=\"" << number(top)
-        << "\" width=\"" << number(plot_width) << "\" height=\"" << number(plot_height) << "\"/></clipPath>\n";
+        << "\" width=\"" << number(plot_width) << "\" height=\"" << number(plot_height)
+        << "\"/></clipPath>\n";
     bool any_point = false;
     std::size_t legend_row = 0;
     for (std::size_t s = 0; s < panel.series.size(); ++s) {
@@ -218,7 +232,8 @@ std::string render_svg(const std::vector<PlotPanel>& panels, const std::string& 
       }
       svg << "<path class=\"series\" data-label=\"" << escape_xml(series.label) << "\" d=\"" << path
           << "\" fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"" << (faint ? "1" : "1.8")
-          << "\"" << (faint ? " stroke-opacity=\"0.3\"" : "") << " clip-path=\"url(#clip" << p << ")\"/>\n";
+          << "\"" << (faint ? " stroke-opacity=\"0.3\"" : "") << " clip-path=\"url(#clip" << p
+          << ")\"/>\n";
       if (faint) continue;  // the smoothed curve's legend entry stands for both
       const double legend_y = top + 14 + 18 * legend_row++;
       const double legend_x = left + plot_width + 15;
@@ -229,7 +244,8 @@ std::string render_svg(const std::vector<PlotPanel>& panels, const std::string& 
           << "\" font-size=\"12\">" << escape_xml(series.label) << "</text>\n";
     }
     if (!any_point) {
-      svg << "<text x=\"" << number(left + plot_width / 2) << "\" y=\"" << number(top + plot_height / 2)
+      svg << "<text x=\"" << number(left + plot_width / 2) << "\" y=\""
+          << number(top + plot_height / 2)
           << "\" font-size=\"14\" fill=\"#888\" text-anchor=\"middle\">no data</text>\n";
     }
     svg << "</g>\n";
@@ -264,11 +280,13 @@ std::vector<PlotPanel> training_panels(const std::map<std::string, std::vector<d
   };
   // Total = MLM + 50·disc and the MLM loss is ~10× the disc loss: each gets its own axis, or
   // the discriminator curve would be a flat line at the bottom.
-  return {panel("Total loss", "loss", false, {{"total_loss", "total"}}),
-          panel("Generator (MLM) loss", "loss", false, {{"mlm_loss", "mlm (generator)"}}),
-          panel("Discriminator loss", "loss", false, {{"disc_loss", "disc (discriminator)"}}),
-          panel("Discriminator AUC / accuracy, generator accuracy", "fraction", true,
-                {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}})};
+  return {
+      panel("Total loss", "loss", false, {{"total_loss", "total"}}),
+      panel("Generator (MLM) loss", "loss", false, {{"mlm_loss", "mlm (generator)"}}),
+      panel("Discriminator loss", "loss", false, {{"disc_loss", "disc (discriminator)"}}),
+      panel(
+          "Discriminator AUC / accuracy, generator accuracy", "fraction", true,
+          {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}})};
 }
 
 }  // namespace electra::cli

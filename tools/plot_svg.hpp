@@ -9,9 +9,9 @@
 namespace electra::cli {
 
 struct PlotSeries {
-  std::string label;       // legend text; also the data-label attribute of its <path>
-  std::vector<double> x;   // steps
-  std::vector<double> y;   // same length; NaN = gap
+  std::string label;      // legend text; also the data-label attribute of its <path>
+  std::vector<double> x;  // steps
+  std::vector<double> y;  // same length; NaN = gap
 };
 
 struct PlotPanel {

@@ -30,7 +30,8 @@ std::string format_progress_line(const std::string& label, std::int64_t done, st
   std::string line = label;
   char number[96];
   if (total > 0) {
-    const double fraction = std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0);
+    const double fraction =
+        std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0);
     if (bar_width > 0) {
       const int filled = static_cast<int>(fraction * bar_width);
       line += " [" + std::string(filled, '#') + std::string(bar_width - filled, '.') + "]";
@@ -45,7 +46,8 @@ std::string format_progress_line(const std::string& label, std::int64_t done, st
   if (!status.empty()) line += " | " + status;
   if (total > 0 && done > 0 && done < total) {
     // A linear extrapolation: good enough once the first units (warm-up, caches) are behind us.
-    const double remaining = elapsed_seconds * static_cast<double>(total - done) / static_cast<double>(done);
+    const double remaining =
+        elapsed_seconds * static_cast<double>(total - done) / static_cast<double>(done);
     line += " | ETA " + format_duration(remaining);
   } else if (total > 0 && done >= total) {
     line += " | took " + format_duration(elapsed_seconds);
@@ -89,11 +91,12 @@ void ProgressBar::finish(const std::string& status) {
 }
 
 void ProgressBar::print(std::int64_t done, const std::string& status, bool final_line) {
-  const std::string line = format_progress_line(label_, done, total_, seconds_since_start(), status,
-                                                terminal_ ? 30 : 0);
+  const std::string line =
+      format_progress_line(label_, done, total_, seconds_since_start(), status, terminal_ ? 30 : 0);
   if (terminal_) {
     // Pad with spaces so a shorter line fully covers the previous one.
-    const std::size_t padding = last_line_length_ > line.size() ? last_line_length_ - line.size() : 0;
+    const std::size_t padding =
+        last_line_length_ > line.size() ? last_line_length_ - line.size() : 0;
     std::fprintf(out_, "\r%s%s%s", line.c_str(), std::string(padding, ' ').c_str(),
                  final_line ? "\n" : "");
     last_line_length_ = line.size();

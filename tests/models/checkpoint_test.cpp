@@ -1,12 +1,12 @@
 // Checkpoints: round trip, atomic layout and retention, and refusal of corrupt or mismatched ones.
-#include <doctest/doctest.h>
+#include "models/checkpoint.hpp"
 
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "models/checkpoint.hpp"
 #include "models/safetensors.hpp"
 
 using namespace electra;
@@ -16,14 +16,16 @@ namespace {
 
 // A fresh, empty directory per test case.
 fs::path scratch_directory(const std::string& name) {
-  const fs::path path = fs::temp_directory_path() / ("electra_checkpoint_test_" + name + "_" + std::to_string(::getpid()));
+  const fs::path path = fs::temp_directory_path() /
+                        ("electra_checkpoint_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(path);
   fs::create_directories(path);
   return path;
 }
 
 void make_parameters(ParameterStore& store, float offset) {
-  store.add("embeddings.word_embeddings.weight", Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {3, 2}), true);
+  store.add("embeddings.word_embeddings.weight",
+            Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {3, 2}), true);
   store.add("embeddings.LayerNorm.bias", Tensor::from_vector<float>({0.5f, -0.5f}, {2}), false);
   for (const Parameter& parameter : store.parameters()) {
     Var var = parameter.var;
@@ -68,12 +70,15 @@ TEST_CASE("checkpoint: save then load restores parameters, moments and state exa
   for (const auto& entry : fs::directory_iterator(run)) entries += entry.is_directory() ? 1 : 0;
   CHECK(entries == 1);  // no temporary directory left behind
   // model.safetensors is a plain safetensors file with parameters by name.
-  CHECK(load_safetensors((saved / "model.safetensors").string()).at("embeddings.LayerNorm.bias").numel() == 2);
+  CHECK(load_safetensors((saved / "model.safetensors").string())
+            .at("embeddings.LayerNorm.bias")
+            .numel() == 2);
 
   ParameterStore restored_store;
   make_parameters(restored_store, 100.0f);  // different values, same shapes
   AdamW restored_optimizer(restored_store);
-  const TrainerState state = load_checkpoint(saved, restored_store, &restored_optimizer, sample_state(0).config);
+  const TrainerState state =
+      load_checkpoint(saved, restored_store, &restored_optimizer, sample_state(0).config);
   CHECK(state.step == 123);
   CHECK(state.data_position == sample_state(0).data_position);
   CHECK(state.seed == 0xfedcba9876543210ull);
@@ -81,9 +86,12 @@ TEST_CASE("checkpoint: save then load restores parameters, moments and state exa
   CHECK(state.metrics["last_total_loss"] == 9.5);
   CHECK(restored_optimizer.updates_applied() == 1);
   for (const Parameter& parameter : store.parameters()) {
-    CHECK(restored_store.get(parameter.name).value().to_vector() == parameter.var.value().to_vector());
-    CHECK(restored_optimizer.first_moment(parameter.name).to_vector() == optimizer.first_moment(parameter.name).to_vector());
-    CHECK(restored_optimizer.second_moment(parameter.name).to_vector() == optimizer.second_moment(parameter.name).to_vector());
+    CHECK(restored_store.get(parameter.name).value().to_vector() ==
+          parameter.var.value().to_vector());
+    CHECK(restored_optimizer.first_moment(parameter.name).to_vector() ==
+          optimizer.first_moment(parameter.name).to_vector());
+    CHECK(restored_optimizer.second_moment(parameter.name).to_vector() ==
+          optimizer.second_moment(parameter.name).to_vector());
   }
   // Without an optimizer only the parameters are loaded; a null config is not compared.
   ParameterStore parameters_only;
@@ -104,7 +112,8 @@ TEST_CASE("checkpoint: naming, latest, keep-last retention and replacing a step"
   ParameterStore store;
   make_parameters(store, 0.0f);
   AdamW optimizer(store);
-  for (std::int64_t step : {100, 200, 300, 999, 1000}) save_checkpoint(run, store, optimizer, sample_state(step), 2);
+  for (std::int64_t step : {100, 200, 300, 999, 1000})
+    save_checkpoint(run, store, optimizer, sample_state(step), 2);
   CHECK(fs::exists(run / "step-000999"));
   CHECK(fs::exists(run / "step-001000"));
   CHECK_FALSE(fs::exists(run / "step-000300"));
@@ -148,7 +157,8 @@ TEST_CASE("checkpoint: corrupt files and mismatched models are refused, changing
   }
   SUBCASE("a flipped byte in the model file") {
     {
-      std::fstream file(saved / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+      std::fstream file(saved / "model.safetensors",
+                        std::ios::in | std::ios::out | std::ios::binary);
       file.seekp(-2, std::ios::end);
       file.put('\x7f');
     }
@@ -169,21 +179,25 @@ TEST_CASE("checkpoint: corrupt files and mismatched models are refused, changing
     wider.add("embeddings.word_embeddings.weight", Tensor::zeros({3, 4}), true);
     wider.add("embeddings.LayerNorm.bias", Tensor::zeros({2}), false);
     CHECK_THROWS_WITH(load_checkpoint(saved, wider, nullptr, nullptr),
-                      doctest::Contains("parameter 'embeddings.word_embeddings.weight' is f32[3, 2] in the checkpoint but f32[3, 4] in the model"));
+                      doctest::Contains("parameter 'embeddings.word_embeddings.weight' is f32[3, "
+                                        "2] in the checkpoint but f32[3, 4] in the model"));
   }
   SUBCASE("a parameter missing from the checkpoint, or one the model does not have") {
     ParameterStore bigger;
     make_parameters(bigger, 0.0f);
     bigger.add("discriminator_predictions.dense.weight", Tensor::zeros({2, 2}), true);
-    CHECK_THROWS_WITH(load_checkpoint(saved, bigger, nullptr, nullptr),
-                      doctest::Contains("missing parameter 'discriminator_predictions.dense.weight'"));
+    CHECK_THROWS_WITH(
+        load_checkpoint(saved, bigger, nullptr, nullptr),
+        doctest::Contains("missing parameter 'discriminator_predictions.dense.weight'"));
     ParameterStore smaller;
     smaller.add("embeddings.word_embeddings.weight", Tensor::zeros({3, 2}), true);
-    CHECK_THROWS_WITH(load_checkpoint(saved, smaller, nullptr, nullptr),
-                      doctest::Contains("tensor 'embeddings.LayerNorm.bias' is not a parameter of this model"));
+    CHECK_THROWS_WITH(
+        load_checkpoint(saved, smaller, nullptr, nullptr),
+        doctest::Contains("tensor 'embeddings.LayerNorm.bias' is not a parameter of this model"));
   }
   SUBCASE("a trainer state of another format version") {
-    nlohmann::json json = nlohmann::json::parse(read_file_bytes((saved / "trainer_state.json").string()));
+    nlohmann::json json =
+        nlohmann::json::parse(read_file_bytes((saved / "trainer_state.json").string()));
     json["format_version"] = 99;
     std::ofstream(saved / "trainer_state.json") << json.dump();
     CHECK_THROWS_WITH(load_checkpoint(saved, target, &target_optimizer, nullptr),

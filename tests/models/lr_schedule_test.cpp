@@ -1,7 +1,7 @@
 // The warm-up × linear-decay schedule, values worked out by hand.
-#include <doctest/doctest.h>
-
 #include "models/lr_schedule.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace electra;
 

@@ -1,13 +1,12 @@
 // Training metrics against values worked out by hand, and the JSON Lines log format.
-#include <doctest/doctest.h>
+#include "models/metrics.hpp"
 
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-
-#include "models/metrics.hpp"
 
 using namespace electra;
 
@@ -24,11 +23,12 @@ TEST_CASE("metrics: weighted accuracy") {
 
 TEST_CASE("metrics: ROC AUC is the Mann-Whitney statistic with ties counted one half") {
   // Positives 0.35, 0.8, 0.4 vs negatives 0.1, 0.4: pairs won 1+0, 1+1, 1+½ = 4.5 of 6.
-  CHECK(roc_auc({0.1, 0.4, 0.35, 0.8, 0.4}, {0, 0, 1, 1, 1}) == doctest::Approx(0.75).epsilon(1e-12));
-  CHECK(roc_auc({1.0, 1.0, 1.0}, {0, 1, 1}) == 0.5);   // all tied
-  CHECK(roc_auc({-2, 5, 3}, {0, 1, 1}) == 1.0);        // perfect ranking
-  CHECK(roc_auc({2, -5, -3}, {0, 1, 1}) == 0.0);       // perfectly wrong
-  CHECK(std::isnan(roc_auc({0.3, 0.7}, {1, 1})));      // one class: undefined
+  CHECK(roc_auc({0.1, 0.4, 0.35, 0.8, 0.4}, {0, 0, 1, 1, 1}) ==
+        doctest::Approx(0.75).epsilon(1e-12));
+  CHECK(roc_auc({1.0, 1.0, 1.0}, {0, 1, 1}) == 0.5);  // all tied
+  CHECK(roc_auc({-2, 5, 3}, {0, 1, 1}) == 1.0);       // perfect ranking
+  CHECK(roc_auc({2, -5, -3}, {0, 1, 1}) == 0.0);      // perfectly wrong
+  CHECK(std::isnan(roc_auc({0.3, 0.7}, {1, 1})));     // one class: undefined
   CHECK(std::isnan(roc_auc({}, {})));
 }
 
@@ -67,7 +67,8 @@ TEST_CASE("metrics: a whole step from StepOutput, and the mlm objective") {
   output.mlm_loss = Var(Tensor::from_vector<float>({2.5f}, {1}));
   output.disc_loss = Var(Tensor::from_vector<float>({1.0f}, {1}));
   // Row argmaxes 2, 0, 3: right, wrong, (padding).
-  output.mlm_logits = Tensor::from_vector<float>({0, 1, 5, 2, /**/ 9, 1, 1, 1, /**/ 0, 0, 0, 7}, {3, 4});
+  output.mlm_logits =
+      Tensor::from_vector<float>({0, 1, 5, 2, /**/ 9, 1, 1, 1, /**/ 0, 0, 0, 7}, {3, 4});
   output.sampled_ids = Tensor::from_vector<std::int32_t>({2, 1, 0}, {1, 3});
   output.disc_logits = Tensor::from_vector<float>({2, -1, 0.5f, -3, 1, -0.2f}, {1, 6});
   output.disc_labels = Tensor::from_vector<float>({1, 1, 0, 0, 1, 0}, {1, 6});
@@ -93,7 +94,8 @@ TEST_CASE("metrics: a whole step from StepOutput, and the mlm objective") {
 
 TEST_CASE("metrics: JSON Lines with stable keys, null for undefined values, append on resume") {
   const std::string path = (std::filesystem::temp_directory_path() /
-                            ("electra_metrics_test_" + std::to_string(::getpid()) + ".jsonl")).string();
+                            ("electra_metrics_test_" + std::to_string(::getpid()) + ".jsonl"))
+                               .string();
   StepMetrics first;
   first.step = 10;
   first.total_loss = 3.5;
@@ -126,5 +128,6 @@ TEST_CASE("metrics: JSON Lines with stable keys, null for undefined values, appe
   CHECK(lines[1]["disc_auc"] == 0.75);
   CHECK(lines[1]["lr"] == 1e-4);
   std::filesystem::remove(path);
-  CHECK_THROWS_WITH(MetricsWriter("/nonexistent/dir/m.jsonl", false), doctest::Contains("/nonexistent/dir/m.jsonl"));
+  CHECK_THROWS_WITH(MetricsWriter("/nonexistent/dir/m.jsonl", false),
+                    doctest::Contains("/nonexistent/dir/m.jsonl"));
 }

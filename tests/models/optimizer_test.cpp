@@ -1,12 +1,12 @@
 // AdamW: one and two updates against values worked out in f64 by hand, global-norm clipping,
 // weight-decay exclusion, bias correction, and a state save/load that continues bit-identically.
+#include "models/optimizer.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#include "models/optimizer.hpp"
 
 using namespace electra;
 
@@ -32,7 +32,8 @@ struct ElementState {
 
 TEST_CASE("optimizer: two AdamW updates match the hand-computed f64 values") {
   ParameterStore store;
-  Var weight = store.add("layer.dense.weight", Tensor::from_vector<double>({1.0, -2.0, 0.5}, {3}), true);
+  Var weight =
+      store.add("layer.dense.weight", Tensor::from_vector<double>({1.0, -2.0, 0.5}, {3}), true);
   Var bias = store.add("layer.dense.bias", Tensor::from_vector<double>({0.25}, {1}), false);
   AdamW optimizer(store);
 
@@ -50,14 +51,17 @@ TEST_CASE("optimizer: two AdamW updates match the hand-computed f64 values") {
     CHECK(report.grad_norm == doctest::Approx(std::sqrt(squared)).epsilon(1e-14));
     CHECK(report.gradient_scale == 1.0);  // norms 0.47 and 0.44: below the clip threshold
     CHECK(report.learning_rate == rates[update]);
-    for (int i = 0; i < 3; ++i) expected_weight[i].update(weight_grads[update][i], rates[update], 0.01);
+    for (int i = 0; i < 3; ++i)
+      expected_weight[i].update(weight_grads[update][i], rates[update], 0.01);
     expected_bias.update(bias_grads[update], rates[update], 0.0);
   }
   CHECK(optimizer.updates_applied() == 2);
   for (int i = 0; i < 3; ++i) {
     CHECK(weight.value().item(i) == doctest::Approx(expected_weight[i].p).epsilon(1e-13));
-    CHECK(optimizer.first_moment("layer.dense.weight").item(i) == doctest::Approx(expected_weight[i].m).epsilon(1e-13));
-    CHECK(optimizer.second_moment("layer.dense.weight").item(i) == doctest::Approx(expected_weight[i].v).epsilon(1e-13));
+    CHECK(optimizer.first_moment("layer.dense.weight").item(i) ==
+          doctest::Approx(expected_weight[i].m).epsilon(1e-13));
+    CHECK(optimizer.second_moment("layer.dense.weight").item(i) ==
+          doctest::Approx(expected_weight[i].v).epsilon(1e-13));
   }
   CHECK(bias.value().item() == doctest::Approx(expected_bias.p).epsilon(1e-13));
   // One number written out: weight[0] after the first update, by hand:
@@ -80,7 +84,8 @@ TEST_CASE("optimizer: the global gradient norm is clipped to 1 through gradient_
   CHECK(report.gradient_scale == doctest::Approx(0.2).epsilon(1e-15));
   // The moments see the clipped gradient 0.2·g; the gradients themselves are left as they were.
   CHECK(optimizer.first_moment("a.weight").item(0) == doctest::Approx(0.1 * 0.6).epsilon(1e-14));
-  CHECK(optimizer.second_moment("b.weight").item(0) == doctest::Approx(0.001 * 0.8 * 0.8).epsilon(1e-14));
+  CHECK(optimizer.second_moment("b.weight").item(0) ==
+        doctest::Approx(0.001 * 0.8 * 0.8).epsilon(1e-14));
   CHECK(a.grad().item(0) == 3.0);
   // With clipping disabled, the moment sees the raw gradient.
   ParameterStore other;
@@ -136,7 +141,8 @@ TEST_CASE("optimizer: saved state reloads and continues bit-identically; mismatc
       Var var = parameter.var;
       Tensor& grad = var.grad_buffer();
       for (std::int64_t i = 0; i < grad.numel(); ++i) {
-        grad.data<float>()[i] = 0.1f * static_cast<float>((i + 1) * (update % 2 ? 1 : -1)) + 0.03f * update;
+        grad.data<float>()[i] =
+            0.1f * static_cast<float>((i + 1) * (update % 2 ? 1 : -1)) + 0.03f * update;
       }
     }
   };
@@ -151,7 +157,8 @@ TEST_CASE("optimizer: saved state reloads and continues bit-identically; mismatc
     set_grads(resumed_store, update);
     first_half.step(1e-2);
   }
-  const std::string bytes = serialize_safetensors(first_half.state_tensors(), first_half.state_metadata());
+  const std::string bytes =
+      serialize_safetensors(first_half.state_tensors(), first_half.state_metadata());
   AdamW resumed(resumed_store);
   resumed.load_state(parse_safetensors(bytes, "optimizer.safetensors"), "optimizer.safetensors");
   CHECK(resumed.updates_applied() == 3);
@@ -162,7 +169,8 @@ TEST_CASE("optimizer: saved state reloads and continues bit-identically; mismatc
     resumed.step(1e-2);
   }
   for (const char* name : {"w", "b"}) {
-    CHECK(straight_store.get(name).value().to_vector() == resumed_store.get(name).value().to_vector());
+    CHECK(straight_store.get(name).value().to_vector() ==
+          resumed_store.get(name).value().to_vector());
     CHECK(straight.second_moment(name).to_vector() == resumed.second_moment(name).to_vector());
   }
 
@@ -171,8 +179,9 @@ TEST_CASE("optimizer: saved state reloads and continues bit-identically; mismatc
   other.add("w", Tensor::zeros({4}), true);
   other.add("b", Tensor::zeros({2}), false);
   AdamW mismatched(other);
-  CHECK_THROWS_WITH(mismatched.load_state(parse_safetensors(bytes, "opt.st"), "opt.st"),
-                    doctest::Contains("opt.st: tensor 'w/adam_m' is f32[2, 2] but the parameter is f32[4]"));
+  CHECK_THROWS_WITH(
+      mismatched.load_state(parse_safetensors(bytes, "opt.st"), "opt.st"),
+      doctest::Contains("opt.st: tensor 'w/adam_m' is f32[2, 2] but the parameter is f32[4]"));
   ParameterStore extra;
   make_store(extra);
   extra.add("new.weight", Tensor::zeros({1}), true);

@@ -1,12 +1,12 @@
 // safetensors: round trip, a byte-level example built by hand, and corrupt files refused.
+#include "models/safetensors.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
-
-#include "models/safetensors.hpp"
 
 using namespace electra;
 
@@ -31,12 +31,13 @@ std::string float_bytes(std::initializer_list<float> values) {
 TEST_CASE("safetensors: round trip of f32, f64, i32 and a scalar, with metadata") {
   const Tensor a = Tensor::from_vector<float>({1.5f, -2.0f, 3.25f, 0.0f, 1e-30f, -7.0f}, {2, 3});
   const Tensor b = Tensor::from_vector<double>({0.1, 0.2, 0.3}, {3});
-  const Tensor c = Tensor::from_vector<std::int32_t>({7, -8, 2147483647, -2147483647 - 1}, {1, 2, 2});
+  const Tensor c =
+      Tensor::from_vector<std::int32_t>({7, -8, 2147483647, -2147483647 - 1}, {1, 2, 2});
   const Tensor scalar = Tensor::from_vector<float>({42.0f}, Shape{});
   const Tensor empty = Tensor::zeros({0, 4});
   const std::map<std::string, std::string> metadata{{"format", "pt"}, {"note", "ünïcode ✓"}};
-  const std::string bytes =
-      serialize_safetensors({{"a", a}, {"b.weight", b}, {"c", c}, {"s", scalar}, {"e", empty}}, metadata);
+  const std::string bytes = serialize_safetensors(
+      {{"a", a}, {"b.weight", b}, {"c", c}, {"s", scalar}, {"e", empty}}, metadata);
 
   // The header starts 8-byte aligned data and is padded with spaces.
   std::uint64_t header_length = 0;
@@ -60,8 +61,10 @@ TEST_CASE("safetensors: round trip of f32, f64, i32 and a scalar, with metadata"
   CHECK_THROWS_WITH(loaded.at("missing"), doctest::Contains("missing"));
 
   // Through a file, and the same inputs always give the same bytes.
-  const auto path = (std::filesystem::temp_directory_path() / "electra_safetensors_rt.safetensors").string();
-  save_safetensors(path, {{"a", a}, {"b.weight", b}, {"c", c}, {"s", scalar}, {"e", empty}}, metadata);
+  const auto path =
+      (std::filesystem::temp_directory_path() / "electra_safetensors_rt.safetensors").string();
+  save_safetensors(path, {{"a", a}, {"b.weight", b}, {"c", c}, {"s", scalar}, {"e", empty}},
+                   metadata);
   CHECK(read_file_bytes(path) == bytes);
   CHECK(load_safetensors(path).at("c").to_vector() == c.to_vector());
   std::filesystem::remove(path);
@@ -76,7 +79,8 @@ TEST_CASE("safetensors: a hand-built file parses to the expected tensors") {
   const std::int32_t ids[2] = {5, -1};
   data.append(reinterpret_cast<const char*>(ids), 8);
   data += float_bytes({0.5f, -1.25f});
-  const SafetensorsContents loaded = parse_safetensors(build_file(header, data), "hand.safetensors");
+  const SafetensorsContents loaded =
+      parse_safetensors(build_file(header, data), "hand.safetensors");
   CHECK(loaded.metadata.at("k") == "v");
   REQUIRE(loaded.tensors.size() == 2);
   CHECK(loaded.tensors[0].name == "ids");  // data order
@@ -87,16 +91,17 @@ TEST_CASE("safetensors: a hand-built file parses to the expected tensors") {
   // And our writer produces exactly this layout for one tensor: bytes checked one by one.
   const std::string ours = serialize_safetensors({{"x", Tensor::from_vector<float>({1.0f}, {1})}});
   const std::string expected_header = R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
-  const std::string padded = expected_header + std::string((8 - expected_header.size() % 8) % 8, ' ');
+  const std::string padded =
+      expected_header + std::string((8 - expected_header.size() % 8) % 8, ' ');
   CHECK(ours == build_file(padded, float_bytes({1.0f})));
   CHECK(static_cast<unsigned char>(ours[0]) == padded.size());
   CHECK(ours[1] == 0);
 }
 
 TEST_CASE("safetensors: corrupt files are refused naming the file and the tensor") {
-  const std::string good = serialize_safetensors(
-      {{"alpha", Tensor::from_vector<float>({1, 2, 3, 4}, {4})},
-       {"beta", Tensor::from_vector<float>({5, 6}, {2})}});
+  const std::string good =
+      serialize_safetensors({{"alpha", Tensor::from_vector<float>({1, 2, 3, 4}, {4})},
+                             {"beta", Tensor::from_vector<float>({5, 6}, {2})}});
   const std::string source = "broken.safetensors";
 
   SUBCASE("truncated data") {
@@ -106,8 +111,7 @@ TEST_CASE("safetensors: corrupt files are refused naming the file and the tensor
   SUBCASE("truncated header") {
     CHECK_THROWS_WITH(parse_safetensors(good.substr(0, 20), source),
                       doctest::Contains("broken.safetensors: truncated"));
-    CHECK_THROWS_WITH(parse_safetensors(good.substr(0, 5), source),
-                      doctest::Contains("too short"));
+    CHECK_THROWS_WITH(parse_safetensors(good.substr(0, 5), source), doctest::Contains("too short"));
   }
   SUBCASE("trailing bytes") {
     CHECK_THROWS_WITH(parse_safetensors(good + "junk", source), doctest::Contains("trailing"));
@@ -141,16 +145,28 @@ TEST_CASE("safetensors: corrupt files are refused naming the file and the tensor
                       doctest::Contains("tensor 'a' F32[3] needs 12 bytes"));
   }
   SUBCASE("unsupported dtype, bad shape, missing fields, non-string metadata") {
-    CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"h":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})", "ab"), source),
-                      doctest::Contains("tensor 'h' has dtype BF16"));
-    CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"h":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"), source),
-                      doctest::Contains("tensor 'h'"));
-    CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"h":{"dtype":"F32","shape":[1,1,1,1,1],"data_offsets":[0,4]}})", "abcd"), source),
-                      doctest::Contains("rank"));
-    CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"h":{"dtype":"F32","shape":[1]}})", "abcd"), source),
-                      doctest::Contains("tensor 'h' needs dtype, shape and data_offsets"));
-    CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"h":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", "abcd"), source),
-                      doctest::Contains("end before begin"));
+    CHECK_THROWS_WITH(
+        parse_safetensors(
+            build_file(R"({"h":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})", "ab"), source),
+        doctest::Contains("tensor 'h' has dtype BF16"));
+    CHECK_THROWS_WITH(
+        parse_safetensors(
+            build_file(R"({"h":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"),
+            source),
+        doctest::Contains("tensor 'h'"));
+    CHECK_THROWS_WITH(
+        parse_safetensors(
+            build_file(R"({"h":{"dtype":"F32","shape":[1,1,1,1,1],"data_offsets":[0,4]}})", "abcd"),
+            source),
+        doctest::Contains("rank"));
+    CHECK_THROWS_WITH(
+        parse_safetensors(build_file(R"({"h":{"dtype":"F32","shape":[1]}})", "abcd"), source),
+        doctest::Contains("tensor 'h' needs dtype, shape and data_offsets"));
+    CHECK_THROWS_WITH(
+        parse_safetensors(
+            build_file(R"({"h":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", "abcd"),
+            source),
+        doctest::Contains("end before begin"));
     CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"__metadata__":{"n":1}})", ""), source),
                       doctest::Contains("metadata 'n' is not a string"));
   }
@@ -160,7 +176,8 @@ TEST_CASE("safetensors: corrupt files are refused naming the file and the tensor
   }
   SUBCASE("the writer refuses duplicate and reserved names") {
     const Tensor t = Tensor::zeros({1});
-    CHECK_THROWS_WITH(serialize_safetensors({{"a", t}, {"a", t}}), doctest::Contains("duplicate tensor name 'a'"));
+    CHECK_THROWS_WITH(serialize_safetensors({{"a", t}, {"a", t}}),
+                      doctest::Contains("duplicate tensor name 'a'"));
     CHECK_THROWS(serialize_safetensors({{"__metadata__", t}}));
   }
 }

@@ -1,13 +1,13 @@
 // SHA-256 (data/sha256.hpp, which checkpoints use for their checksums) against the FIPS 180-4 /
 // NIST example vectors.
+#include "data/sha256.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include "data/sha256.hpp"
 
 using namespace electra;
 
@@ -45,6 +45,5 @@ TEST_CASE("sha256: file hash equals the hash of its bytes; a missing file is an 
   }
   CHECK(sha256_file(path.string()) == sha256_hex(bytes));
   std::filesystem::remove(path);
-  CHECK_THROWS_WITH(sha256_file(path.string()),
-                    doctest::Contains("electra_sha256_test.bin"));
+  CHECK_THROWS_WITH(sha256_file(path.string()), doctest::Contains("electra_sha256_test.bin"));
 }

@@ -1,7 +1,6 @@
 // `electra plot`: the CLI on a generated metrics log (panels, curves, labels in the SVG), the
 // error cases, and the helpers (ticks, smoothing, column reading).
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path scratch(const std::string& name) {
-  return fs::temp_directory_path() / ("electra_plot_test_" + std::to_string(::getpid()) + "_" + name);
+  return fs::temp_directory_path() /
+         ("electra_plot_test_" + std::to_string(::getpid()) + "_" + name);
 }
 
 std::string read_text(const fs::path& path) {
@@ -33,7 +33,8 @@ std::string read_text(const fs::path& path) {
 // Runs the CLI, returning its exit status and (stdout + stderr) text.
 std::pair<int, std::string> run_electra(const std::string& arguments) {
   const fs::path output = scratch("cli_output.txt");
-  const std::string command = std::string(ELECTRA_BINARY) + " " + arguments + " > " + output.string() + " 2>&1";
+  const std::string command =
+      std::string(ELECTRA_BINARY) + " " + arguments + " > " + output.string() + " 2>&1";
   const int status = std::system(command.c_str());
   std::string text = read_text(output);
   fs::remove(output);
@@ -49,7 +50,8 @@ void write_metrics(const fs::path& path) {
     file << "{\"step\":" << step << ",\"total_loss\":" << mlm + 50 * disc << ",\"mlm_loss\":" << mlm
          << ",\"disc_loss\":" << disc << ",\"gen_acc\":" << 0.5 * (1 - std::exp(-i / 15.0))
          << ",\"disc_acc\":" << 0.85 + 0.1 * i / 50.0 << ",\"disc_auc\":"
-         << (i == 0 ? std::string("null") : std::to_string(0.6 + 0.3 * i / 50.0)) << ",\"lr\":0.001}\n";
+         << (i == 0 ? std::string("null") : std::to_string(0.6 + 0.3 * i / 50.0))
+         << ",\"lr\":0.001}\n";
   }
 }
 
@@ -58,19 +60,20 @@ void write_metrics(const fs::path& path) {
 TEST_CASE("plot: electra plot draws loss and discriminator panels with labels and a legend") {
   const fs::path metrics = scratch("metrics.jsonl"), svg_path = scratch("curves.svg");
   write_metrics(metrics);
-  const auto [status, output] = run_electra("plot " + metrics.string() + " -o " + svg_path.string() + " --smooth 5");
+  const auto [status, output] =
+      run_electra("plot " + metrics.string() + " -o " + svg_path.string() + " --smooth 5");
   INFO(output);
   REQUIRE(status == 0);
   CHECK(output.find("50 logged steps") != std::string::npos);
   const std::string svg = read_text(svg_path);
   CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
   CHECK(svg.find("</svg>") != std::string::npos);
-  for (const char* text : {"data-title=\"Total loss\"", "data-title=\"Generator (MLM) loss\"", "data-title=\"Discriminator loss\"",
-                           "data-label=\"total\"", "data-label=\"mlm (generator)\"",
-                           "data-label=\"disc (discriminator)\"", "data-label=\"disc AUC\"",
-                           "data-label=\"disc accuracy\"", "data-label=\"gen accuracy\"",
-                           "data-label=\"total (raw)\"", ">step</text>", ">fraction</text>",
-                           "class=\"legend\""}) {
+  for (const char* text :
+       {"data-title=\"Total loss\"", "data-title=\"Generator (MLM) loss\"",
+        "data-title=\"Discriminator loss\"", "data-label=\"total\"",
+        "data-label=\"mlm (generator)\"", "data-label=\"disc (discriminator)\"",
+        "data-label=\"disc AUC\"", "data-label=\"disc accuracy\"", "data-label=\"gen accuracy\"",
+        "data-label=\"total (raw)\"", ">step</text>", ">fraction</text>", "class=\"legend\""}) {
     CHECK_MESSAGE(svg.find(text) != std::string::npos, text);
   }
   // Self-contained: nothing external is referenced.
@@ -109,13 +112,15 @@ TEST_CASE("plot: a missing, empty or invalid metrics file is a one-line error na
     CHECK(std::count(output.begin(), output.end(), '\n') == 1);
   }
   std::ofstream(metrics) << "{\"total_loss\": 3}\n";
-  CHECK_THROWS_WITH(read_metrics_columns(metrics.string()), doctest::Contains(":1: no numeric \"step\""));
+  CHECK_THROWS_WITH(read_metrics_columns(metrics.string()),
+                    doctest::Contains(":1: no numeric \"step\""));
   fs::remove(metrics);
 }
 
 TEST_CASE("plot: columns, smoothing and ticks") {
   const fs::path metrics = scratch("columns.jsonl");
-  std::ofstream(metrics) << "{\"step\":1,\"a\":1.5}\n{\"step\":2,\"a\":null,\"b\":4,\"name\":\"run\"}\n";
+  std::ofstream(metrics)
+      << "{\"step\":1,\"a\":1.5}\n{\"step\":2,\"a\":null,\"b\":4,\"name\":\"run\"}\n";
   const auto columns = read_metrics_columns(metrics.string());
   CHECK(columns.at("step") == std::vector<double>{1, 2});
   CHECK(columns.at("a")[0] == 1.5);
@@ -139,6 +144,7 @@ TEST_CASE("plot: columns, smoothing and ticks") {
   CHECK(ticks.front() == 10);
   CHECK(ticks.back() == 40);
   CHECK(ticks.size() == 4);
-  CHECK(nice_ticks(0, 4900, 8) == std::vector<double>{0, 1000, 2000, 3000, 4000});  // step 1000 ≥ 4900/8
+  CHECK(nice_ticks(0, 4900, 8) ==
+        std::vector<double>{0, 1000, 2000, 3000, 4000});  // step 1000 ≥ 4900/8
   CHECK_THROWS(nice_ticks(1, 1, 5));
 }

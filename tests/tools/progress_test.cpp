@@ -1,11 +1,11 @@
 // The progress reporter: line formatting, ETA, and both output modes written to a file.
+#include "tools/progress.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
-
-#include "tools/progress.hpp"
 
 using namespace electra::cli;
 
@@ -29,7 +29,8 @@ TEST_CASE("progress: durations and lines") {
   // A quarter done in 10 s: 30 s to go.
   CHECK(format_progress_line("prepare", 25, 100, 10.0, "3 MB/s", 8) ==
         "prepare [##......]  25.0% 25/100 | 3 MB/s | ETA 30s");
-  CHECK(format_progress_line("train", 100, 100, 75.0, "", 4) == "train [####] 100.0% 100/100 | took 1m15s");
+  CHECK(format_progress_line("train", 100, 100, 75.0, "", 4) ==
+        "train [####] 100.0% 100/100 | took 1m15s");
   CHECK(format_progress_line("scan", 42, 0, 3.0, "x", 10) == "scan 42 | x");
 }
 
