@@ -100,10 +100,10 @@ int run_inspect(const InspectFlags& flags) {
   for (std::int64_t p = 0; p < batch.masked_positions.dim(1); ++p)
     if (batch.masked_weights.data<float>()[p] > 0) chosen[batch.masked_positions.data<std::int32_t>()[p]] = true;
 
-  std::size_t token_width = 5;
+  std::size_t token_width = 12;  // "generator in" fits
   for (std::int64_t t = 0; t < tokens; ++t)
     token_width = std::max({token_width, vocab.token(original[t]).size(), vocab.token(corrupted[t]).size()});
-  token_width = std::min<std::size_t>(token_width + 2, 24);
+  token_width = std::min<std::size_t>(token_width + 2, 24);  // longer tokens push their row only
 
   std::int64_t masked_count = 0, replaced_count = 0, right = 0;
   for (std::int64_t t = 0; t < tokens; ++t) {

@@ -1,0 +1,313 @@
+// The pre-training loop end to end on the committed Moby-Dick sample: it learns, it resumes bit
+// for bit, it stops on request with a checkpoint, and it refuses corrupted or mismatched ones.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/batch_iterator.hpp"
+#include "data/masking.hpp"
+#include "data/shards.hpp"
+#include "models/pretrained_model.hpp"
+#include "models/trainer.hpp"
+
+using namespace electra;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string sample_corpus = std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
+const std::string sample_vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
+
+bool small_scale() {
+  const char* scale = std::getenv("ELECTRA_TEST_SCALE");
+  return scale != nullptr && std::string(scale) == "small";
+}
+
+fs::path scratch_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("electra_trainer_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Shards of the sample at this length, prepared through the data API.
+std::string prepare_sample_shards(const fs::path& dir, std::int64_t seq_len) {
+  PrepareSettings settings;
+  settings.corpus_paths = {sample_corpus};
+  settings.vocab_path = sample_vocab;
+  settings.seq_len = seq_len;
+  settings.out_dir = (dir / "shards").string();
+  prepare_shards(settings);
+  return settings.out_dir;
+}
+
+TrainerOptions tiny_options(const std::string& shards, const fs::path& out, std::int64_t max_steps) {
+  const ShardSetInfo info = read_shard_set_info(shards);
+  TrainerOptions options;
+  options.shards_dir = shards;
+  options.out_dir = out.string();
+  options.config = model_preset("tiny");
+  options.config.seq_len = info.seq_len;
+  options.config.vocab_size = info.vocab_size;
+  options.config.num_train_steps = max_steps;
+  options.config.warmup_steps = 2;
+  options.seed = 7;
+  options.max_steps = max_steps;
+  options.log_every = 1;
+  options.save_every = 0;
+  options.vocab_path = sample_vocab;
+  return options;
+}
+
+struct Losses {
+  std::vector<double> total, mlm, disc;
+};
+
+// Trains and returns the losses of every update this run made.
+Losses train(const TrainerOptions& options, TrainingResult* result = nullptr) {
+  Trainer trainer(options);
+  Losses losses;
+  const TrainingResult done = trainer.run([&](const StepReport& report) {
+    REQUIRE(report.metrics != nullptr);
+    losses.total.push_back(report.metrics->total_loss);
+    losses.mlm.push_back(report.metrics->mlm_loss);
+    losses.disc.push_back(report.metrics->disc_loss);
+  });
+  if (result) *result = done;
+  return losses;
+}
+
+void flip_byte(const fs::path& path, std::size_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file.good());
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x5A);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(&byte, 1);
+}
+
+// The error message of constructing a Trainer (empty if it succeeded).
+std::string construction_error(const TrainerOptions& options) {
+  try {
+    Trainer trainer(options);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+double mean_of_last(const std::vector<double>& values, std::size_t count) {
+  double sum = 0;
+  std::size_t used = 0;
+  for (std::size_t i = values.size() - std::min(count, values.size()); i < values.size(); ++i)
+    if (std::isfinite(values[i])) sum += values[i], ++used;
+  return used ? sum / used : std::nan("");
+}
+
+}  // namespace
+
+TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(p), gen acc vs unigram)") {
+  const fs::path dir = scratch_dir("learn");
+  const std::string shards = prepare_sample_shards(dir, 64);
+  // Tuned for this budget: at tiny's own lr 1e-3 the generator sharpens within ~60 updates and
+  // the 2-layer discriminator, which cannot yet tell plausible samples from context, falls back
+  // to AUC ~0.5; at 2e-4 it stays near 0.9 for 400 updates.
+  const std::int64_t steps = small_scale() ? 120 : 400;
+  TrainerOptions options = tiny_options(shards, dir / "run", steps);
+  options.config.learning_rate = 2e-4;
+  options.config.warmup_steps = 40;
+  options.log_every = 1;
+
+  std::vector<double> auc, disc_loss, replaced, gen_acc;
+  Trainer trainer(options);
+  trainer.run([&](const StepReport& report) {
+    auc.push_back(report.metrics->disc_auc);
+    disc_loss.push_back(report.metrics->disc_loss);
+    replaced.push_back(report.metrics->replaced_frac);
+    gen_acc.push_back(report.metrics->gen_acc);
+  });
+  REQUIRE(auc.size() == static_cast<std::size_t>(steps));
+  const std::size_t window = static_cast<std::size_t>(steps / 5);
+
+  // The unigram baseline on exactly the masked tokens of the window: the data order and the masks
+  // are pure functions of (seed, update), so the window's batches can be drawn again.
+  BatchIterator batches(shards, options.seed);
+  MaskingSettings masking;
+  masking.max_predictions = options.config.predictions_per_sequence();
+  masking.seed = options.seed;
+  const SpecialTokens special = read_shard_special_tokens(shards);
+  std::map<std::int32_t, double> counts;
+  double masked_total = 0;
+  for (std::int64_t update = 0; update < steps; ++update) {
+    const PackedBatch packed = batches.next(options.config.batch_size);
+    if (update < steps - static_cast<std::int64_t>(window)) continue;
+    const MaskedBatch batch = mask_batch(packed, special, masking, static_cast<std::uint64_t>(update));
+    for (std::int64_t i = 0; i < batch.masked_weights.numel(); ++i) {
+      if (batch.masked_weights.data<float>()[i] == 0) continue;
+      counts[batch.masked_original_ids.data<std::int32_t>()[i]] += 1;
+      masked_total += 1;
+    }
+  }
+  double most_frequent = 0;
+  for (const auto& [id, count] : counts) most_frequent = std::max(most_frequent, count);
+  const double unigram_baseline = most_frequent / masked_total;
+
+  const double final_auc = mean_of_last(auc, window);
+  const double final_disc_loss = mean_of_last(disc_loss, window);
+  const double final_replaced = mean_of_last(replaced, window);
+  const double constant_predictor_loss = binary_entropy(final_replaced);
+  const double final_gen_acc = mean_of_last(gen_acc, window);
+  MESSAGE("tiny, ", steps, " updates, last ", window, ": disc AUC ", final_auc, ", disc loss ",
+          final_disc_loss, " vs H(p = ", final_replaced, ") = ", constant_predictor_loss, ", gen acc ",
+          final_gen_acc, " vs unigram ", unigram_baseline, "; first ", window, " updates: AUC ",
+          mean_of_last(std::vector<double>(auc.begin(), auc.begin() + window), window), ", gen acc ",
+          mean_of_last(std::vector<double>(gen_acc.begin(), gen_acc.begin() + window), window));
+  CHECK(final_auc >= (small_scale() ? 0.6 : 0.8));
+  CHECK(final_disc_loss < (small_scale() ? 0.95 : 0.8) * constant_predictor_loss);
+  // The generator must have learned at least the unigram distribution (its accuracy starts near
+  // 1/vocab). At this rate and budget its argmax is still the most frequent token, so its accuracy
+  // equals the baseline rather than beating it; at lr 1e-3 it beats it (0.21 vs 0.14 after 400
+  // updates) but the discriminator's AUC falls to ~0.5 — see the note above.
+  CHECK(final_gen_acc >= (small_scale() ? 0.5 : 0.95) * unigram_baseline);
+  CHECK(final_gen_acc > mean_of_last(std::vector<double>(gen_acc.begin(), gen_acc.begin() + window), window));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: k updates + resume + k updates = 2k updates, bit for bit (with accumulation)") {
+  const fs::path dir = scratch_dir("resume");
+  const std::string shards = prepare_sample_shards(dir, 32);
+  const std::int64_t k = 3;
+  TrainerOptions straight = tiny_options(shards, dir / "straight", 2 * k);
+  straight.grad_accumulation = 2;
+  straight.config.batch_size = 4;
+  const Losses expected = train(straight);
+  REQUIRE(expected.total.size() == 2 * k);
+
+  TrainerOptions first_half = straight;
+  first_half.out_dir = (dir / "resumed").string();
+  first_half.max_steps = k;  // the schedule length stays 2k: num_train_steps is in the config
+  TrainingResult first_result;
+  const Losses first = train(first_half, &first_result);
+  CHECK(first_result.final_step == k);
+  CHECK(fs::exists(first_result.last_checkpoint / "model.safetensors"));
+
+  TrainerOptions second_half = straight;
+  second_half.out_dir = first_half.out_dir;
+  second_half.resume = true;
+  TrainingResult second_result;
+  const Losses second = train(second_half, &second_result);
+  CHECK(second_result.first_step == k);
+  REQUIRE(second.total.size() == k);
+  for (std::int64_t i = 0; i < k; ++i) {
+    CHECK(first.total[i] == expected.total[i]);
+    // Exact equality on purpose: everything random is a function of (seed, draw, site) and the
+    // data position and Adam's moments come back from the checkpoint.
+    CHECK(second.total[i] == expected.total[k + i]);
+    CHECK(second.mlm[i] == expected.mlm[k + i]);
+    CHECK(second.disc[i] == expected.disc[k + i]);
+  }
+
+  // The parameters end up identical too, and the metrics log reads like one run.
+  const PretrainedModel a = load_pretrained_model(dir / "straight");
+  const PretrainedModel b = load_pretrained_model(dir / "resumed");
+  REQUIRE(a.parameters->size() == b.parameters->size());
+  for (std::size_t p = 0; p < a.parameters->size(); ++p) {
+    const Tensor& x = a.parameters->parameters()[p].var.value();
+    const Tensor& y = b.parameters->parameters()[p].var.value();
+    REQUIRE(x.nbytes() == y.nbytes());
+    CHECK_MESSAGE(std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0, a.parameters->parameters()[p].name);
+  }
+  std::ifstream log(dir / "resumed" / "metrics.jsonl");
+  std::vector<std::int64_t> logged;
+  for (std::string line; std::getline(log, line);) logged.push_back(nlohmann::json::parse(line)["step"]);
+  CHECK(logged == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6});
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: a stop request finishes the update, saves a checkpoint and returns") {
+  const fs::path dir = scratch_dir("stop");
+  const std::string shards = prepare_sample_shards(dir, 32);
+  TrainerOptions options = tiny_options(shards, dir / "run", 1000);
+  options.save_every = 0;
+  clear_stop_request();
+  Trainer trainer(options);
+  const TrainingResult result = trainer.run([](const StepReport& report) {
+    if (report.step == 2) request_stop();
+  });
+  clear_stop_request();
+  CHECK(result.stopped_by_request);
+  CHECK(result.final_step == 2);
+  REQUIRE(latest_checkpoint(dir / "run").has_value());
+  CHECK(*latest_checkpoint(dir / "run") == result.last_checkpoint);
+  CHECK(read_trainer_state(result.last_checkpoint).step == 2);
+
+  // The checkpoint rebuilds the model for inference: same parameters, inspect runs.
+  const PretrainedModel loaded = load_pretrained_model(dir / "run");
+  CHECK(loaded.config == trainer.config());
+  CHECK(loaded.state.data_position.value("vocab_path", std::string()) ==
+        fs::absolute(sample_vocab).lexically_normal().string());
+  for (std::size_t p = 0; p < loaded.parameters->size(); ++p) {
+    const Tensor& x = loaded.parameters->parameters()[p].var.value();
+    const Tensor& y = trainer.parameters().parameters()[p].var.value();
+    CHECK(std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: corrupted or mismatched checkpoints are refused with one line naming the cause") {
+  const fs::path dir = scratch_dir("refuse");
+  const std::string shards = prepare_sample_shards(dir, 32);
+  TrainerOptions options = tiny_options(shards, dir / "run", 2);
+  train(options);
+  const fs::path checkpoint = *latest_checkpoint(dir / "run");
+
+  TrainerOptions resume = options;
+  resume.resume = true;
+  resume.max_steps = 4;
+  SUBCASE("a different learning rate") {
+    resume.config.learning_rate = 5e-4;
+    const std::string message = construction_error(resume);
+    CHECK(message.find("learning_rate") != std::string::npos);
+    CHECK(message.find(checkpoint.string()) != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  SUBCASE("another seed") {
+    resume.seed = 8;
+    CHECK(construction_error(resume).find("/seed") != std::string::npos);
+  }
+  SUBCASE("a flipped byte in model.safetensors") {
+    flip_byte(checkpoint / "model.safetensors", fs::file_size(checkpoint / "model.safetensors") - 5);
+    const std::string message = construction_error(resume);
+    CHECK(message.find((checkpoint / "model.safetensors").string()) != std::string::npos);
+    CHECK(message.find("sha256") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  SUBCASE("a fresh run into a directory holding checkpoints") {
+    TrainerOptions fresh = options;
+    CHECK(construction_error(fresh).find("--resume") != std::string::npos);
+  }
+  SUBCASE("a config whose seq_len differs from the shards'") {
+    TrainerOptions other = options;
+    other.out_dir = (dir / "other").string();
+    other.config.seq_len = 64;
+    CHECK(construction_error(other).find("seq_len") != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: binary entropy of the constant predictor") {
+  CHECK(binary_entropy(0.5) == doctest::Approx(std::log(2.0)));
+  CHECK(binary_entropy(0.1) == doctest::Approx(-0.1 * std::log(0.1) - 0.9 * std::log(0.9)));
+  CHECK(binary_entropy(0.0) == 0.0);
+  CHECK(binary_entropy(1.0) == 0.0);
+}
