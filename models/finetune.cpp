@@ -1,0 +1,472 @@
+// Fine-tuning: see finetune.hpp.
+#include "models/finetune.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include "autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/kernels.hpp"
+#include "models/classification_metrics.hpp"
+#include "models/hf_format.hpp"
+#include "models/lr_schedule.hpp"
+#include "models/pretrained_model.hpp"
+
+namespace electra {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* task_key = "electra_finetune";
+
+bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+
+// Rows [begin, end) of `order` as model inputs, padded only to their own longest sequence.
+struct Batch {
+  Tensor input_ids, token_type_ids, attention_mask, labels, targets;
+};
+Batch make_batch(const EncodedExamples& data, const std::vector<std::int64_t>& order, std::size_t begin,
+                 std::size_t end, bool with_labels) {
+  const std::int64_t B = static_cast<std::int64_t>(end - begin), L = data.seq_len;
+  std::int64_t longest = 1;
+  for (std::size_t i = begin; i < end; ++i) {
+    const std::int32_t* mask = data.attention_mask.data() + order[i] * L;
+    longest = std::max<std::int64_t>(longest, std::accumulate(mask, mask + L, std::int64_t{0}));
+  }
+  std::vector<std::int32_t> ids, types, mask, labels;
+  std::vector<float> targets;
+  for (std::size_t i = begin; i < end; ++i) {
+    const std::int64_t row = order[i] * L;
+    ids.insert(ids.end(), data.input_ids.begin() + row, data.input_ids.begin() + row + longest);
+    types.insert(types.end(), data.token_type_ids.begin() + row, data.token_type_ids.begin() + row + longest);
+    mask.insert(mask.end(), data.attention_mask.begin() + row, data.attention_mask.begin() + row + longest);
+    if (with_labels && !data.label_ids.empty()) labels.push_back(data.label_ids[static_cast<std::size_t>(order[i])]);
+    if (with_labels && !data.targets.empty()) targets.push_back(static_cast<float>(data.targets[static_cast<std::size_t>(order[i])]));
+  }
+  Batch batch;
+  batch.input_ids = Tensor::from_vector(ids, {B, longest});
+  batch.token_type_ids = Tensor::from_vector(types, {B, longest});
+  batch.attention_mask = Tensor::from_vector(mask, {B, longest});
+  if (!labels.empty()) batch.labels = Tensor::from_vector(labels, {B});
+  if (!targets.empty()) batch.targets = Tensor::from_vector(targets, {B});
+  return batch;
+}
+
+std::string default_metric(const FinetuneTask& task) { return task.regression ? "pearson" : "accuracy"; }
+
+// NaN (undefined) is worst; MSE is the one metric where lower is better.
+bool better(const std::string& metric, double candidate, double best) {
+  if (!std::isfinite(candidate)) return false;
+  if (!std::isfinite(best)) return true;
+  return metric == "mse" ? candidate < best : candidate > best;
+}
+
+double metric_value(const nlohmann::ordered_json& metrics, const std::string& name) {
+  const auto found = metrics.find(name);
+  return found == metrics.end() || !found->is_number() ? std::nan("") : found->get<double>();
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const FinetuneTask& task) {
+  nlohmann::ordered_json json;
+  json["input"] = task.input;
+  json["regression"] = task.regression;
+  json["labels"] = task.labels;
+  json["max_seq_length"] = task.max_seq_length;
+  json["columns"] = {{"has_header", task.columns.has_header}, {"text_a", task.columns.text_a},
+                     {"text_b", task.columns.text_b}, {"label", task.columns.label}};
+  return json;
+}
+
+FinetuneTask finetune_task_from_json(const nlohmann::json& json, const std::string& source) {
+  FinetuneTask task;
+  try {
+    task.input = json.at("input").get<std::string>();
+    task.regression = json.at("regression").get<bool>();
+    task.labels = json.at("labels").get<std::vector<std::string>>();
+    task.max_seq_length = json.at("max_seq_length").get<std::int64_t>();
+    const nlohmann::json& columns = json.at("columns");
+    task.columns.has_header = columns.at("has_header").get<bool>();
+    task.columns.text_a = columns.at("text_a").get<std::string>();
+    task.columns.text_b = columns.at("text_b").get<std::string>();
+    task.columns.label = columns.at("label").get<std::string>();
+  } catch (const nlohmann::json::exception& error) {
+    throw_error("finetune: ", source, ": bad \"", task_key, "\" section (", error.what(), ")");
+  }
+  check(task.regression || task.labels.size() >= 2, "finetune: ", source, ": a classification task needs ≥ 2 labels");
+  return task;
+}
+
+EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, const Tokenizer& tokenizer,
+                                const FinetuneTask& task, const std::string& source, bool require_labels) {
+  EncodedExamples data;
+  data.count = static_cast<std::int64_t>(examples.size());
+  std::vector<Encoding> encodings;
+  for (const LabelledExample& example : examples) {
+    Encoding encoding = tokenizer.encode_pair(example.text_a, example.text_b, static_cast<std::size_t>(task.max_seq_length));
+    data.seq_len = std::max<std::int64_t>(data.seq_len, static_cast<std::int64_t>(encoding.input_ids.size()));
+    encodings.push_back(std::move(encoding));
+  }
+  const std::int32_t pad = tokenizer.special_tokens().pad;
+  for (const Encoding& encoding : encodings) {
+    const std::size_t padding = static_cast<std::size_t>(data.seq_len) - encoding.input_ids.size();
+    data.input_ids.insert(data.input_ids.end(), encoding.input_ids.begin(), encoding.input_ids.end());
+    data.input_ids.insert(data.input_ids.end(), padding, pad);
+    data.token_type_ids.insert(data.token_type_ids.end(), encoding.token_type_ids.begin(), encoding.token_type_ids.end());
+    data.token_type_ids.insert(data.token_type_ids.end(), padding, 0);
+    data.attention_mask.insert(data.attention_mask.end(), encoding.attention_mask.begin(), encoding.attention_mask.end());
+    data.attention_mask.insert(data.attention_mask.end(), padding, 0);
+  }
+  if (!require_labels) return data;
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    const std::string& label = examples[i].label;
+    check(!label.empty(), "finetune: ", source, ": example ", i + 1, " has no label");
+    if (task.regression) {
+      char* end = nullptr;
+      const double value = std::strtod(label.c_str(), &end);
+      check(end == label.c_str() + label.size() && std::isfinite(value), "finetune: ", source, ": example ", i + 1,
+            ": regression target '", label, "' is not a number");
+      data.targets.push_back(value);
+    } else {
+      const auto found = std::find(task.labels.begin(), task.labels.end(), label);
+      check(found != task.labels.end(), "finetune: ", source, ": example ", i + 1, ": label '", label,
+            "' is not one of the task's labels (--labels)");
+      data.label_ids.push_back(static_cast<std::int32_t>(found - task.labels.begin()));
+    }
+  }
+  return data;
+}
+
+PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
+  PretrainedEncoder encoder;
+  fs::path hf_dir;
+  if (fs::is_regular_file(path / "config.json")) hf_dir = path;
+  else if (fs::is_regular_file(path / "discriminator" / "config.json")) hf_dir = path / "discriminator";
+  else if (fs::is_regular_file(path / "generator" / "config.json")) hf_dir = path / "generator";
+  if (!hf_dir.empty()) {
+    HfModel model = load_hf_model(hf_dir);
+    encoder.config = model.config;
+    for (auto& [name, tensor] : model.tensors)
+      if (starts_with(name, "electra.")) encoder.tensors[name] = tensor;
+    encoder.vocab_path = model.vocab_path.string();
+    encoder.description = hf_dir.string() + " (" + model.architecture + ")";
+    return encoder;
+  }
+  const PretrainedModel loaded = load_pretrained_model(path);
+  encoder.config = loaded.config;
+  // An `mlm` run's encoder is its masked-LM network, at the discriminator's sizes.
+  const std::string network = loaded.config.has_discriminator() ? "discriminator." : "generator.";
+  for (const Parameter& parameter : loaded.parameters->parameters()) {
+    if (starts_with(parameter.name, "electra.embeddings."))
+      encoder.tensors[parameter.name] = parameter.var.value();
+    else if (starts_with(parameter.name, network + "electra."))
+      encoder.tensors[parameter.name.substr(network.size())] = parameter.var.value();
+  }
+  const nlohmann::json& position = loaded.state.data_position;
+  if (position.is_object()) encoder.vocab_path = position.value("vocab_path", std::string());
+  encoder.description = loaded.checkpoint_dir.string() + " (" + loaded.config.objective + " checkpoint, step " +
+                        std::to_string(loaded.state.step) + ")";
+  return encoder;
+}
+
+void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& store) {
+  std::vector<std::pair<Var, const Tensor*>> assignments;
+  for (const Parameter& parameter : store.parameters()) {
+    if (!starts_with(parameter.name, "electra.")) continue;
+    const auto found = encoder.tensors.find(parameter.name);
+    check(found != encoder.tensors.end(), "finetune: ", encoder.description, " has no tensor '", parameter.name, "'");
+    const Tensor& value = parameter.var.value();
+    check(found->second.shape() == value.shape() && found->second.dtype() == value.dtype(), "finetune: ",
+          encoder.description, ": tensor '", parameter.name, "' is ", found->second.describe(), ", the classifier needs ",
+          value.describe());
+    assignments.push_back({parameter.var, &found->second});
+  }
+  for (auto& [var, tensor] : assignments) kernels::copy(tensor->to(var.value().device()), var.value());
+}
+
+LayerwiseAdamW::LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config)
+    : parameters_(parameters), scales_(std::move(scales)), config_(config) {
+  check(scales_.size() == parameters_.size(), "LayerwiseAdamW: ", scales_.size(), " scales for ", parameters_.size(),
+        " parameters");
+  for (const Parameter& parameter : parameters_.parameters()) {
+    const Tensor& value = parameter.var.value();
+    first_moments_.push_back(Tensor::zeros(value.shape(), value.dtype(), value.device()));
+    second_moments_.push_back(Tensor::zeros(value.shape(), value.dtype(), value.device()));
+  }
+}
+
+OptimizerStepReport LayerwiseAdamW::step(double learning_rate) {
+  OptimizerStepReport report;
+  report.learning_rate = learning_rate;
+  double sum_of_squares = 0;
+  for (const Parameter& parameter : parameters_.parameters())
+    if (parameter.var.has_grad()) sum_of_squares += kernels::squared_norm(parameter.var.grad());
+  report.grad_norm = std::sqrt(sum_of_squares);
+  check(std::isfinite(report.grad_norm), "finetune: gradient norm is ", report.grad_norm, " at update ",
+        updates_applied_ + 1);
+  if (config_.max_grad_norm > 0 && report.grad_norm > config_.max_grad_norm)
+    report.gradient_scale = config_.max_grad_norm / report.grad_norm;
+  kernels::AdamWSettings settings;
+  settings.beta1 = config_.beta1;
+  settings.beta2 = config_.beta2;
+  settings.epsilon = config_.epsilon;
+  settings.bias_correction = config_.bias_correction;
+  settings.step = updates_applied_ + 1;
+  settings.gradient_scale = report.gradient_scale;
+  const auto& parameters = parameters_.parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    if (!parameters[i].var.has_grad()) continue;
+    settings.learning_rate = learning_rate * scales_[i];
+    settings.weight_decay = parameters[i].weight_decay ? config_.weight_decay : 0.0;
+    Var var = parameters[i].var;
+    kernels::adamw_update(var.value(), var.grad(), first_moments_[i], second_moments_[i], settings);
+  }
+  ++updates_applied_;
+  return report;
+}
+
+Evaluation evaluate_classifier(const SequenceClassifier& classifier, const FinetuneTask& task,
+                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels) {
+  check(batch_size >= 1, "evaluate: batch size must be ≥ 1, got ", batch_size);
+  Evaluation evaluation;
+  Tape tape;
+  NoGradScope no_grad(tape);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(data.count));
+  std::iota(order.begin(), order.end(), 0);
+  const std::int64_t C = classifier.num_outputs();
+  for (std::size_t begin = 0; begin < order.size(); begin += static_cast<std::size_t>(batch_size)) {
+    const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(batch_size));
+    const Batch batch = make_batch(data, order, begin, end, false);
+    const Var logits = classifier.forward(tape, batch.input_ids, batch.token_type_ids, batch.attention_mask, 0, false);
+    const std::vector<double> values = logits.value().to_vector();  // [B·C]
+    for (std::size_t row = 0; row < end - begin; ++row) {
+      const double* z = values.data() + row * static_cast<std::size_t>(C);
+      if (task.regression) {
+        evaluation.predictions.push_back(z[0]);
+        continue;
+      }
+      const double top = *std::max_element(z, z + C);
+      std::vector<double> probabilities(static_cast<std::size_t>(C));
+      double total = 0;
+      for (std::int64_t c = 0; c < C; ++c) total += probabilities[static_cast<std::size_t>(c)] = std::exp(z[c] - top);
+      for (double& p : probabilities) p /= total;
+      evaluation.predictions.push_back(static_cast<double>(std::max_element(z, z + C) - z));
+      evaluation.probabilities.push_back(std::move(probabilities));
+    }
+    tape.clear();
+  }
+  if (!has_labels) return evaluation;
+  if (task.regression) {
+    evaluation.metrics = to_json(regression_metrics(evaluation.predictions, data.targets));
+  } else {
+    std::vector<std::int64_t> predicted(evaluation.predictions.begin(), evaluation.predictions.end());
+    std::vector<std::int64_t> gold(data.label_ids.begin(), data.label_ids.end());
+    evaluation.metrics = to_json(classification_metrics(predicted, gold, C));
+  }
+  return evaluation;
+}
+
+void write_predictions(const std::string& path, const FinetuneTask& task, const EncodedExamples& data,
+                       const Evaluation& evaluation, bool has_labels) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  check(file.good(), "finetune: cannot write ", path);
+  file << "index\tprediction";
+  if (has_labels) file << "\tgold";
+  if (!task.regression)
+    for (const std::string& label : task.labels) file << "\tp_" << label;
+  file << '\n';
+  for (std::size_t i = 0; i < evaluation.predictions.size(); ++i) {
+    file << i << '\t';
+    if (task.regression) {
+      file << evaluation.predictions[i];
+      if (has_labels) file << '\t' << data.targets[i];
+    } else {
+      file << task.labels[static_cast<std::size_t>(evaluation.predictions[i])];
+      if (has_labels) file << '\t' << task.labels[static_cast<std::size_t>(data.label_ids[i])];
+      for (double p : evaluation.probabilities[i]) file << '\t' << p;
+    }
+    file << '\n';
+  }
+  check(file.good(), "finetune: error writing ", path);
+}
+
+namespace {
+
+// The classifier as an HF ElectraForSequenceClassification directory: written beside `out`
+// first, then each file renamed into place, so a crash never leaves half a model file.
+void save_finetuned_model(const fs::path& out, const ParameterStore& store, const ModelConfig& config,
+                          const FinetuneTask& task, const std::string& vocab_path, const nlohmann::ordered_json& run) {
+  nlohmann::ordered_json json = hf_config_json(config, hf_classification_architecture);
+  nlohmann::ordered_json id2label = nlohmann::ordered_json::object(), label2id = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < task.labels.size(); ++i) {
+    id2label[std::to_string(i)] = task.labels[i];
+    label2id[task.labels[i]] = i;
+  }
+  if (task.regression) id2label["0"] = "LABEL_0", label2id["LABEL_0"] = 0;
+  json["id2label"] = id2label;
+  json["label2id"] = label2id;
+  json["problem_type"] = task.regression ? "regression" : "single_label_classification";
+  json[task_key] = to_json(task);
+  json["electra_finetune_run"] = run;
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const Parameter& parameter : store.parameters()) tensors.push_back({parameter.name, parameter.var.value()});
+  const fs::path staging = out / ".saving";
+  fs::remove_all(staging);
+  save_hf_model(staging, tensors, json, vocab_path);
+  for (const char* name : {"model.safetensors", "config.json", "vocab.txt"}) fs::rename(staging / name, out / name);
+  fs::remove_all(staging);
+}
+
+}  // namespace
+
+FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<void(const FinetuneProgress&)>& on_step,
+                            const std::function<void(const EpochReport&)>& on_epoch) {
+  check(options.epochs >= 1 && options.batch_size >= 1, "finetune: epochs and batch size must be ≥ 1");
+  check(options.warmup_fraction >= 0 && options.warmup_fraction <= 1, "finetune: --warmup-fraction ",
+        options.warmup_fraction, " is not in [0, 1]");
+  FinetuneResult result;
+  const PretrainedEncoder encoder = load_pretrained_encoder(options.init);
+  result.encoder_description = encoder.description;
+  const std::string vocab_path = options.vocab_path.empty() ? encoder.vocab_path : options.vocab_path;
+  check(!vocab_path.empty(), "finetune: ", encoder.description, " records no vocabulary; pass --vocab");
+  check(fs::is_regular_file(vocab_path), "finetune: vocabulary ", vocab_path, ": no such file; pass --vocab");
+  const Tokenizer tokenizer = Tokenizer::from_file(vocab_path);
+  check(tokenizer.vocab().size() == encoder.config.vocab_size, "finetune: ", vocab_path, " has ",
+        tokenizer.vocab().size(), " tokens but the model's vocabulary has ", encoder.config.vocab_size);
+
+  FinetuneTask task = options.task;
+  task.max_seq_length = std::min(task.max_seq_length, encoder.config.max_position_embeddings);
+  std::vector<LabelledExample> train = read_labelled_tsv(options.train_path, task.columns);
+  if (options.max_train_examples > 0 && static_cast<std::int64_t>(train.size()) > options.max_train_examples)
+    train.resize(static_cast<std::size_t>(options.max_train_examples));
+  if (!task.regression && task.labels.empty()) task.labels = distinct_labels(train);
+  check(task.regression || task.labels.size() >= 2, "finetune: ", options.train_path, " has only ",
+        task.labels.size(), " distinct label(s); a classification task needs two (or pass --regression)");
+  const EncodedExamples train_data = encode_examples(train, tokenizer, task, options.train_path);
+  const EncodedExamples dev_data =
+      encode_examples(read_labelled_tsv(options.dev_path, task.columns), tokenizer, task, options.dev_path);
+  result.train_examples = train_data.count;
+  result.dev_examples = dev_data.count;
+  result.metric = options.metric.empty() ? default_metric(task) : options.metric;
+
+  ModelConfig config = encoder.config;
+  config.seq_len = std::min(config.max_position_embeddings, std::max<std::int64_t>(task.max_seq_length, 1));
+  ParameterStore store;
+  SequenceClassifier classifier(config, task.num_outputs(), store, options.seed);
+  load_encoder_weights(encoder, store);
+  result.parameters = store.total_numel();
+  AdamWConfig adam;
+  adam.weight_decay = options.weight_decay;
+  LayerwiseAdamW optimizer(store, layerwise_learning_rate_scales(store, config.num_layers, options.layer_decay), adam);
+  const std::int64_t steps_per_epoch = (train_data.count + options.batch_size - 1) / options.batch_size;
+  LearningRateSchedule schedule;
+  schedule.peak_learning_rate = options.learning_rate;
+  schedule.total_steps = steps_per_epoch * options.epochs;
+  schedule.warmup_steps = static_cast<std::int64_t>(std::llround(options.warmup_fraction * static_cast<double>(schedule.total_steps)));
+  schedule.validate();
+
+  fs::create_directories(options.out_dir);
+  std::ofstream metrics_log(fs::path(options.out_dir) / "metrics.jsonl", std::ios::trunc);
+  check(metrics_log.good(), "finetune: cannot write ", options.out_dir, "/metrics.jsonl");
+  const nlohmann::ordered_json run = {{"init", encoder.description}, {"train", options.train_path},
+                                      {"dev", options.dev_path}, {"epochs", options.epochs},
+                                      {"batch_size", options.batch_size}, {"learning_rate", options.learning_rate},
+                                      {"layer_decay", options.layer_decay}, {"warmup_fraction", options.warmup_fraction},
+                                      {"weight_decay", options.weight_decay}, {"seed", options.seed}};
+
+  std::vector<std::int64_t> order(static_cast<std::size_t>(train_data.count));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 shuffle_engine(options.seed ^ 0x5EEDF17EULL);
+  Tape tape;
+  const auto start = std::chrono::steady_clock::now();
+  double best = std::nan("");
+  std::int64_t epochs_without_improvement = 0;
+  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), shuffle_engine);
+    double loss_sum = 0;
+    double last_rate = 0;
+    for (std::int64_t b = 0; b < steps_per_epoch; ++b) {
+      const std::size_t begin = static_cast<std::size_t>(b * options.batch_size);
+      const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(options.batch_size));
+      const Batch batch = make_batch(train_data, order, begin, end, true);
+      const std::int64_t step = optimizer.updates_applied();
+      const Var logits = classifier.forward(tape, batch.input_ids, batch.token_type_ids, batch.attention_mask,
+                                            static_cast<std::uint64_t>(step), true);
+      const Var loss = task.regression ? regression_loss(tape, logits, batch.targets)
+                                       : classification_loss(tape, logits, batch.labels);
+      tape.backward(loss);
+      last_rate = schedule.at(step);
+      optimizer.step(last_rate);
+      store.zero_grad();
+      const double loss_value = loss.value().item(0);
+      tape.clear();
+      loss_sum += loss_value;
+      if (on_step) on_step({step + 1, schedule.total_steps, epoch, loss_value});
+    }
+    EpochReport report;
+    report.epoch = epoch;
+    report.step = optimizer.updates_applied();
+    report.train_loss = loss_sum / static_cast<double>(steps_per_epoch);
+    report.learning_rate = last_rate;
+    const Evaluation evaluation = evaluate_classifier(classifier, task, dev_data, options.eval_batch_size);
+    report.dev = evaluation.metrics;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double value = metric_value(report.dev, result.metric);
+    check(report.dev.contains(result.metric), "finetune: metric '", result.metric, "' is not reported for this task");
+    report.improved = better(result.metric, value, best);
+    if (report.improved) {
+      best = value;
+      result.best_epoch = epoch;
+      result.best_dev = report.dev;
+      epochs_without_improvement = 0;
+      save_finetuned_model(options.out_dir, store, config, task, vocab_path, run);
+      write_predictions((fs::path(options.out_dir) / "dev_predictions.tsv").string(), task, dev_data, evaluation);
+    } else {
+      ++epochs_without_improvement;
+    }
+    nlohmann::ordered_json line = {{"epoch", epoch}, {"step", report.step}, {"train_loss", report.train_loss},
+                                   {"lr", report.learning_rate}, {"dev", report.dev}, {"best", report.improved},
+                                   {"elapsed_s", report.seconds}};
+    metrics_log << line.dump() << '\n' << std::flush;
+    result.epochs.push_back(report);
+    if (on_epoch) on_epoch(report);
+    if (options.patience > 0 && epochs_without_improvement >= options.patience && epoch < options.epochs) {
+      result.stopped_early = true;
+      break;
+    }
+  }
+  if (result.best_epoch == 0) {
+    // No epoch had a defined metric (e.g. constant predictions on a regression task): keep the last.
+    save_finetuned_model(options.out_dir, store, config, task, vocab_path, run);
+    result.best_epoch = static_cast<std::int64_t>(result.epochs.size());
+    result.best_dev = result.epochs.back().dev;
+  }
+  return result;
+}
+
+FinetunedModel load_finetuned_model(const fs::path& directory) {
+  const HfModel hf = load_hf_model(directory);
+  check(hf.architecture == hf_classification_architecture, "evaluate: ", directory.string(), " holds ",
+        hf.architecture, ", not a fine-tuned ", hf_classification_architecture);
+  check(hf.config_json.contains(task_key), "evaluate: ", directory.string(), "/config.json has no \"", task_key,
+        "\" section (not written by `electra finetune`)");
+  FinetunedModel model;
+  model.task = finetune_task_from_json(hf.config_json[task_key], directory.string() + "/config.json");
+  check(model.task.num_outputs() == hf.num_labels, "evaluate: ", directory.string(), ": ", hf.num_labels,
+        " outputs in config.json but the task has ", model.task.num_outputs());
+  check(!hf.vocab_path.empty(), "evaluate: ", directory.string(), ": no vocab.txt");
+  model.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_file(hf.vocab_path.string()));
+  model.parameters = std::make_unique<ParameterStore>();
+  model.classifier = std::make_unique<SequenceClassifier>(hf.config, hf.num_labels, *model.parameters, 0);
+  for (const Parameter& parameter : model.parameters->parameters()) {
+    Tensor& value = Var(parameter.var).value();
+    kernels::copy(hf.at(parameter.name), value);
+  }
+  return model;
+}
+
+}  // namespace electra
