@@ -1,12 +1,30 @@
-// `electra audit`: the float64 finite-difference gradcheck of every op, as one table.
+// `electra audit`: gradient audits (docs/audit.md).
+//   electra audit                          float64 finite-difference gradcheck of every op, one table
+//   electra audit --model tiny             the same for a whole model: per-tensor finite
+//                                          differences, stop-gradient, determinism; one verdict
+//   electra audit --dump DIR [--checkpoint C | --preset P --seed S] [--dtype f64] [--steps 10]
+//                                          one update (and a trajectory) written for other
+//                                          frameworks to check (tools/reference/)
 #include <cstdio>
+#include <string>
 
 #include "autograd/op_cases.hpp"
+#include "engine/error.hpp"
 #include "engine/threads.hpp"
+#include "models/audit_dump.hpp"
+#include "models/model_audit.hpp"
 #include "tools/command.hpp"
 
 namespace electra::cli {
 namespace {
+
+struct AuditFlags {
+  std::string dump_dir, checkpoint, preset = "tiny", config_file, dtype = "f32", model;
+  std::uint64_t seed = 1;
+  std::int64_t steps = 1;
+  CLI::Option* preset_flag = nullptr;
+  CLI::Option* seed_flag = nullptr;
+};
 
 int run_op_audit() {
   std::printf("electra audit: float64 central differences, output projected on a random vector "
@@ -29,9 +47,75 @@ int run_op_audit() {
   return failures == 0 ? 0 : 1;
 }
 
+int run_dump(const AuditFlags& flags) {
+  check(flags.dtype == "f32" || flags.dtype == "f64", "audit: --dtype must be f32 or f64, got ",
+        flags.dtype);
+  check(flags.checkpoint.empty() || (flags.preset_flag->count() == 0 && flags.config_file.empty() &&
+                                     flags.seed_flag->count() == 0),
+        "audit: --checkpoint takes its config and seed from the checkpoint; drop --preset, "
+        "--config and --seed");
+  AuditDumpOptions options;
+  options.out_dir = flags.dump_dir;
+  options.checkpoint = flags.checkpoint;
+  options.preset = flags.preset;
+  options.config_file = flags.config_file;
+  options.seed = flags.seed;
+  options.dtype = flags.dtype == "f64" ? DType::f64 : DType::f32;
+  options.steps = flags.steps;
+  const AuditDumpSummary summary = write_audit_dump(options);
+  const nlohmann::json& losses = summary.index["losses"];
+  std::printf("electra audit: %s, %s, %lld update(s), dropout 0 (threads: %d)\n",
+              summary.index["source"].get<std::string>().c_str(), flags.dtype.c_str(),
+              static_cast<long long>(flags.steps), num_threads());
+  std::printf("update 1: mlm %.17g  disc %.17g  total %.17g\n", losses["mlm"][0].get<double>(),
+              losses["disc"][0].get<double>(), losses["total"][0].get<double>());
+  std::printf("update %lld: total %.17g\n", static_cast<long long>(flags.steps),
+              summary.total_losses.back());
+  std::printf("wrote %s/audit.json and its safetensors (docs/audit.md; check with "
+              "tools/reference/electra_reference.py --dump %s)\n",
+              flags.dump_dir.c_str(), flags.dump_dir.c_str());
+  return 0;
+}
+
+int run_model(const AuditFlags& flags) {
+  check(flags.dump_dir.empty() && flags.checkpoint.empty(),
+        "audit: --model cannot be combined with --dump or --checkpoint");
+  ModelAuditOptions options;
+  options.preset = flags.model;
+  options.config_file = flags.config_file;
+  options.seed = flags.seed;
+  std::printf("electra audit --model %s: float64, seed %llu (threads: %d)\n\n", flags.model.c_str(),
+              static_cast<unsigned long long>(flags.seed), num_threads());
+  const ModelAuditReport report = run_model_audit(options);
+  std::printf("%s", format_model_audit(report).c_str());
+  return report.passed() ? 0 : 1;
+}
+
 const CommandRegistration audit_command{Command{
-    "audit", "check every op's gradient against float64 finite differences",
-    [](CLI::App& app) -> std::function<int()> { return [] { return run_op_audit(); }; }}};
+    "audit", "check gradients: every op (default), a whole model (--model), or dump a step (--dump)",
+    [](CLI::App& app) -> std::function<int()> {
+      auto flags = std::make_shared<AuditFlags>();
+      app.add_option("--dump", flags->dump_dir,
+                     "write one update (and --steps of trajectory) to this directory");
+      app.add_option("--checkpoint", flags->checkpoint,
+                     "dump from this checkpoint (or run directory) instead of a fresh model");
+      flags->preset_flag = app.add_option("--preset", flags->preset, "fresh model preset for --dump")
+                               ->capture_default_str();
+      app.add_option("--config", flags->config_file, "JSON overriding preset keys");
+      flags->seed_flag = app.add_option("--seed", flags->seed, "parameters, batch, masks, samples")
+                             ->capture_default_str();
+      app.add_option("--dtype", flags->dtype, "f32 or f64")->capture_default_str();
+      app.add_option("--steps", flags->steps, "updates in the dumped trajectory")->capture_default_str();
+      app.add_option("--model", flags->model,
+                     "audit a whole model of this preset: finite differences, stop-gradient, "
+                     "determinism");
+      return [flags] {
+        if (!flags->model.empty()) return run_model(*flags);
+        if (!flags->dump_dir.empty()) return run_dump(*flags);
+        check(flags->checkpoint.empty(), "audit: --checkpoint needs --dump DIR");
+        return run_op_audit();
+      };
+    }}};
 
 }  // namespace
 }  // namespace electra::cli

@@ -1,0 +1,307 @@
+#include "models/model_audit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+#include "autograd/tape.hpp"
+#include "data/masking.hpp"
+#include "models/audit_dump.hpp"
+#include "models/checkpoint.hpp"
+#include "models/electra_model.hpp"
+
+namespace electra {
+namespace {
+namespace fs = std::filesystem;
+
+const SpecialTokens audit_specials{0, 1, 2, 3, 4};
+
+bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+
+ModelConfig audit_config(const ModelAuditOptions& options) {
+  ModelConfig config = model_preset(options.preset);
+  if (!options.config_file.empty()) config = load_model_config(options.config_file, config);
+  config.vocab_size = std::min<std::int64_t>(config.vocab_size, 256);
+  config.seq_len = std::min<std::int64_t>(config.seq_len, 32);
+  config.batch_size = 2;
+  config.max_predictions = 0;
+  config.objective = "electra";
+  config.validate();
+  return config;
+}
+
+MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint64_t step) {
+  MaskingSettings masking;
+  masking.mask_probability = config.mask_probability;
+  masking.max_predictions = config.predictions_per_sequence();
+  masking.mask_token_share = config.mask_token_share;
+  masking.seed = seed;
+  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials, masking, step);
+}
+
+AdamWConfig adam_config(const ModelConfig& config) {
+  AdamWConfig adam;
+  adam.beta1 = config.adam_beta1;
+  adam.beta2 = config.adam_beta2;
+  adam.epsilon = config.adam_epsilon;
+  adam.weight_decay = config.weight_decay;
+  adam.max_grad_norm = config.max_grad_norm;
+  adam.bias_correction = config.adam_bias_correction;
+  return adam;
+}
+
+// Finite differences for every parameter tensor; the samples are drawn once and then fixed
+// (they are discrete: the loss is smooth only with them held).
+void check_finite_differences(const ModelConfig& config, const ModelAuditOptions& options,
+                              ModelAuditReport& report) {
+  ParameterStore store;
+  const ElectraModel model(config, store, options.seed, DType::f64);
+  const MaskedBatch batch = audit_batch(config, options.seed, 0);
+  const std::uint64_t step = 1;  // dropout on, masks of step 1 in every evaluation
+  Tape tape;
+  const StepOutput first = model.forward(tape, batch, step, /*training=*/true);
+  const Tensor samples = first.sampled_ids;
+  tape.backward(first.total_loss);
+  tape.clear();
+  const auto loss_at = [&] {
+    Tape quiet;
+    quiet.set_recording(false);
+    return model.forward_with_samples(quiet, batch, samples, step, true).total_loss.value().item();
+  };
+
+  std::mt19937_64 random(options.seed * 7919 + 17);
+  for (const Parameter& parameter : store.parameters()) {
+    TensorGradientCheck result;
+    result.parameter = parameter.name;
+    result.family = parameter_family(parameter.name);
+    Var var = parameter.var;
+    double* values = var.value().data<double>();
+    const std::vector<double> analytic = var.has_grad() ? var.grad().to_vector()
+                                                        : std::vector<double>(var.value().numel(), 0.0);
+    const auto numel = static_cast<std::uint64_t>(var.value().numel());
+    std::vector<std::int64_t> entries;
+    for (std::int64_t i = 0; i < options.samples_per_tensor; ++i)
+      entries.push_back(static_cast<std::int64_t>(random() % numel));
+    entries.push_back(std::max_element(analytic.begin(), analytic.end(),
+                                       [](double a, double b) { return std::abs(a) < std::abs(b); }) -
+                      analytic.begin());
+    if (std::abs(analytic[entries.back()]) == 0.0) {
+      result.passed = false;
+      result.worst = "every entry of the gradient is 0: the tensor does not reach the loss";
+    }
+    for (const std::int64_t entry : entries) {
+      const double saved = values[entry];
+      values[entry] = saved + options.step;
+      const double plus = loss_at();
+      values[entry] = saved - options.step;
+      const double minus = loss_at();
+      values[entry] = saved;
+      const double numeric = (plus - minus) / (2 * options.step);
+      const double error = std::abs(numeric - analytic[entry]);
+      const double scale = std::max(std::abs(numeric), std::abs(analytic[entry]));
+      ++result.checked;
+      result.max_abs_error = std::max(result.max_abs_error, error);
+      if (scale > options.absolute_tolerance)
+        result.max_rel_error = std::max(result.max_rel_error, error / scale);
+      if (error > std::max(options.relative_tolerance * scale, options.absolute_tolerance)) {
+        result.passed = false;
+        std::ostringstream worst;
+        worst.precision(10);
+        worst << "entry " << entry << ": analytic " << analytic[entry] << ", numeric " << numeric;
+        result.worst = worst.str();
+      }
+    }
+    report.tensors.push_back(result);
+  }
+  std::int64_t checked = 0, failed = 0;
+  for (const TensorGradientCheck& tensor : report.tensors) {
+    checked += tensor.checked;
+    failed += tensor.passed ? 0 : 1;
+  }
+  std::ostringstream detail;
+  detail << checked << " entries of " << report.tensors.size() << " tensors, " << failed
+         << " tensors failed (h " << options.step << ", tolerance max(" << options.relative_tolerance
+         << "·|g|, " << options.absolute_tolerance << "))";
+  report.checks.push_back({"finite differences (f64)", failed == 0, detail.str()});
+}
+
+double grad_abs_sum(const Var& var) {
+  if (!var.has_grad()) return 0.0;
+  double total = 0;
+  for (const double value : var.grad().to_vector()) total += std::abs(value);
+  return total;
+}
+
+void check_stop_gradient(const ModelConfig& config, const ModelAuditOptions& options,
+                         ModelAuditReport& report) {
+  ParameterStore store;
+  const ElectraModel model(config, store, options.seed, DType::f64);
+  const MaskedBatch batch = audit_batch(config, options.seed, 0);
+  std::string offender;
+  for (const bool disc : {true, false}) {
+    Tape tape;
+    const StepOutput out = model.forward(tape, batch, 1, true);
+    tape.backward(disc ? out.disc_loss : out.mlm_loss);
+    for (const Parameter& parameter : store.parameters()) {
+      const bool generator = parameter.name.rfind("generator.", 0) == 0;
+      const bool discriminator = parameter.name.rfind("discriminator.", 0) == 0;
+      const double sum = grad_abs_sum(parameter.var);
+      // disc loss: nothing reaches the generator (the sample is discrete and held), everything
+      // else gets gradient; mlm loss: nothing reaches the discriminator.
+      const bool wrong = disc ? (generator ? sum != 0.0 : sum == 0.0) : (discriminator && sum != 0.0);
+      if (wrong && offender.empty())
+        offender = std::string(disc ? "d disc_loss / d " : "d mlm_loss / d ") + parameter.name +
+                   (sum == 0.0 ? " is 0" : " is not 0");
+    }
+    store.zero_grad();
+  }
+  report.checks.push_back({"sample is a stop-gradient", offender.empty(),
+                           offender.empty() ? "d disc_loss/d generator = 0 exactly; shared "
+                                              "embeddings and discriminator get gradient; "
+                                              "d mlm_loss/d discriminator = 0"
+                                            : offender});
+}
+
+struct Run {
+  std::unique_ptr<ParameterStore> store = std::make_unique<ParameterStore>();
+  std::unique_ptr<ElectraModel> model;
+  std::unique_ptr<AdamW> optimizer;
+  std::vector<double> losses;
+};
+
+Run fresh_run(const ModelConfig& config, std::uint64_t seed) {
+  Run run;
+  run.model = std::make_unique<ElectraModel>(config, *run.store, seed, DType::f32);
+  run.optimizer = std::make_unique<AdamW>(*run.store, adam_config(config));
+  return run;
+}
+
+// Training updates as the trainer does them (f32, dropout on, Gumbel samples drawn).
+void train(Run& run, const ModelConfig& config, std::uint64_t seed, std::int64_t updates) {
+  const LearningRateSchedule schedule{config.learning_rate, 1, 100};  // warm-up 1: lr > 0 at once
+  for (std::int64_t k = 0; k < updates; ++k) {
+    const auto step = static_cast<std::uint64_t>(run.optimizer->updates_applied());
+    run.losses.push_back(run_audited_update(*run.model, *run.store, *run.optimizer, schedule,
+                                            audit_batch(config, seed, step), Tensor())
+                             .total_loss);
+  }
+}
+
+// The first parameter whose bits differ, or "".
+std::string first_difference(const Run& a, const Run& b) {
+  for (std::size_t i = 0; i < a.losses.size() && i < b.losses.size(); ++i)
+    if (std::memcmp(&a.losses[i], &b.losses[i], sizeof(double)) != 0)
+      return "loss of update " + std::to_string(i + 1);
+  for (const Parameter& parameter : a.store->parameters()) {
+    const Tensor& x = parameter.var.value();
+    const Tensor& y = b.store->get(parameter.name).value();
+    if (std::memcmp(x.raw(), y.raw(), x.nbytes()) != 0) return parameter.name;
+  }
+  return "";
+}
+
+void check_determinism(const ModelConfig& config, const ModelAuditOptions& options,
+                       ModelAuditReport& report) {
+  Run first = fresh_run(config, options.seed), second = fresh_run(config, options.seed);
+  train(first, config, options.seed, 4);
+  train(second, config, options.seed, 4);
+  const std::string same_seed = first_difference(first, second);
+  report.checks.push_back({"determinism: same seed, same bits", same_seed.empty(),
+                           same_seed.empty() ? "4 updates twice: losses and every parameter equal bit for bit"
+                                             : "differs at " + same_seed});
+
+  const fs::path dir = fs::temp_directory_path() /
+                       ("electra_model_audit_" + std::to_string(::getpid()) + "_" + std::to_string(options.seed));
+  fs::remove_all(dir);
+  Run interrupted = fresh_run(config, options.seed);
+  train(interrupted, config, options.seed, 2);
+  TrainerState state;
+  state.step = interrupted.optimizer->updates_applied();
+  state.seed = options.seed;
+  const fs::path saved = save_checkpoint(dir, *interrupted.store, *interrupted.optimizer, state, 0);
+  Run resumed = fresh_run(config, options.seed);
+  load_checkpoint(saved, *resumed.store, resumed.optimizer.get(), nullptr);
+  resumed.losses = interrupted.losses;
+  train(resumed, config, options.seed, 2);
+  fs::remove_all(dir);
+  const std::string resume = first_difference(first, resumed);
+  report.checks.push_back({"determinism: save, reload, continue", resume.empty(),
+                           resume.empty() ? "2 updates + checkpoint + 2 updates = 4 updates, bit for bit"
+                                          : "differs from the uninterrupted run at " + resume});
+}
+
+}  // namespace
+
+bool ModelAuditReport::passed() const {
+  for (const TensorGradientCheck& tensor : tensors)
+    if (!tensor.passed) return false;
+  for (const ModelAuditCheck& check : checks)
+    if (!check.passed) return false;
+  return !checks.empty();
+}
+
+std::string parameter_family(const std::string& name) {
+  if (contains(name, "LayerNorm")) return "LayerNorm";
+  if (contains(name, "embeddings")) return "embeddings";  // tables and embeddings_project
+  if (contains(name, ".attention.")) return "attention";
+  if (contains(name, ".intermediate.") || contains(name, ".output.dense")) return "FFN";
+  return "heads";  // generator_predictions, generator_lm_head, discriminator_predictions
+}
+
+ModelAuditReport run_model_audit(const ModelAuditOptions& options) {
+  const ModelConfig config = audit_config(options);
+  ModelAuditReport report;
+  std::ostringstream summary;
+  summary << "preset " << options.preset << ": " << config.num_layers << " layers, hidden "
+          << config.hidden_size << ", embedding " << config.embedding_size << ", generator hidden "
+          << config.generator_dims().hidden_size << "; batch " << config.batch_size << " × "
+          << config.seq_len << ", vocab " << config.vocab_size << ", dropout "
+          << config.hidden_dropout << "/" << config.attention_dropout;
+  report.config_summary = summary.str();
+  check_finite_differences(config, options, report);
+  check_stop_gradient(config, options, report);
+  check_determinism(config, options, report);
+  return report;
+}
+
+std::string format_model_audit(const ModelAuditReport& report) {
+  std::ostringstream out;
+  char line[512];
+  out << report.config_summary << "\n\n";
+  std::snprintf(line, sizeof line, "%-11s %8s %8s %12s %12s  %s\n", "family", "tensors", "entries",
+                "max abs err", "max rel err", "verdict");
+  out << line;
+  std::map<std::string, TensorGradientCheck> families;
+  std::map<std::string, std::int64_t> tensor_counts;
+  for (const TensorGradientCheck& tensor : report.tensors) {
+    TensorGradientCheck& family = families[tensor.family];
+    family.checked += tensor.checked;
+    family.max_abs_error = std::max(family.max_abs_error, tensor.max_abs_error);
+    family.max_rel_error = std::max(family.max_rel_error, tensor.max_rel_error);
+    family.passed = family.passed && tensor.passed;
+    ++tensor_counts[tensor.family];
+  }
+  for (const auto& [name, family] : families) {
+    std::snprintf(line, sizeof line, "%-11s %8lld %8lld %12.3e %12.3e  %s\n", name.c_str(),
+                  static_cast<long long>(tensor_counts[name]), static_cast<long long>(family.checked),
+                  family.max_abs_error, family.max_rel_error, family.passed ? "pass" : "FAIL");
+    out << line;
+  }
+  for (const TensorGradientCheck& tensor : report.tensors)
+    if (!tensor.passed) out << "  FAIL " << tensor.parameter << ": " << tensor.worst << "\n";
+  out << "\n";
+  for (const ModelAuditCheck& check : report.checks) {
+    std::snprintf(line, sizeof line, "%-38s %-5s %s\n", check.name.c_str(),
+                  check.passed ? "pass" : "FAIL", check.detail.c_str());
+    out << line;
+  }
+  out << "\nverdict: " << (report.passed() ? "pass" : "FAIL") << "\n";
+  return out.str();
+}
+
+}  // namespace electra
