@@ -28,7 +28,7 @@ struct TensorGradientCheck {
   std::string family;  // see parameter_family
   std::int64_t checked = 0;
   double max_abs_error = 0;
-  double max_rel_error = 0;  // over entries whose |gradient| is above the absolute tolerance
+  double max_rel_error = 0;  // over entries with |gradient| ≥ 1e-4 (above FD rounding noise)
   bool passed = true;
   std::string worst;  // "entry 17: analytic …, numeric …"
 };
