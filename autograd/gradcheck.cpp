@@ -62,11 +62,17 @@ GradcheckResult gradcheck(const GradcheckFunction& function, const std::vector<T
       const double analytic = leaf.has_grad() ? leaf.grad().data<double>()[element] : 0.0;
       const double error = std::abs(analytic - numeric);
       const double scale = std::max({std::abs(analytic), std::abs(numeric)});
-      const double relative = error / std::max(scale, options.absolute_tolerance);
+      // Relative error is reported where the relative criterion governs (scale ≥ atol/rtol);
+      // below that a gradient is ~0 and only its absolute error means anything.
+      const double relative_floor = options.absolute_tolerance / options.relative_tolerance;
+      const double relative = scale >= relative_floor ? error / scale : 0.0;
       ++result.checked;
       if (error > std::max(options.relative_tolerance * scale, options.absolute_tolerance))
         result.passed = false;
-      if (relative > result.max_rel_error || !std::isfinite(relative)) {
+      const double badness = error / std::max(options.relative_tolerance * scale,
+                                              options.absolute_tolerance);
+      if (badness > result.worst_badness || !std::isfinite(badness)) {
+        result.worst_badness = badness;
         std::ostringstream worst;
         worst << "input " << which << " element " << element << ": analytic " << analytic
               << ", numeric " << numeric;

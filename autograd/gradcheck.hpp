@@ -27,10 +27,14 @@ struct GradcheckOptions {
 
 struct GradcheckResult {
   double max_abs_error = 0;
-  double max_rel_error = 0;  // relative to max(|analytic|, |numeric|, absolute_tolerance)
+  // |Δ| / max(|analytic|, |numeric|) over elements whose gradient is at least
+  // absolute_tolerance / relative_tolerance (where the relative criterion governs).
+  double max_rel_error = 0;
+  // max over elements of |Δ| / allowed: ≤ 1 passes; names the element in `worst`.
+  double worst_badness = 0;
   std::int64_t checked = 0;
   bool passed = true;
-  std::string worst;  // "input 1 element 7: analytic 0.31, numeric 0.29"
+  std::string worst;  // the element closest to (or over) its tolerance
 };
 
 GradcheckResult gradcheck(const GradcheckFunction& function, const std::vector<Tensor>& inputs,
