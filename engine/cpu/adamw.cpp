@@ -50,10 +50,11 @@ void adamw_elements(Tensor& parameter, const Tensor& gradient, Tensor& first_mom
 
 void adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_moment,
                   Tensor& second_moment, const AdamWSettings& settings) {
+  ELECTRA_CUDA_DISPATCH(adamw_update, (parameter, gradient, first_moment, second_moment, settings),
+                        parameter, gradient, first_moment, second_moment);
   const char* kernel = "adamw_update";
   cpu::require_nonempty(kernel, parameter);
   cpu::require_float(kernel, parameter);
-  cpu::require_cpu(kernel, parameter, gradient, first_moment, second_moment);
   check(gradient.defined() && first_moment.defined() && second_moment.defined(), kernel,
         ": gradient and both moments must be defined for parameter ", parameter.describe());
   cpu::require_same(kernel, parameter, gradient);

@@ -1,11 +1,12 @@
 #pragma once
-// Helpers shared by the CPU kernels (engine/cpu/*.cpp): the device check, dtype dispatch onto a
-// scalar type, shape checks whose messages name the kernel and both shapes, and Eigen maps over
-// raw tensor buffers. Header-only, internal to electra_engine.
+// Helpers shared by the CPU kernels (engine/cpu/*.cpp): the dispatch to the CUDA kernels for cuda
+// tensors, dtype dispatch onto a scalar type, shape checks whose messages name the kernel and both
+// shapes, and Eigen maps over raw tensor buffers. Header-only, internal to electra_engine.
 #include <Eigen/Core>
 #include <cstdint>
 #include <utility>
 
+#include "engine/cuda/kernels_cuda.hpp"  // declarations only: compiles without CUDA headers
 #include "engine/error.hpp"
 #include "engine/tensor.hpp"
 
@@ -18,18 +19,53 @@ constexpr std::int64_t elementwise_grain = 16384;
 // sums in chunk order: the result is bit-identical for any thread count.
 constexpr std::int64_t reduction_chunk = 16384;
 
-// The CUDA backend is a separate implementation of the same table; a cuda tensor reaching a CPU
-// kernel is a dispatch bug or a build without CUDA kernels, never silently copied.
-inline void require_cpu(const char* kernel, const Tensor& tensor) {
-  if (tensor.defined() && tensor.device() != Device::cpu)
-    throw_error(kernel, ": tensor ", tensor.describe(),
-                " is on cuda, but this kernel has no CUDA implementation in this build");
-}
+// ---------------------------------------------------------------- device dispatch
+// Whether this build carries the CUDA kernels (engine/cuda/, compiled when CMake found nvcc).
+#ifdef ELECTRA_HAS_CUDA
+inline constexpr bool cuda_backend_built = true;
+#else
+inline constexpr bool cuda_backend_built = false;
+#endif
+
+// The device test every public kernel starts with: true when the call's defined tensors are all
+// on cuda, false when they are all on cpu (undefined optional tensors are skipped). Tensors are
+// never moved silently: a mix of devices throws naming the kernel and both tensors, and a cuda
+// tensor in a build without the CUDA kernels throws saying so.
 template <typename... Tensors>
-void require_cpu(const char* kernel, const Tensor& first, const Tensors&... rest) {
-  require_cpu(kernel, first);
-  (require_cpu(kernel, rest), ...);
+bool on_cuda(const char* kernel, const Tensors&... tensors) {
+  const Tensor* first_defined = nullptr;
+  const auto visit = [&](const Tensor& tensor) {
+    if (!tensor.defined()) return;
+    if (first_defined == nullptr) {
+      first_defined = &tensor;
+      return;
+    }
+    check(tensor.device() == first_defined->device(), kernel,
+          ": tensors on different devices: ", first_defined->describe(), " and ", tensor.describe(),
+          " (move them to one device with .to(Device) first)");
+  };
+  (visit(tensors), ...);
+  if (first_defined == nullptr || first_defined->device() != Device::cuda) return false;
+  check(cuda_backend_built, kernel, ": tensor ", first_defined->describe(),
+        " is on cuda, but this build of electra has no CUDA backend (rebuild where nvcc exists)");
+  return true;
 }
+
+}  // namespace electra::kernels::cpu
+
+// The one-line dispatch at the top of every public CPU kernel, e.g.
+//   ELECTRA_CUDA_DISPATCH(gelu_forward, (x, y), x, y);
+// returns electra::cuda_kernels::gelu_forward(x, y) when x and y live on cuda. The arguments
+// after the call's are the tensors whose device decides. `if constexpr` keeps the CUDA call
+// type-checked in every build but only referenced (linked) in a build that has the CUDA kernels.
+#define ELECTRA_CUDA_DISPATCH(kernel_name, call_arguments, ...)      \
+  if (::electra::kernels::cpu::on_cuda(#kernel_name, __VA_ARGS__)) { \
+    if constexpr (::electra::kernels::cpu::cuda_backend_built)       \
+      return ::electra::cuda_kernels::kernel_name call_arguments;    \
+  }                                                                  \
+  static_assert(true, "ELECTRA_CUDA_DISPATCH is used as a statement")
+
+namespace electra::kernels::cpu {
 
 // A defined tensor with at least one element.
 inline void require_nonempty(const char* kernel, const Tensor& tensor) {

@@ -13,7 +13,6 @@ namespace {
 
 // Checks a binary elementwise kernel's operands: all on cpu, non-empty, float, same shape/dtype.
 void check_binary(const char* kernel, const Tensor& a, const Tensor& b, const Tensor& out) {
-  cpu::require_cpu(kernel, a, b, out);
   cpu::require_nonempty(kernel, a);
   cpu::require_nonempty(kernel, b);
   cpu::require_float(kernel, a);
@@ -28,7 +27,7 @@ void in_chunks(std::int64_t count, const std::function<void(std::int64_t, std::i
 }  // namespace
 
 void copy(const Tensor& source, Tensor& destination) {
-  cpu::require_cpu("copy", source, destination);
+  ELECTRA_CUDA_DISPATCH(copy, (source, destination), source, destination);
   cpu::require_nonempty("copy", source);
   cpu::require_same("copy", source, destination);
   const auto* from = static_cast<const char*>(source.raw());
@@ -40,6 +39,7 @@ void copy(const Tensor& source, Tensor& destination) {
 }
 
 void add(const Tensor& a, const Tensor& b, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(add, (a, b, out), a, b, out);
   check_binary("add", a, b, out);
   cpu::dispatch_float("add", a, [&](auto zero) {
     using T = decltype(zero);
@@ -51,6 +51,7 @@ void add(const Tensor& a, const Tensor& b, Tensor& out) {
 }
 
 void mul(const Tensor& a, const Tensor& b, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(mul, (a, b, out), a, b, out);
   check_binary("mul", a, b, out);
   cpu::dispatch_float("mul", a, [&](auto zero) {
     using T = decltype(zero);
@@ -62,6 +63,7 @@ void mul(const Tensor& a, const Tensor& b, Tensor& out) {
 }
 
 void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(mul_accumulate, (a, b, out), a, b, out);
   check_binary("mul_accumulate", a, b, out);
   cpu::dispatch_float("mul_accumulate", a, [&](auto zero) {
     using T = decltype(zero);
@@ -73,7 +75,7 @@ void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
 }
 
 void scale(const Tensor& a, double alpha, Tensor& out) {
-  cpu::require_cpu("scale", a, out);
+  ELECTRA_CUDA_DISPATCH(scale, (a, alpha, out), a, out);
   cpu::require_nonempty("scale", a);
   cpu::require_float("scale", a);
   cpu::require_same("scale", a, out);
@@ -87,7 +89,7 @@ void scale(const Tensor& a, double alpha, Tensor& out) {
 }
 
 void axpy(double alpha, const Tensor& x, Tensor& y) {
-  cpu::require_cpu("axpy", x, y);
+  ELECTRA_CUDA_DISPATCH(axpy, (alpha, x, y), x, y);
   cpu::require_nonempty("axpy", x);
   cpu::require_float("axpy", x);
   cpu::require_same_numel("axpy", x, y);
@@ -101,7 +103,7 @@ void axpy(double alpha, const Tensor& x, Tensor& y) {
 }
 
 void add_bias(Tensor& x, const Tensor& bias) {
-  cpu::require_cpu("add_bias", x, bias);
+  ELECTRA_CUDA_DISPATCH(add_bias, (x, bias), x, bias);
   cpu::require_nonempty("add_bias", x);
   cpu::require_float("add_bias", x);
   check(bias.rank() == 1 && bias.numel() == x.shape().cols(), "add_bias: bias expected shape [",
@@ -121,7 +123,7 @@ void add_bias(Tensor& x, const Tensor& bias) {
 }
 
 void broadcast_rows(const Tensor& bias, Tensor& out) {
-  cpu::require_cpu("broadcast_rows", bias, out);
+  ELECTRA_CUDA_DISPATCH(broadcast_rows, (bias, out), bias, out);
   cpu::require_nonempty("broadcast_rows", out);
   cpu::require_float("broadcast_rows", out);
   check(bias.rank() == 1 && bias.numel() == out.shape().cols(), "broadcast_rows: bias expected [",
@@ -140,7 +142,7 @@ void broadcast_rows(const Tensor& bias, Tensor& out) {
 // out [C] += Σ_rows x [rows, C]. Threads own column blocks and sum every row in order into
 // double accumulators, so the result does not depend on the thread count.
 void sum_rows_accumulate(const Tensor& x, Tensor& out) {
-  cpu::require_cpu("sum_rows_accumulate", x, out);
+  ELECTRA_CUDA_DISPATCH(sum_rows_accumulate, (x, out), x, out);
   cpu::require_nonempty("sum_rows_accumulate", x);
   cpu::require_float("sum_rows_accumulate", x);
   check(out.rank() == 1 && out.numel() == x.shape().cols(), "sum_rows_accumulate: out expected [",

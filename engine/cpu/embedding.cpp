@@ -21,7 +21,6 @@ void check_ids(const char* kernel, const Tensor& ids, std::int64_t rows) {
 
 // out [N, E] = table [V, E] rows at ids (N elements).
 void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Tensor& out) {
-  cpu::require_cpu(kernel, table, ids, out);
   cpu::require_nonempty(kernel, table);
   cpu::require_float(kernel, table);
   const std::int64_t rows = table.shape().rows(), width = table.shape().cols();
@@ -45,11 +44,13 @@ void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Ten
 }  // namespace
 
 void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(embedding_forward, (table, ids, out), table, ids, out);
   check(table.rank() == 2, "embedding_forward: table must be [V, E], got ", table.shape().str());
   lookup_rows("embedding_forward", table, ids, out);
 }
 
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(gather_rows, (x, index, out), x, index, out);
   check(x.rank() >= 2, "gather_rows: x must have rank ≥ 2 (rows × columns), got ", x.shape().str());
   lookup_rows("gather_rows", x, index, out);
 }
@@ -58,8 +59,8 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
 // walk the positions in order, so each entry receives its contributions in position order
 // whatever the thread count: bit-identical results, no atomics, no per-thread copies of dtable.
 void embedding_backward_accumulate(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
+  ELECTRA_CUDA_DISPATCH(embedding_backward_accumulate, (ids, dout, dtable), ids, dout, dtable);
   const char* kernel = "embedding_backward_accumulate";
-  cpu::require_cpu(kernel, ids, dout, dtable);
   cpu::require_nonempty(kernel, dtable);
   cpu::require_float(kernel, dtable);
   check(dtable.rank() == 2, kernel, ": dtable must be [V, E], got ", dtable.shape().str());

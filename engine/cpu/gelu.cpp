@@ -10,7 +10,7 @@ namespace electra::kernels {
 
 // x [any] → y [same]
 void gelu_forward(const Tensor& x, Tensor& y) {
-  cpu::require_cpu("gelu_forward", x, y);
+  ELECTRA_CUDA_DISPATCH(gelu_forward, (x, y), x, y);
   cpu::require_nonempty("gelu_forward", x);
   cpu::require_float("gelu_forward", x);
   cpu::require_same("gelu_forward", x, y);
@@ -30,8 +30,8 @@ void gelu_forward(const Tensor& x, Tensor& y) {
 
 // dx += dy · (Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π).
 void gelu_backward_accumulate(const Tensor& x, const Tensor& dy, Tensor& dx) {
+  ELECTRA_CUDA_DISPATCH(gelu_backward_accumulate, (x, dy, dx), x, dy, dx);
   const char* kernel = "gelu_backward_accumulate";
-  cpu::require_cpu(kernel, x, dy, dx);
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
   cpu::require_same(kernel, x, dy);

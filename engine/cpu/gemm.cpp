@@ -36,7 +36,6 @@ ProductShape product_shape(const char* kernel, const Tensor& a, std::int64_t a_r
                            std::int64_t a_cols, bool transpose_a, const Tensor& b,
                            std::int64_t b_rows, std::int64_t b_cols, bool transpose_b,
                            const Tensor& c, std::int64_t c_rows, std::int64_t c_cols) {
-  cpu::require_cpu(kernel, a, b, c);
   cpu::require_nonempty(kernel, a);
   cpu::require_nonempty(kernel, b);
   cpu::require_nonempty(kernel, c);
@@ -67,6 +66,7 @@ std::int64_t batch_of(const char* kernel, const char* what, const Tensor& t) {
 
 void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
           double alpha, double beta) {
+  ELECTRA_CUDA_DISPATCH(gemm, (a, transpose_a, b, transpose_b, c, alpha, beta), a, b, c);
   const ProductShape s =
       product_shape("gemm", a, a.shape().rows(), a.shape().cols(), transpose_a, b, b.shape().rows(),
                     b.shape().cols(), transpose_b, c, c.shape().rows(), c.shape().cols());
@@ -79,6 +79,7 @@ void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, 
 
 void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
                   double alpha, double beta) {
+  ELECTRA_CUDA_DISPATCH(gemm_batched, (a, transpose_a, b, transpose_b, c, alpha, beta), a, b, c);
   const char* kernel = "gemm_batched";
   const std::int64_t batch = batch_of(kernel, "a", a);
   check(batch_of(kernel, "b", b) == batch && batch_of(kernel, "c", c) == batch, kernel,

@@ -137,13 +137,14 @@ void check_parameter(const char* kernel, const char* what, const Tensor& paramet
 
 void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
                         Tensor& y, Tensor& mean, Tensor& rstd) {
+  ELECTRA_CUDA_DISPATCH(layer_norm_forward, (x, gamma, beta, eps, y, mean, rstd), x, gamma, beta, y,
+                        mean, rstd);
   const char* kernel = "layer_norm_forward";
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
   check(x.rank() >= 1, kernel, ": expected x of rank ≥ 1, got ", x.describe());
   cpu::require_nonempty(kernel, gamma);
   cpu::require_nonempty(kernel, beta);
-  cpu::require_cpu(kernel, x, gamma, beta, y, mean, rstd);
   check(eps >= 0 && std::isfinite(eps), kernel, ": eps must be finite and ≥ 0, got ", eps);
   check_parameter(kernel, "gamma", gamma, x);
   check_parameter(kernel, "beta", beta, x);
@@ -160,12 +161,13 @@ void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta
 void layer_norm_backward_accumulate(const Tensor& x, const Tensor& gamma, const Tensor& mean,
                                     const Tensor& rstd, const Tensor& dy, Tensor& dx,
                                     Tensor& dgamma, Tensor& dbeta) {
+  ELECTRA_CUDA_DISPATCH(layer_norm_backward_accumulate,
+                        (x, gamma, mean, rstd, dy, dx, dgamma, dbeta), x, gamma, mean, rstd, dy, dx,
+                        dgamma, dbeta);
   const char* kernel = "layer_norm_backward_accumulate";
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
   cpu::require_nonempty(kernel, gamma);
-  cpu::require_cpu(kernel, x, gamma, mean, rstd, dy);
-  cpu::require_cpu(kernel, dx, dgamma, dbeta);
   check_parameter(kernel, "gamma", gamma, x);
   check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
         " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());

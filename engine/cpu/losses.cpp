@@ -61,7 +61,6 @@ void check_cross_entropy(const char* kernel, const Tensor& logits, const Tensor&
   cpu::require_nonempty(kernel, logits);
   cpu::require_float(kernel, logits);
   check(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
-  cpu::require_cpu(kernel, logits, targets, weights);
   const std::int64_t rows = logits.shape().rows();
   check(targets.defined() && targets.dtype() == DType::i32, kernel, ": targets must be i32, got ",
         targets.describe());
@@ -80,7 +79,6 @@ void check_binary(const char* kernel, const Tensor& logits, const Tensor& labels
   cpu::require_nonempty(kernel, logits);
   cpu::require_float(kernel, logits);
   check(labels.defined() && weights.defined(), kernel, ": labels and weights must be defined");
-  cpu::require_cpu(kernel, logits, labels, weights);
   cpu::require_same(kernel, logits, labels);
   cpu::require_same(kernel, logits, weights);
 }
@@ -172,9 +170,10 @@ void bce_backward_elements(const Tensor& logits, const Tensor& labels, const Ten
 
 double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,
                              Tensor& probs) {
+  ELECTRA_CUDA_DISPATCH(cross_entropy_forward, (logits, targets, weights, probs), logits, targets,
+                        weights, probs);
   const char* kernel = "cross_entropy_forward";
   check_cross_entropy(kernel, logits, targets, weights);
-  cpu::require_cpu(kernel, probs);
   cpu::require_same(kernel, logits, probs);
   return cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     return cross_entropy_rows<decltype(scalar)>(logits, targets, weights, probs);
@@ -183,9 +182,11 @@ double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const 
 
 void cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& targets,
                                        const Tensor& weights, double dloss, Tensor& dlogits) {
+  ELECTRA_CUDA_DISPATCH(cross_entropy_backward_accumulate,
+                        (probs, targets, weights, dloss, dlogits), probs, targets, weights,
+                        dlogits);
   const char* kernel = "cross_entropy_backward_accumulate";
   check_cross_entropy(kernel, probs, targets, weights);
-  cpu::require_cpu(kernel, dlogits);
   cpu::require_same(kernel, probs, dlogits);
   cpu::dispatch_float(kernel, probs, [&](auto scalar) {
     cross_entropy_backward_rows<decltype(scalar)>(probs, targets, weights, dloss, dlogits);
@@ -193,6 +194,8 @@ void cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& target
 }
 
 double bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const Tensor& weights) {
+  ELECTRA_CUDA_DISPATCH(bce_with_logits_forward, (logits, labels, weights), logits, labels,
+                        weights);
   const char* kernel = "bce_with_logits_forward";
   check_binary(kernel, logits, labels, weights);
   return cpu::dispatch_float(kernel, logits, [&](auto scalar) {
@@ -202,9 +205,11 @@ double bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const
 
 void bce_with_logits_backward_accumulate(const Tensor& logits, const Tensor& labels,
                                          const Tensor& weights, double dloss, Tensor& dlogits) {
+  ELECTRA_CUDA_DISPATCH(bce_with_logits_backward_accumulate,
+                        (logits, labels, weights, dloss, dlogits), logits, labels, weights,
+                        dlogits);
   const char* kernel = "bce_with_logits_backward_accumulate";
   check_binary(kernel, logits, labels, weights);
-  cpu::require_cpu(kernel, dlogits);
   cpu::require_same(kernel, logits, dlogits);
   cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     bce_backward_elements<decltype(scalar)>(logits, labels, weights, dloss, dlogits);

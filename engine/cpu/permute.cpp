@@ -10,7 +10,6 @@ namespace {
 
 template <bool accumulate>
 void permute_0213_impl(const char* kernel, const Tensor& x, Tensor& out) {
-  cpu::require_cpu(kernel, x, out);
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
   check(x.rank() == 4, kernel, ": x must be [A, B, C, D], got ", x.shape().str());
@@ -47,10 +46,12 @@ void permute_0213_impl(const char* kernel, const Tensor& x, Tensor& out) {
 }  // namespace
 
 void permute_0213(const Tensor& x, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(permute_0213, (x, out), x, out);
   permute_0213_impl<false>("permute_0213", x, out);
 }
 
 void permute_0213_accumulate(const Tensor& x, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(permute_0213_accumulate, (x, out), x, out);
   permute_0213_impl<true>("permute_0213_accumulate", x, out);
 }
 

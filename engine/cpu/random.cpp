@@ -36,8 +36,8 @@ void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body&
 
 void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
                      Tensor& keep) {
+  ELECTRA_CUDA_DISPATCH(dropout_forward, (x, drop_probability, key, y, keep), x, y, keep);
   const char* kernel = "dropout_forward";
-  cpu::require_cpu(kernel, x, y, keep);
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
   cpu::require_same(kernel, x, y);
@@ -58,7 +58,7 @@ void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& 
 }
 
 void uniform(const RandomKey& key, Tensor& out) {
-  cpu::require_cpu("uniform", out);
+  ELECTRA_CUDA_DISPATCH(uniform, (key, out), out);
   cpu::require_nonempty("uniform", out);
   cpu::dispatch_float("uniform", out, [&](auto zero) {
     using T = decltype(zero);
@@ -70,7 +70,7 @@ void uniform(const RandomKey& key, Tensor& out) {
 }
 
 void truncated_normal(const RandomKey& key, double std, Tensor& out) {
-  cpu::require_cpu("truncated_normal", out);
+  ELECTRA_CUDA_DISPATCH(truncated_normal, (key, std, out), out);
   cpu::require_nonempty("truncated_normal", out);
   check(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
         std);
@@ -90,8 +90,8 @@ void truncated_normal(const RandomKey& key, double std, Tensor& out) {
 // logits [R, C] → out i32 [R]: argmax_c (logits/temperature + Gumbel noise), the exact sample of
 // softmax(logits/temperature). Noise g = −log(−log(u)), u in (0, 1) from the open uniform map.
 void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out) {
+  ELECTRA_CUDA_DISPATCH(gumbel_argmax, (logits, temperature, key, out), logits, out);
   const char* kernel = "gumbel_argmax";
-  cpu::require_cpu(kernel, logits, out);
   cpu::require_nonempty(kernel, logits);
   cpu::require_float(kernel, logits);
   check(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
@@ -138,7 +138,7 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
 // x [R, C] → out i32 [R]; ties and NaNs: the first maximal finite-or-infinite entry wins (NaN
 // never compares greater), class 0 for a row of NaNs.
 void argmax_rows(const Tensor& x, Tensor& out) {
-  cpu::require_cpu("argmax_rows", x, out);
+  ELECTRA_CUDA_DISPATCH(argmax_rows, (x, out), x, out);
   cpu::require_nonempty("argmax_rows", x);
   cpu::require_float("argmax_rows", x);
   check_dtype("argmax_rows", out, DType::i32);

@@ -124,9 +124,9 @@ void check_rows_input(const char* kernel, const Tensor& x) {
 
 void softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_mask_row,
                      Tensor& y) {
+  ELECTRA_CUDA_DISPATCH(softmax_forward, (x, mask, rows_per_mask_row, y), x, mask, y);
   const char* kernel = "softmax_forward";
   check_rows_input(kernel, x);
-  cpu::require_cpu(kernel, x, mask, y);
   cpu::require_same(kernel, x, y);
   if (mask.defined()) {
     check(mask.dtype() == x.dtype(), kernel, ": mask ", mask.describe(),
@@ -146,9 +146,9 @@ void softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_
 }
 
 void softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
+  ELECTRA_CUDA_DISPATCH(softmax_backward_accumulate, (y, dy, dx), y, dy, dx);
   const char* kernel = "softmax_backward_accumulate";
   check_rows_input(kernel, y);
-  cpu::require_cpu(kernel, y, dy, dx);
   cpu::require_same(kernel, y, dy);
   cpu::require_same(kernel, y, dx);
   cpu::dispatch_float(kernel, y,
@@ -156,17 +156,17 @@ void softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) 
 }
 
 void log_softmax_forward(const Tensor& x, Tensor& y) {
+  ELECTRA_CUDA_DISPATCH(log_softmax_forward, (x, y), x, y);
   const char* kernel = "log_softmax_forward";
   check_rows_input(kernel, x);
-  cpu::require_cpu(kernel, x, y);
   cpu::require_same(kernel, x, y);
   cpu::dispatch_float(kernel, x, [&](auto scalar) { log_softmax_rows<decltype(scalar)>(x, y); });
 }
 
 void log_softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
+  ELECTRA_CUDA_DISPATCH(log_softmax_backward_accumulate, (y, dy, dx), y, dy, dx);
   const char* kernel = "log_softmax_backward_accumulate";
   check_rows_input(kernel, y);
-  cpu::require_cpu(kernel, y, dy, dx);
   cpu::require_same(kernel, y, dy);
   cpu::require_same(kernel, y, dx);
   cpu::dispatch_float(kernel, y,
