@@ -1,5 +1,5 @@
-// WordPiece vocabulary learning: word counts, then greedy merges by likelihood score, found
-// with a lazily revalidated max-heap instead of rescanning every pair after each merge.
+// WordPiece vocabulary learning: word counts, then greedy merges by pair frequency or likelihood
+// score, found with a lazily revalidated max-heap instead of rescanning every pair after each merge.
 #include "data/vocab_trainer.hpp"
 
 #include <algorithm>
@@ -40,6 +40,8 @@ struct CandidateOrder {
 // The merge state: every distinct word as a sequence of symbol ids, with pair and symbol counts.
 class MergeState {
  public:
+  explicit MergeState(VocabScoring scoring) : scoring(scoring) {}
+  VocabScoring scoring;
   std::vector<std::string> symbols;
   std::unordered_map<std::string, std::int32_t> symbol_ids;
   std::vector<std::int64_t> symbol_counts;
@@ -61,6 +63,7 @@ class MergeState {
   }
 
   double score(PairKey key) const {
+    if (scoring == VocabScoring::frequency) return static_cast<double>(pair_counts.at(key));
     return static_cast<double>(pair_counts.at(key)) /
            (static_cast<double>(symbol_counts[left_of(key)]) *
             static_cast<double>(symbol_counts[right_of(key)]));
@@ -120,7 +123,9 @@ class MergeState {
       account(index, +1);
       for (std::size_t i = 0; i + 1 < word.size(); ++i) push(pair_key(word[i], word[i + 1]));
     }
-    // Fewer a's and b's raise the score of every other pair holding them: re-queue those.
+    // Likelihood only: fewer a's and b's raise the score of every other pair holding them, so
+    // re-queue those. A pair's frequency changes only in the words rebuilt above.
+    if (scoring != VocabScoring::likelihood) return;
     for (const std::int32_t symbol : {left, right}) {
       std::vector<PairKey>& pairs = pairs_with_symbol[symbol];
       std::erase_if(pairs, [&](PairKey other) { return !pair_counts.contains(other); });
@@ -132,6 +137,16 @@ class MergeState {
 };
 
 }  // namespace
+
+const char* vocab_scoring_name(VocabScoring scoring) {
+  return scoring == VocabScoring::frequency ? "frequency" : "likelihood";
+}
+
+VocabScoring parse_vocab_scoring(std::string_view name) {
+  if (name == "frequency") return VocabScoring::frequency;
+  if (name == "likelihood") return VocabScoring::likelihood;
+  throw_error("vocab: unknown scoring '", name, "' (expected frequency or likelihood)");
+}
 
 std::size_t VocabTrainer::TransparentHash::operator()(std::string_view text) const {
   return std::hash<std::string_view>{}(text);
@@ -204,7 +219,7 @@ std::vector<std::string> VocabTrainer::train(VocabTrainerReport* report) const {
         " characters of the corpus (with their ## forms) need ", vocab.size());
   std::unordered_set<std::string> in_vocab(vocab.begin(), vocab.end());
 
-  MergeState state;
+  MergeState state(settings_.scoring);
   for (std::size_t w = 0; w < split_words.size(); ++w) {
     std::vector<std::int32_t> ids;
     for (const std::string& piece : split_words[w]) ids.push_back(state.symbol_id(piece));

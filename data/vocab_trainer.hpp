@@ -1,9 +1,9 @@
 #pragma once
 // Learns a WordPiece vocabulary from raw text. Words come from BERT's basic tokenizer (so the
 // result fits data/tokenizer.hpp); each word starts as its characters ("w", "##o", "##r") and the
-// pair with the best WordPiece likelihood score count(ab) / (count(a) · count(b)) is merged
-// until the vocabulary has the requested size. Output order: [PAD] [UNK] [CLS] [SEP] [MASK],
-// every character seen (most frequent first), then every "##" character, then the merges.
+// best-scoring adjacent pair (VocabScoring) is merged until the vocabulary has the requested
+// size. Output order: [PAD] [UNK] [CLS] [SEP] [MASK], every character seen (most frequent first),
+// then every "##" character, then the merges in the order they were made.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,9 +12,26 @@
 
 namespace electra {
 
+// How the next merge is chosen.
+enum class VocabScoring {
+  // The most frequent pair, count(ab) (BPE-style, as Hugging Face's WordPiece trainer does).
+  // Frequent words become single tokens early, so a small vocabulary holds "the", "me", "years"
+  // whole and a small generator can learn to predict them.
+  frequency,
+  // Google's WordPiece likelihood count(ab) / (count(a) · count(b)). It favours pairs whose
+  // parts rarely occur apart, i.e. rare words, so with a small vocabulary common words stay
+  // split into characters ("years" -> y ##e ##a ##r ##s).
+  likelihood,
+};
+
 struct VocabTrainerSettings {
   std::size_t vocab_size = 30522;
+  VocabScoring scoring = VocabScoring::frequency;
 };
+
+// "frequency" / "likelihood"; parse_vocab_scoring throws electra::Error naming any other text.
+const char* vocab_scoring_name(VocabScoring scoring);
+VocabScoring parse_vocab_scoring(std::string_view name);
 
 struct VocabTrainerReport {
   std::int64_t words = 0;         // word occurrences counted

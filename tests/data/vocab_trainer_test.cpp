@@ -11,15 +11,25 @@
 #include "data/vocab_trainer.hpp"
 #include "engine/error.hpp"
 
+using electra::VocabScoring;
 using electra::VocabTrainer;
 using electra::VocabTrainerSettings;
 using Strings = std::vector<std::string>;
+
+namespace {
+VocabTrainerSettings settings_of(std::size_t size, VocabScoring scoring) {
+  VocabTrainerSettings settings;
+  settings.vocab_size = size;
+  settings.scoring = scoring;
+  return settings;
+}
+}  // namespace
 
 TEST_CASE("vocab_trainer: specials, characters by frequency, then merges by likelihood score") {
   // Words: "ab" ×3, "ac" ×1. Symbols a (4), ##b (3), ##c (1).
   // (a,##b): 3/(4·3) = 0.25 and (a,##c): 1/(4·1) = 0.25 tie; the more frequent pair wins.
   // After it, a has count 1, so (a,##c) scores 1/(1·1) = 1 and is next.
-  VocabTrainer trainer(VocabTrainerSettings{13});
+  VocabTrainer trainer(settings_of(13, VocabScoring::likelihood));
   trainer.add_text("ab AB ab ac");
   electra::VocabTrainerReport report;
   const Strings vocab = trainer.train(&report);
@@ -30,9 +40,37 @@ TEST_CASE("vocab_trainer: specials, characters by frequency, then merges by like
   CHECK(report.characters == 3);
   CHECK(report.merges == 2);
 
-  VocabTrainer smaller(VocabTrainerSettings{12});
+  VocabTrainer smaller(settings_of(12, VocabScoring::likelihood));
   smaller.add_text("ab AB ab ac");
   CHECK(smaller.train().back() == "ab");
+}
+
+TEST_CASE("vocab_trainer: frequency scoring merges the most frequent pair, likelihood the rarest parts") {
+  // Words: "abc" ×3, "xbc" ×2, "yz" ×1. Characters by count: b 5, c 5, a 3, x 2, y 1, z 1.
+  // Frequency: (##b,##c) 5 -> "##bc"; then (a,##bc) 3 -> "abc"; (x,##bc) 2 -> "xbc"; (y,##z) 1.
+  // Likelihood: (y,##z) scores 1/(1·1) = 1; every other pair scores 0.2 (3/(3·5), 5/(5·5),
+  // 2/(2·5)) and ties go to the more frequent, so "yz" comes first and the rest keep their order.
+  const std::string text = "abc abc abc xbc xbc yz";
+  const Strings characters = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "b",  "c",  "a", "x",
+                              "y",     "z",     "##b",   "##c",   "##a",    "##x", "##y", "##z"};
+  auto trained = [&](std::size_t size, VocabScoring scoring) {
+    VocabTrainer trainer(settings_of(size, scoring));
+    trainer.add_text(text);
+    const Strings vocab = trainer.train();
+    REQUIRE(vocab.size() == size);
+    REQUIRE(Strings(vocab.begin(), vocab.begin() + 17) == characters);
+    return Strings(vocab.begin() + 17, vocab.end());
+  };
+  CHECK(trained(21, VocabScoring::frequency) == Strings{"##bc", "abc", "xbc", "yz"});
+  CHECK(trained(21, VocabScoring::likelihood) == Strings{"yz", "##bc", "abc", "xbc"});
+  CHECK(trained(18, VocabScoring::frequency) == Strings{"##bc"});
+  CHECK(trained(18, VocabScoring::likelihood) == Strings{"yz"});
+  // Frequency is the default: whole frequent words in a small vocabulary.
+  CHECK(VocabTrainerSettings{}.scoring == VocabScoring::frequency);
+
+  CHECK(electra::parse_vocab_scoring("likelihood") == VocabScoring::likelihood);
+  CHECK(std::string(electra::vocab_scoring_name(VocabScoring::frequency)) == "frequency");
+  CHECK_THROWS_WITH_AS(electra::parse_vocab_scoring("bpe"), doctest::Contains("'bpe'"), electra::Error);
 }
 
 TEST_CASE("vocab_trainer: a size below specials + characters is an error saying what is needed") {
