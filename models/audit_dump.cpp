@@ -23,9 +23,9 @@ AuditUpdateRecord run_audited_update(const ElectraModel& model, ParameterStore& 
   record.batch = batch;
   const auto step = static_cast<std::uint64_t>(record.step);
   Tape tape;
-  record.output = sampled_ids.defined()
-                      ? model.forward_with_samples(tape, batch, sampled_ids, step, /*training=*/true)
-                      : model.forward(tape, batch, step, /*training=*/true);
+  record.output = sampled_ids.defined() ? model.forward_with_samples(tape, batch, sampled_ids, step,
+                                                                     /*training=*/true)
+                                        : model.forward(tape, batch, step, /*training=*/true);
   record.sampled_ids = record.output.sampled_ids;
   record.mlm_loss = record.output.mlm_loss.value().item();
   record.disc_loss = record.output.disc_loss.value().item();
@@ -34,8 +34,9 @@ AuditUpdateRecord run_audited_update(const ElectraModel& model, ParameterStore& 
   tape.clear();
   for (const Parameter& parameter : parameters.parameters()) {
     const Var& var = parameter.var;
-    record.gradients.push_back({parameter.name, var.has_grad() ? var.grad().to(Device::cpu).clone()
-                                                               : Tensor::zeros(var.shape(), var.value().dtype())});
+    record.gradients.push_back(
+        {parameter.name, var.has_grad() ? var.grad().to(Device::cpu).clone()
+                                        : Tensor::zeros(var.shape(), var.value().dtype())});
   }
   const OptimizerStepReport report = optimizer.step(schedule.at(record.step));
   parameters.zero_grad();
@@ -73,7 +74,8 @@ void copy_parameter_values(const ParameterStore& from, ParameterStore& to) {
   for (const Parameter& source : from.parameters()) {
     Var target = to.get(source.name);
     check(target.shape() == source.var.shape(), "audit: ", source.name, " shapes differ");
-    target.value() = source.var.value().to(Device::cpu).to(target.value().dtype()).to(target.value().device());
+    target.value() =
+        source.var.value().to(Device::cpu).to(target.value().dtype()).to(target.value().device());
   }
 }
 
@@ -90,7 +92,8 @@ PackedBatch synthetic_packed_batch(const ModelConfig& config, const SpecialToken
   std::mt19937_64 random(seed ^ 0xA0D17ull);
   const auto regular_token = [&] {
     for (;;) {
-      const auto id = static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(config.vocab_size));
+      const auto id =
+          static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(config.vocab_size));
       if (!is_special(id)) return static_cast<std::int32_t>(id);
     }
   };
@@ -105,7 +108,9 @@ PackedBatch synthetic_packed_batch(const ModelConfig& config, const SpecialToken
     for (std::int64_t t = 0; t < used; ++t) {
       const std::int64_t i = b * length + t;
       mask[i] = 1;
-      ids[i] = t == 0 ? special.cls : (t == first_sep || t == used - 1) ? special.sep : regular_token();
+      ids[i] = t == 0                              ? special.cls
+               : (t == first_sep || t == used - 1) ? special.sep
+                                                   : regular_token();
       types[i] = t > first_sep ? 1 : 0;
     }
   }
@@ -150,7 +155,6 @@ MaskedBatch masked_batch_from(const SafetensorsContents& contents, const std::st
 
 namespace {
 
-
 Tensor scalar_tensor(double value, DType dtype) { return Tensor::full({1}, value, dtype); }
 
 Tensor series_tensor(const std::vector<double>& values, DType dtype) {
@@ -178,7 +182,8 @@ SpecialTokens checkpoint_specials(const TrainerState& state, std::string& origin
 AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   check(!options.out_dir.empty(), "audit: --dump needs a directory");
   check(options.steps >= 1, "audit: --steps must be ≥ 1, got ", options.steps);
-  check(options.dtype == DType::f32 || options.dtype == DType::f64, "audit: --dtype must be f32 or f64");
+  check(options.dtype == DType::f32 || options.dtype == DType::f64,
+        "audit: --dtype must be f32 or f64");
 
   // The model as training holds it (f32), fresh or from the checkpoint.
   ModelConfig config;
@@ -190,7 +195,8 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   if (!options.checkpoint.empty()) {
     checkpoint_dir = resolve_checkpoint_dir(options.checkpoint).string();
     state = read_trainer_state(checkpoint_dir);
-    check(state.config.contains("model"), "audit: ", checkpoint_dir, ": trainer_state.json has no model config");
+    check(state.config.contains("model"), "audit: ", checkpoint_dir,
+          ": trainer_state.json has no model config");
     config = model_config_from_json(state.config["model"]);
     seed = state.seed;
     special = checkpoint_specials(state, specials_origin);
@@ -208,7 +214,8 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   adam.max_grad_norm = config.max_grad_norm;
   adam.bias_correction = config.adam_bias_correction;
   AdamW trained_optimizer(trained_parameters, adam);
-  if (!checkpoint_dir.empty()) load_checkpoint(checkpoint_dir, trained_parameters, &trained_optimizer, nullptr);
+  if (!checkpoint_dir.empty())
+    load_checkpoint(checkpoint_dir, trained_parameters, &trained_optimizer, nullptr);
 
   // The audited model: dropout 0, in the requested dtype, starting from the same values.
   ModelConfig audit_config = config;
@@ -219,7 +226,8 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   copy_parameter_values(trained_parameters, parameters);
   AdamW optimizer(parameters, adam);
   {
-    SafetensorsContents moments{trained_optimizer.state_tensors(), trained_optimizer.state_metadata()};
+    SafetensorsContents moments{trained_optimizer.state_tensors(),
+                                trained_optimizer.state_metadata()};
     for (NamedTensor& moment : moments.tensors) moment.tensor = moment.tensor.to(options.dtype);
     optimizer.load_state(moments, "audit: optimizer state");
   }
@@ -242,9 +250,10 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   std::vector<NamedTensor> trajectory;
   std::vector<double> mlm_losses, disc_losses, total_losses, grad_norms, learning_rates;
   for (std::int64_t k = 0; k < options.steps; ++k) {
-    const MaskedBatch batch = mask_batch(packed, special, masking,
-                                         static_cast<std::uint64_t>(first_step + k));
-    const AuditUpdateRecord record = run_audited_update(model, parameters, optimizer, schedule, batch, Tensor());
+    const MaskedBatch batch =
+        mask_batch(packed, special, masking, static_cast<std::uint64_t>(first_step + k));
+    const AuditUpdateRecord record =
+        run_audited_update(model, parameters, optimizer, schedule, batch, Tensor());
     append_update_inputs(trajectory, "step_" + std::to_string(k) + ".", batch, record.sampled_ids);
     mlm_losses.push_back(record.mlm_loss);
     disc_losses.push_back(record.disc_loss);
@@ -264,7 +273,8 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
     step.push_back({"total_loss", scalar_tensor(record.total_loss, options.dtype)});
     save_safetensors((dir / "step.safetensors").string(), step);
     save_safetensors((dir / "gradients.safetensors").string(), record.gradients);
-    save_safetensors((dir / "parameters_after.safetensors").string(), parameter_tensors(parameters));
+    save_safetensors((dir / "parameters_after.safetensors").string(),
+                     parameter_tensors(parameters));
   }
   trajectory.push_back({"mlm_loss", series_tensor(mlm_losses, options.dtype)});
   trajectory.push_back({"disc_loss", series_tensor(disc_losses, options.dtype)});
@@ -279,24 +289,33 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   index["version"] = 1;
   index["dtype"] = options.dtype == DType::f64 ? "f64" : "f32";
   index["seed"] = seed;
-  index["source"] = checkpoint_dir.empty() ? "fresh preset " + options.preset : "checkpoint " + checkpoint_dir;
+  index["source"] =
+      checkpoint_dir.empty() ? "fresh preset " + options.preset : "checkpoint " + checkpoint_dir;
   index["config"] = to_json(audit_config);
-  index["note"] = "dropout is 0 in an audit (hidden_dropout = attention_dropout = 0 in config); "
-                  "the samples are recorded and must be fed in";
-  index["special_tokens"] = {{"pad", special.pad}, {"unk", special.unk}, {"cls", special.cls},
-                             {"sep", special.sep}, {"mask", special.mask}, {"from", specials_origin}};
-  index["optimizer"] = {{"beta1", adam.beta1}, {"beta2", adam.beta2}, {"epsilon", adam.epsilon},
-                        {"weight_decay", adam.weight_decay}, {"max_grad_norm", adam.max_grad_norm},
-                        {"bias_correction", adam.bias_correction}, {"updates_applied_before", first_step}};
+  index["note"] =
+      "dropout is 0 in an audit (hidden_dropout = attention_dropout = 0 in config); "
+      "the samples are recorded and must be fed in";
+  index["special_tokens"] = {{"pad", special.pad},   {"unk", special.unk},
+                             {"cls", special.cls},   {"sep", special.sep},
+                             {"mask", special.mask}, {"from", specials_origin}};
+  index["optimizer"] = {{"beta1", adam.beta1},
+                        {"beta2", adam.beta2},
+                        {"epsilon", adam.epsilon},
+                        {"weight_decay", adam.weight_decay},
+                        {"max_grad_norm", adam.max_grad_norm},
+                        {"bias_correction", adam.bias_correction},
+                        {"updates_applied_before", first_step}};
   index["schedule"] = {{"peak_learning_rate", schedule.peak_learning_rate},
-                       {"warmup_steps", schedule.warmup_steps}, {"total_steps", schedule.total_steps}};
+                       {"warmup_steps", schedule.warmup_steps},
+                       {"total_steps", schedule.total_steps}};
   index["steps"] = options.steps;
   index["losses"] = {{"mlm", mlm_losses}, {"disc", disc_losses}, {"total", total_losses}};
   index["grad_norms"] = grad_norms;
   index["learning_rates"] = learning_rates;
   nlohmann::json parameter_list = nlohmann::json::array();
   for (const Parameter& parameter : parameters.parameters())
-    parameter_list.push_back({{"name", parameter.name}, {"shape", parameter.var.shape().dims()},
+    parameter_list.push_back({{"name", parameter.name},
+                              {"shape", parameter.var.shape().dims()},
                               {"weight_decay", parameter.weight_decay}});
   index["parameters"] = parameter_list;
   index["files"] = {{"step", "step.safetensors"},

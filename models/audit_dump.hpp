@@ -15,10 +15,9 @@
 // config written to the index says so. The generator's samples are recorded, so a checker feeds
 // them in and needs no RNG of ours.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "autograd/parameter_store.hpp"
 #include "data/batch.hpp"
@@ -73,7 +72,7 @@ MaskedBatch masked_batch_from(const SafetensorsContents& contents, const std::st
 
 struct AuditDumpOptions {
   std::string out_dir;
-  std::string checkpoint;      // a checkpoint or run directory; empty: a fresh model
+  std::string checkpoint;       // a checkpoint or run directory; empty: a fresh model
   std::string preset = "tiny";  // fresh model: preset, then config_file overrides
   std::string config_file;
   std::uint64_t seed = 1;  // fresh model: parameters, batch, masks and samples

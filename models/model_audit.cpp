@@ -1,5 +1,7 @@
 #include "models/model_audit.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -7,7 +9,6 @@
 #include <map>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 
 #include "autograd/tape.hpp"
 #include "data/masking.hpp"
@@ -24,7 +25,9 @@ const SpecialTokens audit_specials{0, 1, 2, 3, 4};
 // rounding noise (~1e-9 absolute at h = 1e-5 on a loss of ~50) is no longer small against it.
 constexpr double relative_error_floor = 1e-4;
 
-bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const char* part) {
+  return text.find(part) != std::string::npos;
+}
 
 ModelConfig audit_config(const ModelAuditOptions& options) {
   ModelConfig config = model_preset(options.preset);
@@ -44,7 +47,8 @@ MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint
   masking.max_predictions = config.predictions_per_sequence();
   masking.mask_token_share = config.mask_token_share;
   masking.seed = seed;
-  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials, masking, step);
+  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials, masking,
+                    step);
 }
 
 AdamWConfig adam_config(const ModelConfig& config) {
@@ -84,15 +88,16 @@ void check_finite_differences(const ModelConfig& config, const ModelAuditOptions
     result.family = parameter_family(parameter.name);
     Var var = parameter.var;
     double* values = var.value().data<double>();
-    const std::vector<double> analytic = var.has_grad() ? var.grad().to_vector()
-                                                        : std::vector<double>(var.value().numel(), 0.0);
+    const std::vector<double> analytic =
+        var.has_grad() ? var.grad().to_vector() : std::vector<double>(var.value().numel(), 0.0);
     const auto numel = static_cast<std::uint64_t>(var.value().numel());
     std::vector<std::int64_t> entries;
     for (std::int64_t i = 0; i < options.samples_per_tensor; ++i)
       entries.push_back(static_cast<std::int64_t>(random() % numel));
-    entries.push_back(std::max_element(analytic.begin(), analytic.end(),
-                                       [](double a, double b) { return std::abs(a) < std::abs(b); }) -
-                      analytic.begin());
+    entries.push_back(
+        std::max_element(analytic.begin(), analytic.end(),
+                         [](double a, double b) { return std::abs(a) < std::abs(b); }) -
+        analytic.begin());
     if (std::abs(analytic[entries.back()]) == 0.0) {
       result.passed = false;
       result.worst = "every entry of the gradient is 0: the tensor does not reach the loss";
@@ -128,8 +133,8 @@ void check_finite_differences(const ModelConfig& config, const ModelAuditOptions
   }
   std::ostringstream detail;
   detail << checked << " entries of " << report.tensors.size() << " tensors, " << failed
-         << " tensors failed (h " << options.step << ", tolerance max(" << options.relative_tolerance
-         << "·|g|, " << options.absolute_tolerance << "))";
+         << " tensors failed (h " << options.step << ", tolerance max("
+         << options.relative_tolerance << "·|g|, " << options.absolute_tolerance << "))";
   report.checks.push_back({"finite differences (f64)", failed == 0, detail.str()});
 }
 
@@ -156,7 +161,8 @@ void check_stop_gradient(const ModelConfig& config, const ModelAuditOptions& opt
       const double sum = grad_abs_sum(parameter.var);
       // disc loss: nothing reaches the generator (the sample is discrete and held), everything
       // else gets gradient; mlm loss: nothing reaches the discriminator.
-      const bool wrong = disc ? (generator ? sum != 0.0 : sum == 0.0) : (discriminator && sum != 0.0);
+      const bool wrong =
+          disc ? (generator ? sum != 0.0 : sum == 0.0) : (discriminator && sum != 0.0);
       if (wrong && offender.empty())
         offender = std::string(disc ? "d disc_loss / d " : "d mlm_loss / d ") + parameter.name +
                    (sum == 0.0 ? " is 0" : " is not 0");
@@ -215,11 +221,13 @@ void check_determinism(const ModelConfig& config, const ModelAuditOptions& optio
   train(second, config, options.seed, 4);
   const std::string same_seed = first_difference(first, second);
   report.checks.push_back({"determinism: same seed, same bits", same_seed.empty(),
-                           same_seed.empty() ? "4 updates twice: losses and every parameter equal bit for bit"
-                                             : "differs at " + same_seed});
+                           same_seed.empty()
+                               ? "4 updates twice: losses and every parameter equal bit for bit"
+                               : "differs at " + same_seed});
 
-  const fs::path dir = fs::temp_directory_path() /
-                       ("electra_model_audit_" + std::to_string(::getpid()) + "_" + std::to_string(options.seed));
+  const fs::path dir =
+      fs::temp_directory_path() /
+      ("electra_model_audit_" + std::to_string(::getpid()) + "_" + std::to_string(options.seed));
   fs::remove_all(dir);
   Run interrupted = fresh_run(config, options.seed);
   train(interrupted, config, options.seed, 2);
@@ -234,8 +242,9 @@ void check_determinism(const ModelConfig& config, const ModelAuditOptions& optio
   fs::remove_all(dir);
   const std::string resume = first_difference(first, resumed);
   report.checks.push_back({"determinism: save, reload, continue", resume.empty(),
-                           resume.empty() ? "2 updates + checkpoint + 2 updates = 4 updates, bit for bit"
-                                          : "differs from the uninterrupted run at " + resume});
+                           resume.empty()
+                               ? "2 updates + checkpoint + 2 updates = 4 updates, bit for bit"
+                               : "differs from the uninterrupted run at " + resume});
 }
 
 }  // namespace
@@ -291,8 +300,9 @@ std::string format_model_audit(const ModelAuditReport& report) {
   }
   for (const auto& [name, family] : families) {
     std::snprintf(line, sizeof line, "%-11s %8lld %8lld %12.3e %12.3e  %s\n", name.c_str(),
-                  static_cast<long long>(tensor_counts[name]), static_cast<long long>(family.checked),
-                  family.max_abs_error, family.max_rel_error, family.passed ? "pass" : "FAIL");
+                  static_cast<long long>(tensor_counts[name]),
+                  static_cast<long long>(family.checked), family.max_abs_error,
+                  family.max_rel_error, family.passed ? "pass" : "FAIL");
     out << line;
   }
   for (const TensorGradientCheck& tensor : report.tensors)

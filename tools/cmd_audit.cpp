@@ -1,6 +1,6 @@
 // `electra audit`: gradient audits (docs/audit.md).
-//   electra audit                          float64 finite-difference gradcheck of every op, one table
-//   electra audit --model tiny             the same for a whole model: per-tensor finite
+//   electra audit                          float64 finite-difference gradcheck of every op, one
+//   table electra audit --model tiny             the same for a whole model: per-tensor finite
 //                                          differences, stop-gradient, determinism; one verdict
 //   electra audit --dump DIR [--checkpoint C | --preset P --seed S] [--dtype f64] [--steps 10]
 //                                          one update (and a trajectory) written for other
@@ -27,17 +27,19 @@ struct AuditFlags {
 };
 
 int run_op_audit() {
-  std::printf("electra audit: float64 central differences, output projected on a random vector "
-              "(threads: %d)\n\n", num_threads());
+  std::printf(
+      "electra audit: float64 central differences, output projected on a random vector "
+      "(threads: %d)\n\n",
+      num_threads());
   std::printf("%-18s %-40s %8s %12s %12s  %s\n", "op", "shape", "checked", "max abs err",
               "max rel err", "verdict");
   int failures = 0;
   const std::vector<OpCase> cases = all_op_cases();
   for (const OpCase& op_case : cases) {
     const GradcheckResult result = gradcheck(op_case.function, op_case.inputs, op_case.options);
-    std::printf("%-18s %-40s %8lld %12.3e %12.3e  %s\n", op_case.op.c_str(),
-                op_case.shape.c_str(), static_cast<long long>(result.checked),
-                result.max_abs_error, result.max_rel_error, result.passed ? "pass" : "FAIL");
+    std::printf("%-18s %-40s %8lld %12.3e %12.3e  %s\n", op_case.op.c_str(), op_case.shape.c_str(),
+                static_cast<long long>(result.checked), result.max_abs_error, result.max_rel_error,
+                result.passed ? "pass" : "FAIL");
     if (!result.passed) {
       std::printf("%-18s   worst: %s\n", "", result.worst.c_str());
       ++failures;
@@ -71,9 +73,10 @@ int run_dump(const AuditFlags& flags) {
               losses["disc"][0].get<double>(), losses["total"][0].get<double>());
   std::printf("update %lld: total %.17g\n", static_cast<long long>(flags.steps),
               summary.total_losses.back());
-  std::printf("wrote %s/audit.json and its safetensors (docs/audit.md; check with "
-              "tools/reference/electra_reference.py --dump %s)\n",
-              flags.dump_dir.c_str(), flags.dump_dir.c_str());
+  std::printf(
+      "wrote %s/audit.json and its safetensors (docs/audit.md; check with "
+      "tools/reference/electra_reference.py --dump %s)\n",
+      flags.dump_dir.c_str(), flags.dump_dir.c_str());
   return 0;
 }
 
@@ -92,20 +95,23 @@ int run_model(const AuditFlags& flags) {
 }
 
 const CommandRegistration audit_command{Command{
-    "audit", "check gradients: every op (default), a whole model (--model), or dump a step (--dump)",
+    "audit",
+    "check gradients: every op (default), a whole model (--model), or dump a step (--dump)",
     [](CLI::App& app) -> std::function<int()> {
       auto flags = std::make_shared<AuditFlags>();
       app.add_option("--dump", flags->dump_dir,
                      "write one update (and --steps of trajectory) to this directory");
       app.add_option("--checkpoint", flags->checkpoint,
                      "dump from this checkpoint (or run directory) instead of a fresh model");
-      flags->preset_flag = app.add_option("--preset", flags->preset, "fresh model preset for --dump")
-                               ->capture_default_str();
+      flags->preset_flag =
+          app.add_option("--preset", flags->preset, "fresh model preset for --dump")
+              ->capture_default_str();
       app.add_option("--config", flags->config_file, "JSON overriding preset keys");
       flags->seed_flag = app.add_option("--seed", flags->seed, "parameters, batch, masks, samples")
                              ->capture_default_str();
       app.add_option("--dtype", flags->dtype, "f32 or f64")->capture_default_str();
-      app.add_option("--steps", flags->steps, "updates in the dumped trajectory")->capture_default_str();
+      app.add_option("--steps", flags->steps, "updates in the dumped trajectory")
+          ->capture_default_str();
       app.add_option("--model", flags->model,
                      "audit a whole model of this preset: finite differences, stop-gradient, "
                      "determinism");

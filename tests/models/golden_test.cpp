@@ -43,7 +43,8 @@ struct Golden {
 
 Golden load_golden(const std::string& dtype) {
   Golden golden;
-  golden.path = std::string(ELECTRA_SOURCE_DIR) + "/tests/golden/electra_tiny_" + dtype + ".safetensors";
+  golden.path =
+      std::string(ELECTRA_SOURCE_DIR) + "/tests/golden/electra_tiny_" + dtype + ".safetensors";
   golden.contents = load_safetensors(golden.path);
   const auto& meta = golden.contents.metadata;
   REQUIRE(meta.at("format") == "electra-golden");
@@ -86,7 +87,9 @@ TensorError compare(const Tensor& ours, const Tensor& reference) {
   return error;
 }
 
-double relative(double ours, double reference) { return std::abs(ours - reference) / std::abs(reference); }
+double relative(double ours, double reference) {
+  return std::abs(ours - reference) / std::abs(reference);
+}
 
 // A model whose parameters are the fixture's, and a fresh optimizer (the fixture starts from
 // zero moments).
@@ -116,14 +119,19 @@ void check_one_update(const std::string& dtype) {
   CHECK(relative(record.mlm_loss, golden.contents.at("reference.mlm_loss").item()) <= tol.loss);
   CHECK(relative(record.disc_loss, golden.contents.at("reference.disc_loss").item()) <= tol.loss);
   CHECK(relative(record.total_loss, golden.contents.at("reference.total_loss").item()) <= tol.loss);
-  CHECK(compare(record.output.disc_labels, golden.contents.at("reference.disc_labels")).max_delta == 0.0);
-  CHECK(compare(record.output.mlm_logits, golden.contents.at("reference.mlm_logits")).relative() <= tol.rtol);
-  CHECK(compare(record.output.disc_logits, golden.contents.at("reference.disc_logits")).relative() <= tol.rtol);
+  CHECK(compare(record.output.disc_labels, golden.contents.at("reference.disc_labels")).max_delta ==
+        0.0);
+  CHECK(compare(record.output.mlm_logits, golden.contents.at("reference.mlm_logits")).relative() <=
+        tol.rtol);
+  CHECK(
+      compare(record.output.disc_logits, golden.contents.at("reference.disc_logits")).relative() <=
+      tol.rtol);
 
   std::map<std::string, std::pair<double, std::string>> worst;  // family → (rel, tensor)
   REQUIRE(record.gradients.size() == model.store.size());
   for (const NamedTensor& gradient : record.gradients) {
-    const TensorError error = compare(gradient.tensor, golden.contents.at("gradients/" + gradient.name));
+    const TensorError error =
+        compare(gradient.tensor, golden.contents.at("gradients/" + gradient.name));
     CAPTURE(gradient.name);
     CAPTURE(error.max_delta);
     CAPTURE(error.max_reference);
@@ -135,7 +143,8 @@ void check_one_update(const std::string& dtype) {
   }
   CHECK(worst.size() == 5);  // embeddings, attention, FFN, LayerNorm, heads
   for (const auto& [family, error] : worst)
-    MESSAGE(dtype, " gradient worst max|Δ|/max|ref| — ", family, ": ", error.first, " (", error.second, ")");
+    MESSAGE(dtype, " gradient worst max|Δ|/max|ref| — ", family, ": ", error.first, " (",
+            error.second, ")");
 }
 
 void check_trajectory(const std::string& dtype) {
@@ -161,12 +170,14 @@ void check_trajectory(const std::string& dtype) {
   CHECK(total.back() < total.front());  // the trajectory learns: not a vacuous comparison
   double worst_parameter = 0;
   for (const Parameter& parameter : model.store.parameters()) {
-    const TensorError error = compare(parameter.var.value(), golden.contents.at("final/" + parameter.name));
+    const TensorError error =
+        compare(parameter.var.value(), golden.contents.at("final/" + parameter.name));
     CAPTURE(parameter.name);
     CAPTURE(error.max_delta);
     CHECK(error.max_delta <= tol.rtol * error.max_reference + tol.atol);
     // Key biases stay at rounding-noise size (see the top of this file): not a relative quantity.
-    if (error.max_reference >= 1e3 * tol.atol) worst_parameter = std::max(worst_parameter, error.relative());
+    if (error.max_reference >= 1e3 * tol.atol)
+      worst_parameter = std::max(worst_parameter, error.relative());
   }
   MESSAGE(dtype, " trajectory: worst total-loss rel error ", worst_loss,
           ", worst final-parameter max|Δ|/max|p| ", worst_parameter);
@@ -174,11 +185,13 @@ void check_trajectory(const std::string& dtype) {
 
 }  // namespace
 
-TEST_CASE("golden: f64 update matches the PyTorch reference in losses and logits and every gradient") {
+TEST_CASE(
+    "golden: f64 update matches the PyTorch reference in losses and logits and every gradient") {
   check_one_update("f64");
 }
 
-TEST_CASE("golden: f32 update matches the PyTorch reference in losses and logits and every gradient") {
+TEST_CASE(
+    "golden: f32 update matches the PyTorch reference in losses and logits and every gradient") {
   check_one_update("f32");
 }
 
@@ -196,8 +209,8 @@ TEST_CASE("golden: a wrong parameter is caught so the comparison is not vacuous"
   Var value = model.store.get("discriminator.electra.encoder.layer.1.output.dense.weight");
   value.value().data<double>()[3] += 1e-4;  // 0.5% of a typical weight
   const AuditUpdateRecord record = model.update(golden, 0);
-  const TensorError error = compare(
-      record.gradients[0].tensor, golden.contents.at("gradients/" + record.gradients[0].name));
+  const TensorError error = compare(record.gradients[0].tensor,
+                                    golden.contents.at("gradients/" + record.gradients[0].name));
   CHECK(relative(record.total_loss, golden.contents.at("reference.total_loss").item()) > 1e-12);
   CHECK(error.max_delta > golden.tolerance.rtol * error.max_reference + golden.tolerance.atol);
 }
