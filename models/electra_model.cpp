@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/ops.hpp"
+#include "engine/device.hpp"
 
 namespace electra {
 namespace {
@@ -34,6 +35,21 @@ BatchSizes check_batch(const MaskedBatch& batch) {
                                    &batch.masked_original_ids})
     check_dtype("ElectraModel", *ids_tensor, DType::i32);
   return sizes;
+}
+
+// The batch's tensors on `device`: no copy for tensors already there, undefined ones stay
+// undefined (the shape checks report them).
+Tensor moved(const Tensor& tensor, Device device) {
+  return tensor.defined() ? tensor.to(device) : tensor;
+}
+PackedBatch packed_on(const PackedBatch& batch, Device device) {
+  return {moved(batch.input_ids, device), moved(batch.token_type_ids, device),
+          moved(batch.attention_mask, device)};
+}
+MaskedBatch masked_on(const MaskedBatch& batch, Device device) {
+  return {packed_on(batch.original, device), moved(batch.masked_input_ids, device),
+          moved(batch.masked_positions, device), moved(batch.masked_original_ids, device),
+          moved(batch.masked_weights, device)};
 }
 
 // masked_rows i32 [B·P] = b·L + masked_positions[b, p]: rows of the flattened [B·L, H] sequence.
@@ -103,10 +119,13 @@ Var weighted(Tape& tape, const Var& loss, double weight) {
 }  // namespace
 
 ElectraModel::ElectraModel(const ModelConfig& config, ParameterStore& store, std::uint64_t seed,
-                           DType dtype)
-    : config_(config), seed_(seed), dtype_(dtype) {
+                           DType dtype, Device device)
+    : config_(config), seed_(seed), dtype_(dtype), device_(device) {
   config_.validate();
-  ParameterFactory factory(store, seed, dtype, config_.initializer_range);
+  check(device == Device::cpu || dtype == DType::f32, "ElectraModel: the CUDA backend computes "
+        "in f32 only, got dtype ", dtype_name(dtype), " (f64 is for CPU gradient checks)");
+  require_device(device, "ElectraModel: device");
+  ParameterFactory factory(store, seed, dtype, config_.initializer_range, device);
   embeddings_ = std::make_unique<SharedEmbeddings>(factory, config_);
   generator_ = std::make_unique<Generator>(factory, config_, config_.generator_dims(), *embeddings_);
   if (config_.has_discriminator())
@@ -120,11 +139,13 @@ StepOutput ElectraModel::forward(Tape& tape, const MaskedBatch& batch, std::uint
   return forward_with_samples(tape, batch, Tensor(), step, training);
 }
 
-StepOutput ElectraModel::forward_with_samples(Tape& tape, const MaskedBatch& batch,
+StepOutput ElectraModel::forward_with_samples(Tape& tape, const MaskedBatch& host_batch,
                                               const Tensor& given_samples, std::uint64_t step,
                                               bool training) const {
-  const BatchSizes sizes = check_batch(batch);
-  const Device device = embeddings_->word_embeddings().value().device();
+  const BatchSizes sizes = check_batch(host_batch);
+  // Kernels read the device copy; the host-side steps (masked rows, corruption) read host_batch,
+  // which saves copying the ids back when the caller's batch is on the CPU (data/ makes them so).
+  const MaskedBatch batch = masked_on(host_batch, device_);
   const std::int64_t rows = sizes.batch * sizes.predictions;
   StepOutput out;
 
@@ -132,7 +153,7 @@ StepOutput ElectraModel::forward_with_samples(Tape& tape, const MaskedBatch& bat
   const streams::DropoutContext generator_dropout{seed_, step, training, streams::generator_sites};
   const Var mlm_logits = generator_->forward(
       tape, *embeddings_, batch.masked_input_ids, batch.original.token_type_ids,
-      batch.original.attention_mask, flat_masked_rows(batch.masked_positions, sizes.length).to(device),
+      batch.original.attention_mask, flat_masked_rows(host_batch.masked_positions, sizes.length).to(device_),
       generator_dropout);                                                       // [B·P, V]
   const Tensor targets = batch.masked_original_ids.reshape({rows});
   const Tensor mlm_weights = batch.masked_weights.to(dtype_).reshape({rows});
@@ -149,12 +170,12 @@ StepOutput ElectraModel::forward_with_samples(Tape& tape, const MaskedBatch& bat
     check_dtype("ElectraModel", given_samples, DType::i32);
     out.sampled_ids = given_samples;
   } else {
-    out.sampled_ids = draw_samples(out.mlm_logits, batch, step);
+    out.sampled_ids = draw_samples(out.mlm_logits, host_batch, step);
   }
-  Corruption corruption = corrupt(batch, out.sampled_ids, dtype_);
-  out.corrupted_ids = corruption.corrupted_ids.to(device);
-  out.disc_labels = corruption.labels.to(device);
-  out.disc_weights = batch.original.attention_mask.to(dtype_);
+  Corruption corruption = corrupt(host_batch, out.sampled_ids, dtype_);
+  out.corrupted_ids = corruption.corrupted_ids.to(device_);
+  out.disc_labels = corruption.labels.to(device_);
+  out.disc_weights = host_batch.original.attention_mask.to(dtype_).to(device_);
 
   // Discriminator → BCE over every non-pad token (7–8); total (9).
   const streams::DropoutContext discriminator_dropout{seed_, step, training,
@@ -209,12 +230,14 @@ InspectOutput ElectraModel::inspect(const MaskedBatch& batch, std::uint64_t step
   return out;
 }
 
-Tensor ElectraModel::replaced_probability(const PackedBatch& batch) const {
+Tensor ElectraModel::replaced_probability(const PackedBatch& host_batch) const {
   check(discriminator_ != nullptr, "replaced_probability: needs objective \"electra\" (this model "
         "is \"", config_.objective, "\", without a discriminator)");
-  check(batch.input_ids.defined() && batch.input_ids.rank() == 2,
+  check(host_batch.input_ids.defined() && host_batch.input_ids.rank() == 2,
         "replaced_probability: input_ids must be [batch, seq_len]");
-  check_shape("replaced_probability", "attention_mask", batch.attention_mask, batch.input_ids.shape());
+  check_shape("replaced_probability", "attention_mask", host_batch.attention_mask,
+              host_batch.input_ids.shape());
+  const PackedBatch batch = packed_on(host_batch, device_);
   Tape tape;
   tape.set_recording(false);
   const streams::DropoutContext no_dropout{seed_, 0, false, streams::discriminator_sites};

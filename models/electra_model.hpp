@@ -52,16 +52,19 @@ struct InspectOutput {
 class ElectraModel {
  public:
   // Validates the config and registers every parameter in `store` (shared embeddings first,
-  // then generator, then discriminator), initialised from `seed` in `dtype` (f32 or f64).
-  // `seed` also keys dropout and Gumbel sampling.
+  // then generator, then discriminator), initialised from `seed` in `dtype` (f32 or f64) on the
+  // CPU and then placed on `device` (cuda needs f32), so CPU and CUDA models with one seed start
+  // from identical weights. `seed` also keys dropout and Gumbel sampling.
   ElectraModel(const ModelConfig& config, ParameterStore& store, std::uint64_t seed,
-               DType dtype = DType::f32);
+               DType dtype = DType::f32, Device device = Device::cpu);
   ~ElectraModel();
   ElectraModel(const ElectraModel&) = delete;
   ElectraModel& operator=(const ElectraModel&) = delete;
 
   // One training (or evaluation, training = false: no dropout) forward pass recorded on `tape`.
-  // `step` selects the dropout masks and the Gumbel noise.
+  // `step` selects the dropout masks and the Gumbel noise. The batch may live on any device (data/
+  // makes CPU batches); it is moved to the model's device once per call. StepOutput's tensors
+  // are on the model's device except sampled_ids, which is drawn back to the host.
   StepOutput forward(Tape& tape, const MaskedBatch& batch, std::uint64_t step,
                      bool training) const;
   // The same with the generator's samples given (i32 [B, P]) instead of drawn: golden files
@@ -77,6 +80,7 @@ class ElectraModel {
 
   const ModelConfig& config() const { return config_; }
   DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
   std::uint64_t seed() const { return seed_; }
   const SharedEmbeddings& embeddings() const { return *embeddings_; }
 
@@ -87,6 +91,7 @@ class ElectraModel {
   ModelConfig config_;
   std::uint64_t seed_;
   DType dtype_;
+  Device device_;
   std::unique_ptr<SharedEmbeddings> embeddings_;
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<Discriminator> discriminator_;  // null with objective "mlm"

@@ -8,8 +8,12 @@
 namespace electra {
 
 ParameterFactory::ParameterFactory(ParameterStore& store, std::uint64_t seed, DType dtype,
-                                   double initializer_range)
-    : store_(store), seed_(seed), dtype_(dtype), initializer_range_(initializer_range) {
+                                   double initializer_range, Device device)
+    : store_(store),
+      seed_(seed),
+      dtype_(dtype),
+      initializer_range_(initializer_range),
+      device_(device) {
   check(dtype == DType::f32 || dtype == DType::f64, "ParameterFactory: parameters must be f32 or "
         "f64, got ", dtype_name(dtype));
 }
@@ -18,7 +22,7 @@ Var ParameterFactory::normal(const std::string& name, const Shape& shape) {
   Tensor value = Tensor::empty(shape, dtype_);
   kernels::truncated_normal(streams::parameter_init_key(seed_, store_.size()), initializer_range_,
                             value);
-  return store_.add(name, std::move(value), /*weight_decay=*/true);
+  return store_.add(name, value.to(device_), /*weight_decay=*/true);
 }
 
 Var ParameterFactory::glorot_uniform(const std::string& name, const Shape& shape) {
@@ -30,15 +34,15 @@ Var ParameterFactory::glorot_uniform(const std::string& name, const Shape& shape
   kernels::uniform(streams::parameter_init_key(seed_, store_.size()), value);
   kernels::scale(value, 2.0 * limit, value);
   kernels::axpy(-limit, Tensor::full(shape, 1.0, dtype_), value);
-  return store_.add(name, std::move(value), /*weight_decay=*/true);
+  return store_.add(name, value.to(device_), /*weight_decay=*/true);
 }
 
 Var ParameterFactory::zeros(const std::string& name, const Shape& shape) {
-  return store_.add(name, Tensor::zeros(shape, dtype_), /*weight_decay=*/false);
+  return store_.add(name, Tensor::zeros(shape, dtype_, device_), /*weight_decay=*/false);
 }
 
 Var ParameterFactory::ones(const std::string& name, const Shape& shape) {
-  return store_.add(name, Tensor::full(shape, 1.0, dtype_), /*weight_decay=*/false);
+  return store_.add(name, Tensor::full(shape, 1.0, dtype_).to(device_), /*weight_decay=*/false);
 }
 
 }  // namespace electra

@@ -3,6 +3,8 @@
 // values, in one dtype (f32 to train, f64 for the full-model gradient check). Initial values are
 // a pure function of (seed, registration index): each parameter draws from its own Philox stream
 // (models/random_streams.hpp), so adding a layer never changes the values of the others.
+// Values are always drawn on the CPU and then moved to the factory's device, so a CUDA model
+// starts from exactly the weights of the CPU model with the same seed.
 #include <cstdint>
 #include <string>
 
@@ -12,7 +14,8 @@ namespace electra {
 
 class ParameterFactory {
  public:
-  ParameterFactory(ParameterStore& store, std::uint64_t seed, DType dtype, double initializer_range);
+  ParameterFactory(ParameterStore& store, std::uint64_t seed, DType dtype, double initializer_range,
+                   Device device = Device::cpu);
 
   // Truncated normal (±2σ), σ = initializer_range; weight-decayed. BERT's dense and embedding init.
   Var normal(const std::string& name, const Shape& shape);
@@ -24,12 +27,14 @@ class ParameterFactory {
   Var ones(const std::string& name, const Shape& shape);
 
   DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
 
  private:
   ParameterStore& store_;
   std::uint64_t seed_;
   DType dtype_;
   double initializer_range_;
+  Device device_;
 };
 
 }  // namespace electra

@@ -1,0 +1,177 @@
+// The CUDA backend end to end: a short training run on cuda must follow the CPU run with the same
+// seed (same initial weights, masks, dropout and Gumbel samples) loss for loss. Without a GPU, or
+// in a build without the CUDA backend, the run is skipped with a message saying which; what can be
+// checked without a GPU (the errors a user sees) is checked in both builds.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "autograd/tape.hpp"
+#include "data/masking.hpp"
+#include "engine/device.hpp"
+#include "engine/kernels.hpp"
+#include "models/electra_model.hpp"
+#include "models/optimizer.hpp"
+
+using namespace electra;
+
+namespace {
+
+constexpr std::int64_t kVocab = 60, kBatch = 2, kLength = 16;
+const SpecialTokens kSpecial{/*pad=*/0, /*unk=*/1, /*cls=*/2, /*sep=*/3, /*mask=*/4};
+
+ModelConfig parity_config() {
+  ModelConfig config = model_preset("tiny");
+  config.vocab_size = kVocab;
+  config.seq_len = kLength;
+  config.batch_size = kBatch;
+  return config;
+}
+
+// [CLS] A [SEP] B [SEP] [PAD]… with random ids; the second row has 5 padding tokens.
+PackedBatch packed_batch(std::uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<std::int32_t> token(5, kVocab - 1);
+  std::vector<std::int32_t> ids(kBatch * kLength), types(kBatch * kLength, 0),
+      mask(kBatch * kLength, 0);
+  for (std::int64_t b = 0; b < kBatch; ++b) {
+    const std::int64_t used = b == 0 ? kLength : kLength - 5;
+    for (std::int64_t t = 0; t < used; ++t) {
+      const std::int64_t i = b * kLength + t;
+      ids[i] = t == 0 ? kSpecial.cls : (t == 7 || t == used - 1) ? kSpecial.sep : token(random);
+      types[i] = t > 7 ? 1 : 0;
+      mask[i] = 1;
+    }
+  }
+  return {Tensor::from_vector(ids, {kBatch, kLength}),
+          Tensor::from_vector(types, {kBatch, kLength}),
+          Tensor::from_vector(mask, {kBatch, kLength})};
+}
+
+struct StepLosses {
+  double total = 0, mlm = 0, disc = 0;
+};
+
+// `steps` updates on `device` with dropout on: fresh masks every step (CPU batches, as data/
+// makes them). With `samples` empty the model draws its own Gumbel samples and appends them;
+// otherwise it is fed samples[step], so both runs corrupt the same tokens.
+std::vector<StepLosses> train(Device device, int steps, std::vector<Tensor>& samples) {
+  const ModelConfig config = parity_config();
+  ParameterStore store;
+  const ElectraModel model(config, store, /*seed=*/1234, DType::f32, device);
+  AdamWConfig adam;
+  adam.weight_decay = 0.01;
+  AdamW optimizer(store, adam);
+  MaskingSettings masking;
+  masking.max_predictions = 4;
+  masking.seed = 99;
+  const bool draw_samples = samples.empty();
+  std::vector<StepLosses> losses;
+  for (int step = 0; step < steps; ++step) {
+    const MaskedBatch batch = mask_batch(packed_batch(500 + step), kSpecial, masking, step);
+    Tape tape;
+    const StepOutput out = draw_samples ? model.forward(tape, batch, step, /*training=*/true)
+                                        : model.forward_with_samples(tape, batch, samples[step],
+                                                                     step, /*training=*/true);
+    if (draw_samples) samples.push_back(out.sampled_ids.to(Device::cpu));
+    losses.push_back(
+        {out.total_loss.value().item(), out.mlm_loss.value().item(), out.disc_loss.value().item()});
+    tape.backward(out.total_loss);
+    optimizer.step(1e-3);
+    store.zero_grad();
+  }
+  return losses;
+}
+
+bool close(double cuda, double cpu, double relative) {
+  return std::abs(cuda - cpu) <= relative * std::max(std::abs(cpu), 1e-6);
+}
+
+}  // namespace
+
+TEST_CASE("cuda parity: 20 training steps on cuda follow the CPU run with the same seed") {
+  std::string why_not;
+  if (!cuda_available(&why_not)) {
+    MESSAGE("skipped, nothing ran on a GPU: " << why_not);
+    return;
+  }
+  MESSAGE("running on " << device_description(Device::cuda));
+  set_allow_tf32(false);  // TF32 products would differ from the CPU far beyond 1e-4
+  constexpr int steps = 20;
+  std::vector<Tensor> samples;
+  const std::vector<StepLosses> cpu = train(Device::cpu, steps, samples);
+  REQUIRE(samples.size() == static_cast<std::size_t>(steps));
+  const std::vector<StepLosses> cuda = train(Device::cuda, steps, samples);
+  REQUIRE(cuda.size() == cpu.size());
+  for (int step = 0; step < steps; ++step) {
+    CAPTURE(step);
+    CAPTURE(cpu[step].total);
+    CAPTURE(cuda[step].total);
+    CHECK(std::isfinite(cuda[step].total));
+    CHECK(close(cuda[step].total, cpu[step].total, 1e-4));
+    CHECK(close(cuda[step].mlm, cpu[step].mlm, 1e-4));
+    CHECK(close(cuda[step].disc, cpu[step].disc, 1e-4));
+  }
+  // Training moved the losses (the discriminator learns fastest: total ≈ 38 → 22 on the CPU), so
+  // the comparison above is between two runs that both learned, not two that stood still.
+  CHECK(cpu.back().total < 0.8 * cpu.front().total);
+}
+
+TEST_CASE("cuda parity: a kernel call mixing cpu and cuda tensors names the kernel and devices") {
+  const Tensor on_cpu = Tensor::full({2, 3}, 1.0);
+  std::string why_not;
+  if (!cuda_available(&why_not)) {
+    // No mixed call can be made: asking for a cuda tensor already fails, with the reason.
+    INFO("cuda_available says: " << why_not);
+    CHECK_FALSE(why_not.empty());
+    CHECK_THROWS_WITH_AS(Tensor::empty({2, 3}, DType::f32, Device::cuda),
+                         doctest::Contains(why_not.substr(0, 20).c_str()), Error);
+    MESSAGE("no GPU: checked that a cuda tensor is refused with the reason (" << why_not << ")");
+    return;
+  }
+  const Tensor on_cuda = on_cpu.to(Device::cuda);
+  Tensor out = Tensor::empty({2, 3}, DType::f32, Device::cuda);
+  try {
+    kernels::add(on_cuda, on_cpu, out);
+    FAIL("kernels::add accepted a cpu tensor next to cuda tensors");
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    CHECK(message.find("add") != std::string::npos);
+    CHECK(message.find("cuda") != std::string::npos);
+    CHECK(message.find("cpu") != std::string::npos);
+  }
+  // Same devices dispatch to CUDA and compute.
+  kernels::add(on_cuda, on_cuda, out);
+  CHECK(out.to(Device::cpu).to_vector() == std::vector<double>(6, 2.0));
+}
+
+TEST_CASE("cuda parity: device flags and queries fail with one clear line") {
+  CHECK(parse_device("cpu", "--device") == Device::cpu);
+  CHECK(parse_device("cuda", "--device") == Device::cuda);
+  CHECK_THROWS_WITH_AS(parse_device("gpu", "--device"), "--device: expected cpu or cuda, got 'gpu'",
+                       Error);
+  CHECK_NOTHROW(require_device(Device::cpu, "--device"));
+  CHECK(device_description(Device::cpu).rfind("cpu: ", 0) == 0);
+  std::string why_not;
+  if (cuda_available(&why_not)) {
+    CHECK_NOTHROW(require_device(Device::cuda, "--device"));
+    return;
+  }
+  CHECK_THROWS_WITH_AS(require_device(Device::cuda, "--device"),
+                       ("--device cuda: " + why_not).c_str(), Error);
+  // A CUDA model cannot be built here: the error is the device's, before any parameter exists.
+  ParameterStore store;
+  CHECK_THROWS_WITH_AS(ElectraModel(parity_config(), store, 1, DType::f32, Device::cuda),
+                       ("ElectraModel: device cuda: " + why_not).c_str(), Error);
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("cuda parity: an f64 model on cuda is refused because the CUDA backend is f32 only") {
+  ParameterStore store;
+  CHECK_THROWS_WITH_AS(ElectraModel(parity_config(), store, 1, DType::f64, Device::cuda),
+                       doctest::Contains("f32 only"), Error);
+  CHECK(store.size() == 0);
+}
