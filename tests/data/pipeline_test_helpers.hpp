@@ -14,8 +14,10 @@ namespace electra::testing {
 inline const std::string sample_corpus =
     std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
 // Trained on the sample with:
-//   electra vocab --corpus tests/data/sample/moby_dick_sample.txt --size 2000
+//   electra vocab --corpus tests/data/sample/moby_dick_sample.txt --size 2000 --scoring frequency
 //                 --out tests/data/sample_vocab.txt
+// (frequency merges keep common words whole, so the tiny generator in the trainer test can learn
+// to predict them; the likelihood scoring split "me" and "years" into characters).
 inline const std::string sample_vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
 
 // A fresh, empty directory under the system temp dir, unique to this process and name.
