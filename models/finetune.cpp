@@ -352,6 +352,9 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
   result.train_examples = train_data.count;
   result.dev_examples = dev_data.count;
   result.metric = options.metric.empty() ? default_metric(task) : options.metric;
+  const bool regression_metric = result.metric == "mse" || result.metric == "pearson" || result.metric == "spearman";
+  check(regression_metric == task.regression, "finetune: --metric ", result.metric, " is not reported for a ",
+        task.regression ? "regression" : "classification", " task");
 
   ModelConfig config = encoder.config;
   config.seq_len = std::min(config.max_position_embeddings, std::max<std::int64_t>(task.max_seq_length, 1));
@@ -416,7 +419,6 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
     report.dev = evaluation.metrics;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double value = metric_value(report.dev, result.metric);
-    check(report.dev.contains(result.metric), "finetune: metric '", result.metric, "' is not reported for this task");
     report.improved = better(result.metric, value, best);
     if (report.improved) {
       best = value;
