@@ -20,40 +20,7 @@ namespace electra {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* task_key = "electra_finetune";
-
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
-
-// Rows [begin, end) of `order` as model inputs, padded only to their own longest sequence.
-struct Batch {
-  Tensor input_ids, token_type_ids, attention_mask, labels, targets;
-};
-Batch make_batch(const EncodedExamples& data, const std::vector<std::int64_t>& order, std::size_t begin,
-                 std::size_t end, bool with_labels) {
-  const std::int64_t B = static_cast<std::int64_t>(end - begin), L = data.seq_len;
-  std::int64_t longest = 1;
-  for (std::size_t i = begin; i < end; ++i) {
-    const std::int32_t* mask = data.attention_mask.data() + order[i] * L;
-    longest = std::max<std::int64_t>(longest, std::accumulate(mask, mask + L, std::int64_t{0}));
-  }
-  std::vector<std::int32_t> ids, types, mask, labels;
-  std::vector<float> targets;
-  for (std::size_t i = begin; i < end; ++i) {
-    const std::int64_t row = order[i] * L;
-    ids.insert(ids.end(), data.input_ids.begin() + row, data.input_ids.begin() + row + longest);
-    types.insert(types.end(), data.token_type_ids.begin() + row, data.token_type_ids.begin() + row + longest);
-    mask.insert(mask.end(), data.attention_mask.begin() + row, data.attention_mask.begin() + row + longest);
-    if (with_labels && !data.label_ids.empty()) labels.push_back(data.label_ids[static_cast<std::size_t>(order[i])]);
-    if (with_labels && !data.targets.empty()) targets.push_back(static_cast<float>(data.targets[static_cast<std::size_t>(order[i])]));
-  }
-  Batch batch;
-  batch.input_ids = Tensor::from_vector(ids, {B, longest});
-  batch.token_type_ids = Tensor::from_vector(types, {B, longest});
-  batch.attention_mask = Tensor::from_vector(mask, {B, longest});
-  if (!labels.empty()) batch.labels = Tensor::from_vector(labels, {B});
-  if (!targets.empty()) batch.targets = Tensor::from_vector(targets, {B});
-  return batch;
-}
 
 std::string default_metric(const FinetuneTask& task) { return task.regression ? "pearson" : "accuracy"; }
 
@@ -95,7 +62,7 @@ FinetuneTask finetune_task_from_json(const nlohmann::json& json, const std::stri
     task.columns.text_b = columns.at("text_b").get<std::string>();
     task.columns.label = columns.at("label").get<std::string>();
   } catch (const nlohmann::json::exception& error) {
-    throw_error("finetune: ", source, ": bad \"", task_key, "\" section (", error.what(), ")");
+    throw_error("finetune: ", source, ": bad \"", finetune_task_key, "\" section (", error.what(), ")");
   }
   check(task.regression || task.labels.size() >= 2, "finetune: ", source, ": a classification task needs ≥ 2 labels");
   return task;
@@ -229,71 +196,6 @@ OptimizerStepReport LayerwiseAdamW::step(double learning_rate) {
   return report;
 }
 
-Evaluation evaluate_classifier(const SequenceClassifier& classifier, const FinetuneTask& task,
-                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels) {
-  check(batch_size >= 1, "evaluate: batch size must be ≥ 1, got ", batch_size);
-  Evaluation evaluation;
-  Tape tape;
-  NoGradScope no_grad(tape);
-  std::vector<std::int64_t> order(static_cast<std::size_t>(data.count));
-  std::iota(order.begin(), order.end(), 0);
-  const std::int64_t C = classifier.num_outputs();
-  for (std::size_t begin = 0; begin < order.size(); begin += static_cast<std::size_t>(batch_size)) {
-    const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(batch_size));
-    const Batch batch = make_batch(data, order, begin, end, false);
-    const Var logits = classifier.forward(tape, batch.input_ids, batch.token_type_ids, batch.attention_mask, 0, false);
-    const std::vector<double> values = logits.value().to_vector();  // [B·C]
-    for (std::size_t row = 0; row < end - begin; ++row) {
-      const double* z = values.data() + row * static_cast<std::size_t>(C);
-      if (task.regression) {
-        evaluation.predictions.push_back(z[0]);
-        continue;
-      }
-      const double top = *std::max_element(z, z + C);
-      std::vector<double> probabilities(static_cast<std::size_t>(C));
-      double total = 0;
-      for (std::int64_t c = 0; c < C; ++c) total += probabilities[static_cast<std::size_t>(c)] = std::exp(z[c] - top);
-      for (double& p : probabilities) p /= total;
-      evaluation.predictions.push_back(static_cast<double>(std::max_element(z, z + C) - z));
-      evaluation.probabilities.push_back(std::move(probabilities));
-    }
-    tape.clear();
-  }
-  if (!has_labels) return evaluation;
-  if (task.regression) {
-    evaluation.metrics = to_json(regression_metrics(evaluation.predictions, data.targets));
-  } else {
-    std::vector<std::int64_t> predicted(evaluation.predictions.begin(), evaluation.predictions.end());
-    std::vector<std::int64_t> gold(data.label_ids.begin(), data.label_ids.end());
-    evaluation.metrics = to_json(classification_metrics(predicted, gold, C));
-  }
-  return evaluation;
-}
-
-void write_predictions(const std::string& path, const FinetuneTask& task, const EncodedExamples& data,
-                       const Evaluation& evaluation, bool has_labels) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  check(file.good(), "finetune: cannot write ", path);
-  file << "index\tprediction";
-  if (has_labels) file << "\tgold";
-  if (!task.regression)
-    for (const std::string& label : task.labels) file << "\tp_" << label;
-  file << '\n';
-  for (std::size_t i = 0; i < evaluation.predictions.size(); ++i) {
-    file << i << '\t';
-    if (task.regression) {
-      file << evaluation.predictions[i];
-      if (has_labels) file << '\t' << data.targets[i];
-    } else {
-      file << task.labels[static_cast<std::size_t>(evaluation.predictions[i])];
-      if (has_labels) file << '\t' << task.labels[static_cast<std::size_t>(data.label_ids[i])];
-      for (double p : evaluation.probabilities[i]) file << '\t' << p;
-    }
-    file << '\n';
-  }
-  check(file.good(), "finetune: error writing ", path);
-}
-
 namespace {
 
 // The classifier as an HF ElectraForSequenceClassification directory: written beside `out`
@@ -310,7 +212,7 @@ void save_finetuned_model(const fs::path& out, const ParameterStore& store, cons
   json["id2label"] = id2label;
   json["label2id"] = label2id;
   json["problem_type"] = task.regression ? "regression" : "single_label_classification";
-  json[task_key] = to_json(task);
+  json[finetune_task_key] = to_json(task);
   json["electra_finetune_run"] = run;
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const Parameter& parameter : store.parameters()) tensors.push_back({parameter.name, parameter.var.value()});
@@ -395,7 +297,7 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
     for (std::int64_t b = 0; b < steps_per_epoch; ++b) {
       const std::size_t begin = static_cast<std::size_t>(b * options.batch_size);
       const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(options.batch_size));
-      const Batch batch = make_batch(train_data, order, begin, end, true);
+      const FinetuneBatch batch = make_finetune_batch(train_data, order, begin, end, true);
       const std::int64_t step = optimizer.updates_applied();
       const Var logits = classifier.forward(tape, batch.input_ids, batch.token_type_ids, batch.attention_mask,
                                             static_cast<std::uint64_t>(step), true);
@@ -448,27 +350,6 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
     result.best_dev = result.epochs.back().dev;
   }
   return result;
-}
-
-FinetunedModel load_finetuned_model(const fs::path& directory) {
-  const HfModel hf = load_hf_model(directory);
-  check(hf.architecture == hf_classification_architecture, "evaluate: ", directory.string(), " holds ",
-        hf.architecture, ", not a fine-tuned ", hf_classification_architecture);
-  check(hf.config_json.contains(task_key), "evaluate: ", directory.string(), "/config.json has no \"", task_key,
-        "\" section (not written by `electra finetune`)");
-  FinetunedModel model;
-  model.task = finetune_task_from_json(hf.config_json[task_key], directory.string() + "/config.json");
-  check(model.task.num_outputs() == hf.num_labels, "evaluate: ", directory.string(), ": ", hf.num_labels,
-        " outputs in config.json but the task has ", model.task.num_outputs());
-  check(!hf.vocab_path.empty(), "evaluate: ", directory.string(), ": no vocab.txt");
-  model.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_file(hf.vocab_path.string()));
-  model.parameters = std::make_unique<ParameterStore>();
-  model.classifier = std::make_unique<SequenceClassifier>(hf.config, hf.num_labels, *model.parameters, 0);
-  for (const Parameter& parameter : model.parameters->parameters()) {
-    Tensor& value = Var(parameter.var).value();
-    kernels::copy(hf.at(parameter.name), value);
-  }
-  return model;
 }
 
 }  // namespace electra

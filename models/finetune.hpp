@@ -52,6 +52,18 @@ struct EncodedExamples {
 EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, const Tokenizer& tokenizer,
                                 const FinetuneTask& task, const std::string& source, bool require_labels = true);
 
+// Rows order[begin, end) as model inputs, padded only to their own longest sequence (trailing
+// padding changes nothing with absolute positions, and short texts then cost little):
+// i32 [B, L'] ids, token types and mask; labels i32 [B] or targets f32 [B] when asked for.
+struct FinetuneBatch {
+  Tensor input_ids, token_type_ids, attention_mask, labels, targets;
+};
+FinetuneBatch make_finetune_batch(const EncodedExamples& data, const std::vector<std::int64_t>& order,
+                                  std::size_t begin, std::size_t end, bool with_labels);
+
+// The config.json key holding the FinetuneTask of a fine-tuned model.
+inline constexpr const char* finetune_task_key = "electra_finetune";
+
 // The encoder a fine-tuning run starts from: config, `electra.*` tensors by HF name, vocabulary.
 struct PretrainedEncoder {
   ModelConfig config;  // the encoder's sizes as the discriminator sizes
