@@ -13,6 +13,7 @@
 
 #include "autograd/ops.hpp"
 #include "data/masking.hpp"
+#include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "models/lr_schedule.hpp"
 #include "models/safetensors.hpp"
@@ -134,7 +135,12 @@ Trainer::Trainer(TrainerOptions options)
   masking_.mask_token_share = config.mask_token_share;
   masking_.seed = options_.seed;
 
-  model_ = std::make_unique<ElectraModel>(config, parameters_, options_.seed);
+  require_device(options_.device, "pretrain: --device");
+  check(!options_.allow_tf32 || options_.device == Device::cuda,
+        "pretrain: --tf32 applies to CUDA matrix products; it needs --device cuda");
+  set_allow_tf32(options_.allow_tf32);
+  model_ = std::make_unique<ElectraModel>(config, parameters_, options_.seed, DType::f32,
+                                          options_.device);
   AdamWConfig adam;
   adam.beta1 = config.adam_beta1;
   adam.beta2 = config.adam_beta2;

@@ -52,6 +52,10 @@ struct TrainerOptions {
   bool resume = false;
   std::string resume_from;
   bool detect_anomaly = false;  // NaN/Inf checks after every op; errors name the update
+  // Where parameters, Adam's moments and activations live. Checkpoints hold host copies, so a
+  // run may be resumed on the other device; batches come from the CPU and move once per step.
+  Device device = Device::cpu;
+  bool allow_tf32 = false;  // TF32 tensor-core GEMMs on cuda (faster, ~1e-3 relative products)
   std::string vocab_path;       // recorded in the checkpoints for `electra inspect` (optional)
 };
 

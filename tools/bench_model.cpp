@@ -10,6 +10,7 @@
 
 #include "autograd/tape.hpp"
 #include "data/masking.hpp"
+#include "engine/device.hpp"
 #include "engine/philox.hpp"
 #include "engine/threads.hpp"
 #include "models/electra_model.hpp"
@@ -96,9 +97,13 @@ int run_model_bench(const ModelBenchOptions& options) {
   config.batch_size = options.batch;
   if (config.max_position_embeddings < config.seq_len) config.max_position_embeddings = config.seq_len;
   config.validate();
+  const Device device = parse_device(options.device, "bench: --device");
+  require_device(device, "bench: --device");
+  check(!options.tf32 || device == Device::cuda, "bench: --tf32 needs --device cuda");
+  set_allow_tf32(options.tf32);
 
   ParameterStore parameters;
-  ElectraModel model(config, parameters, /*seed=*/1);
+  ElectraModel model(config, parameters, /*seed=*/1, DType::f32, device);
   AdamWConfig adam;
   adam.weight_decay = config.weight_decay;
   AdamW optimizer(parameters, adam);
@@ -110,6 +115,8 @@ int run_model_bench(const ModelBenchOptions& options) {
               options.preset.c_str(), static_cast<long long>(options.batch),
               static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
               static_cast<long long>(parameters.total_numel()), num_threads());
+  std::printf("  device %s%s\n", device_description(device).c_str(),
+              options.tf32 ? ", TF32 matrix products" : "");
   std::fflush(stdout);
 
   std::vector<double> forward_s, backward_s, optimizer_s, step_s;
@@ -118,14 +125,20 @@ int run_model_bench(const ModelBenchOptions& options) {
     const MaskedBatch batch =
         mask_batch(synthetic_batch(config, options.batch, static_cast<std::uint64_t>(step)), SpecialTokens{},
                    masking, static_cast<std::uint64_t>(step));
+    // Kernel launches return before the GPU has run them: every clock reading waits for the
+    // device first (a no-op on the CPU).
+    synchronize(device);
     const auto start = std::chrono::steady_clock::now();
     const StepOutput output = model.forward(tape, batch, static_cast<std::uint64_t>(step), true);
+    synchronize(device);
     const double forward = seconds_since(start);
     tape.backward(output.total_loss);
     tape.clear();
+    synchronize(device);
     const double backward = seconds_since(start) - forward;
     optimizer.step(1e-4);
     parameters.zero_grad();
+    synchronize(device);
     const double total = seconds_since(start);
     if (step < options.warmup_steps) continue;
     forward_s.push_back(forward);
@@ -148,6 +161,14 @@ int run_model_bench(const ModelBenchOptions& options) {
               100 * median(optimizer_s) / step_time);
   std::printf("  analytic    %9.2f GFLOP/step (GEMMs, forward + backward)\n", flops * 1e-9);
 
+  if (device == Device::cuda) {
+    const DeviceMemory memory = device_memory(Device::cuda);
+    std::printf("  achieved    %9.2f TFLOP/s\n", achieved * 1e-3);
+    std::printf("  peak GPU    %9.1f MB in use (caching allocator; %.1f MB cached now)\n",
+                static_cast<double>(memory.peak_bytes_in_use) / 1e6,
+                static_cast<double>(memory.bytes_cached) / 1e6);
+    return 0;
+  }
   const double peak = measure_sgemm_peak_gflops();
   std::printf("  achieved    %9.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s measured now\n", achieved,
               100 * achieved / peak, peak);

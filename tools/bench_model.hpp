@@ -2,6 +2,7 @@
 // `electra bench --preset small --batch 32 --seq-len 128`: whole training steps of a preset on
 // synthetic random ids (no data needed), split into forward / backward / optimizer, with achieved
 // GFLOP/s from an analytic count against the sgemm peak measured in the same run, and peak RSS.
+// With --device cuda: the same steps on the GPU, TFLOP/s and the device allocator's peak bytes.
 #include <cstdint>
 #include <string>
 
@@ -13,6 +14,8 @@ struct ModelBenchOptions {
   std::int64_t seq_len = 128;
   std::int64_t steps = 10;         // timed steps
   std::int64_t warmup_steps = 2;   // untimed first steps (allocator cache, OpenBLAS buffers)
+  std::string device = "cpu";      // cpu or cuda
+  bool tf32 = false;               // TF32 tensor-core GEMMs (cuda only)
 };
 
 // Prints the table to stdout; returns the process exit code.

@@ -33,6 +33,11 @@ const CommandRegistration bench_command{Command{
       app.add_option("--warmup-steps", options->model.warmup_steps,
                      "untimed first steps (with --preset)")
           ->capture_default_str();
+      app.add_option("--device", options->model.device, "where to run the steps: cpu or cuda")
+          ->check(CLI::IsMember({"cpu", "cuda"}))
+          ->capture_default_str();
+      app.add_flag("--tf32", options->model.tf32,
+                   "TF32 tensor-core matrix products (with --device cuda)");
       return [options, preset]() -> int {
         if (options->ops) return run_ops_bench();
         if (preset->count() > 0) return run_model_bench(options->model);

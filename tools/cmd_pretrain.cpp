@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
 #include "data/sha256.hpp"
@@ -29,6 +30,8 @@ struct PretrainFlags {
   std::int64_t log_every = 10, save_every = 1000;
   int keep = 3;
   bool detect_anomaly = false;
+  std::string device = "cpu";
+  bool tf32 = false;
   // Which optional flags were given (CLI11 options, filled in setup).
   CLI::Option *total_steps_flag = nullptr, *warmup_flag = nullptr, *lr_flag = nullptr,
               *batch_flag = nullptr, *objective_flag = nullptr, *seq_len_flag = nullptr,
@@ -57,6 +60,9 @@ std::string find_vocab(const PretrainFlags& flags, const ShardSetInfo& shards) {
 }
 
 TrainerOptions trainer_options(const PretrainFlags& flags) {
+  // The device first: a missing GPU or CUDA backend is reported before any data is read.
+  const Device device = parse_device(flags.device, "pretrain: --device");
+  require_device(device, "pretrain: --device");
   const ShardSetInfo shards = read_shard_set_info(flags.data);
   ModelConfig config = model_preset(flags.preset);
   if (!flags.config_file.empty()) config = load_model_config(flags.config_file, config);
@@ -90,6 +96,8 @@ TrainerOptions trainer_options(const PretrainFlags& flags) {
   options.resume = flags.resume_flag->count() > 0;
   options.resume_from = flags.resume_dir;
   options.detect_anomaly = flags.detect_anomaly;
+  options.device = device;
+  options.allow_tf32 = flags.tf32;
   options.vocab_path = find_vocab(flags, shards);
   return options;
 }
@@ -144,6 +152,8 @@ int run_pretrain(const PretrainFlags& flags) {
   std::printf("electra pretrain: preset %s, objective %s, %s parameters, threads %d\n",
               config.preset.c_str(), config.objective.c_str(),
               format_count(static_cast<double>(trainer.parameters().total_numel())).c_str(), num_threads());
+  std::printf("  device %s%s\n", device_description(options.device).c_str(),
+              options.allow_tf32 ? ", TF32 matrix products" : "");
   std::printf("  data %s: %lld sequences of %lld tokens, vocab %lld%s\n", options.shards_dir.c_str(),
               static_cast<long long>(read_shard_set_info(options.shards_dir).sequences),
               static_cast<long long>(config.seq_len), static_cast<long long>(config.vocab_size),
@@ -250,6 +260,11 @@ const CommandRegistration pretrain_command{Command{
                                ->expected(0, 1);
       app.add_flag("--detect-anomaly", flags->detect_anomaly,
                    "check every op for NaN/Inf (slow); the error names the op and the update");
+      app.add_option("--device", flags->device, "where to train: cpu or cuda")
+          ->check(CLI::IsMember({"cpu", "cuda"}))
+          ->capture_default_str();
+      app.add_flag("--tf32", flags->tf32,
+                   "TF32 tensor-core matrix products on cuda (faster; products to ~1e-3 relative)");
       app.add_option("--vocab", flags->vocab,
                      "the shards' vocab.txt, recorded for `electra inspect` (default: found next to the shards)");
       return [flags] { return run_pretrain(*flags); };
