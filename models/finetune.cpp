@@ -243,8 +243,19 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
   FinetuneTask task = options.task;
   task.max_seq_length = std::min(task.max_seq_length, encoder.config.max_position_embeddings);
   std::vector<LabelledExample> train = read_labelled_tsv(options.train_path, task.columns);
-  if (options.max_train_examples > 0 && static_cast<std::int64_t>(train.size()) > options.max_train_examples)
-    train.resize(static_cast<std::size_t>(options.max_train_examples));
+  if (options.max_train_examples > 0 && static_cast<std::int64_t>(train.size()) > options.max_train_examples) {
+    // A random subset (files are often sorted by label), the same for every fine-tuning seed so
+    // runs that differ only in --seed see the same examples; kept in file order.
+    std::vector<std::size_t> chosen(train.size());
+    std::iota(chosen.begin(), chosen.end(), 0);
+    std::mt19937_64 subset_engine(0x5AB5E7ULL);
+    std::shuffle(chosen.begin(), chosen.end(), subset_engine);
+    chosen.resize(static_cast<std::size_t>(options.max_train_examples));
+    std::sort(chosen.begin(), chosen.end());
+    std::vector<LabelledExample> subset;
+    for (std::size_t index : chosen) subset.push_back(std::move(train[index]));
+    train = std::move(subset);
+  }
   if (!task.regression && task.labels.empty()) task.labels = distinct_labels(train);
   check(task.regression || task.labels.size() >= 2, "finetune: ", options.train_path, " has only ",
         task.labels.size(), " distinct label(s); a classification task needs two (or pass --regression)");

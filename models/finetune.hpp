@@ -103,7 +103,7 @@ struct FinetuneOptions {
   std::int64_t patience = 0;  // epochs without dev improvement before stopping; 0: never stop early
   std::string metric;         // dev metric that picks the best epoch; empty: accuracy / pearson
   std::uint64_t seed = 42;
-  std::int64_t max_train_examples = 0;  // 0: all (a quick look at a big task)
+  std::int64_t max_train_examples = 0;  // 0: all; else a fixed random subset of that size
 };
 
 struct EpochReport {

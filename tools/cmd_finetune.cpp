@@ -120,7 +120,7 @@ const CommandRegistration finetune_command{Command{
       app.add_option("--metric", o.metric, "dev metric picking the best epoch (default accuracy, or pearson)")
           ->check(CLI::IsMember({"accuracy", "f1", "mcc", "mse", "pearson", "spearman"}));
       app.add_option("--seed", o.seed, "head init, data order, dropout")->capture_default_str();
-      app.add_option("--max-train-examples", o.max_train_examples, "use only the first N training examples (0: all)")
+      app.add_option("--max-train-examples", o.max_train_examples, "use a fixed random subset of N training examples (0: all)")
           ->check(CLI::NonNegativeNumber);
       app.add_option("--eval-batch", o.eval_batch_size, "examples per evaluation batch")->check(CLI::PositiveNumber);
       return [flags] { return run_finetune_command(*flags); };
