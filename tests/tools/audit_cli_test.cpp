@@ -2,6 +2,8 @@
 // checkpoint, the whole-model verdict table, flag errors; and `electra pretrain --detect-anomaly`
 // naming the op, the update and the parameter of the first NaN/Inf.
 #include <doctest/doctest.h>
+
+#include "tools/cli_run.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,26 +37,9 @@ fs::path scratch_dir(const std::string& name) {
   return dir;
 }
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run run_command(const std::string& command) {
-  Run run;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, got);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using electra::test::Run;
+using electra::test::contains;
+using electra::test::run_command;
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);

@@ -2,6 +2,8 @@
 // usable GPU (or without the CUDA backend) --device cuda is one error line saying which, before any
 // data is read; with a GPU the bench reports TFLOP/s and the device allocator's peak.
 #include <doctest/doctest.h>
+
+#include "tools/cli_run.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,26 +20,9 @@ namespace {
 
 const std::string electra_binary = ELECTRA_BINARY;
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run run_command(const std::string& command) {
-  Run run;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, got);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using electra::test::Run;
+using electra::test::contains;
+using electra::test::run_command;
 
 // The run failed with exactly one line that holds `message`.
 void check_one_line_error(const Run& run, const std::string& message) {
