@@ -8,12 +8,6 @@
 namespace electra::philox {
 namespace {
 
-// Round multipliers and Weyl key increments from the Random123 reference (philox.h).
-constexpr std::uint32_t multiplier_0 = 0xD2511F53u;
-constexpr std::uint32_t multiplier_1 = 0xCD9E8D57u;
-constexpr std::uint32_t key_increment_0 = 0x9E3779B9u;  // golden ratio
-constexpr std::uint32_t key_increment_1 = 0xBB67AE85u;  // √3 − 1
-
 inline void multiply_high_low(std::uint32_t a, std::uint32_t b, std::uint32_t& high,
                               std::uint32_t& low) {
   const std::uint64_t product = static_cast<std::uint64_t>(a) * b;

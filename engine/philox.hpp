@@ -18,6 +18,10 @@
 #include <array>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace electra::philox {
 
 using Counter = std::array<std::uint32_t, 4>;
@@ -27,6 +31,76 @@ using Key = std::array<std::uint32_t, 2>;
 Counter philox4x32_10(Counter counter, Key key);
 
 constexpr std::uint32_t normal_domain = 0x80000000u;
+
+// Round multipliers and Weyl key increments from the Random123 reference (philox.h).
+inline constexpr std::uint32_t multiplier_0 = 0xD2511F53u;
+inline constexpr std::uint32_t multiplier_1 = 0xCD9E8D57u;
+inline constexpr std::uint32_t key_increment_0 = 0x9E3779B9u;  // golden ratio
+inline constexpr std::uint32_t key_increment_1 = 0xBB67AE85u;  // √3 − 1
+
+// The uniform-word blocks first_block, first_block + 1, ... of one stream, 4·quads at a time:
+// words[4·b + w] = word w of block first_block + b, exactly philox4x32_10's output. With SSE2
+// (every x86-64) four blocks go through the rounds side by side in 128-bit registers; one block
+// at a time was the dropout and Gumbel kernels' main cost.
+template <int quads>
+inline void philox4x32_10_consecutive(std::uint64_t first_block, std::uint32_t stream, Key key,
+                                      std::uint32_t* words) {
+#if defined(__SSE2__)
+  const __m128i low_lanes = _mm_set_epi32(0, -1, 0, -1);   // 32-bit lanes 0 and 2
+  const __m128i high_lanes = _mm_set_epi32(-1, 0, -1, 0);  // 32-bit lanes 1 and 3
+  // high and low 32 bits of the four products multiplier · a[lane].
+  const auto multiply_high_low = [&](__m128i a, std::uint32_t multiplier, __m128i& high,
+                                     __m128i& low) {
+    const __m128i m = _mm_set1_epi32(static_cast<int>(multiplier));
+    const __m128i even = _mm_mul_epu32(a, m);                     // lanes 0, 2 → 64-bit
+    const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(a, 32), m);  // lanes 1, 3 → 64-bit
+    high = _mm_or_si128(_mm_srli_epi64(even, 32), _mm_and_si128(odd, high_lanes));
+    low = _mm_or_si128(_mm_and_si128(even, low_lanes), _mm_slli_epi64(odd, 32));
+  };
+  for (int q = 0; q < quads; ++q) {
+    alignas(16) std::uint32_t block_low[4], block_high[4];
+    for (int i = 0; i < 4; ++i) {
+      const std::uint64_t block = first_block + static_cast<std::uint64_t>(4 * q + i);
+      block_low[i] = static_cast<std::uint32_t>(block);
+      block_high[i] = static_cast<std::uint32_t>(block >> 32);
+    }
+    __m128i c0 = _mm_load_si128(reinterpret_cast<const __m128i*>(block_low));
+    __m128i c1 = _mm_load_si128(reinterpret_cast<const __m128i*>(block_high));
+    __m128i c2 = _mm_set1_epi32(static_cast<int>(stream));
+    __m128i c3 = _mm_setzero_si128();
+    Key round_key = key;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {  // the key schedule bumps the key between rounds, not before the first
+        round_key[0] += key_increment_0;
+        round_key[1] += key_increment_1;
+      }
+      __m128i high_0, low_0, high_1, low_1;
+      multiply_high_low(c0, multiplier_0, high_0, low_0);
+      multiply_high_low(c2, multiplier_1, high_1, low_1);
+      c0 = _mm_xor_si128(_mm_xor_si128(high_1, c1), _mm_set1_epi32(static_cast<int>(round_key[0])));
+      c1 = low_1;
+      c2 = _mm_xor_si128(_mm_xor_si128(high_0, c3), _mm_set1_epi32(static_cast<int>(round_key[1])));
+      c3 = low_0;
+    }
+    // Transpose the four lanes' (c0, c1, c2, c3) into four consecutive blocks of four words.
+    const __m128i t0 = _mm_unpacklo_epi32(c0, c1), t1 = _mm_unpackhi_epi32(c0, c1);
+    const __m128i t2 = _mm_unpacklo_epi32(c2, c3), t3 = _mm_unpackhi_epi32(c2, c3);
+    __m128i* out = reinterpret_cast<__m128i*>(words + 16 * q);
+    _mm_storeu_si128(out + 0, _mm_unpacklo_epi64(t0, t2));
+    _mm_storeu_si128(out + 1, _mm_unpackhi_epi64(t0, t2));
+    _mm_storeu_si128(out + 2, _mm_unpacklo_epi64(t1, t3));
+    _mm_storeu_si128(out + 3, _mm_unpackhi_epi64(t1, t3));
+  }
+#else
+  for (int b = 0; b < 4 * quads; ++b) {
+    const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
+    const Counter block_words = philox4x32_10(
+        {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), stream, 0},
+        key);
+    for (int w = 0; w < 4; ++w) words[4 * b + w] = block_words[w];
+  }
+#endif
+}
 
 inline Key key_from_seed(std::uint64_t seed) {
   return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};

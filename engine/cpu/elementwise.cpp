@@ -159,12 +159,20 @@ void sum_rows_accumulate(const Tensor& x, Tensor& out) {
     parallel_for(0, blocks, block_grain, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t b = first; b < last; ++b) {
         const std::int64_t begin = b * block, width = std::min(block, columns - begin);
+        if (width == block) {  // fixed size: the accumulators stay in SIMD registers
+          Eigen::Array<double, block, 1> totals = Eigen::Array<double, block, 1>::Zero();
+          for (std::int64_t r = 0; r < rows; ++r)
+            totals += Eigen::Map<const Eigen::Array<T, block, 1>>(x.data<T>() + r * columns + begin)
+                          .template cast<double>();
+          cpu::ArrayMap<T>(out.data<T>() + begin, block) += totals.template cast<T>();
+          continue;
+        }
         Eigen::Array<double, Eigen::Dynamic, 1> totals =
             Eigen::Array<double, Eigen::Dynamic, 1>::Zero(width);
         for (std::int64_t r = 0; r < rows; ++r)
           totals += cpu::ConstArrayMap<T>(x.data<T>() + r * columns + begin, width)
                         .template cast<double>();
-        cpu::ArrayMap<T>(out.data<T>() + begin, width) += totals.cast<T>();
+        cpu::ArrayMap<T>(out.data<T>() + begin, width) += totals.template cast<T>();
       }
     });
   });

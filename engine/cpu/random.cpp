@@ -12,22 +12,27 @@
 namespace electra::kernels {
 namespace {
 
+// Philox blocks per tile (in quads of four): 64 words, enough for the SIMD rounds to pay off,
+// small enough to stay in L1 next to the data they mask.
+constexpr int tile_quads = 4;
+constexpr int tile_blocks = 4 * tile_quads;
+
 // Calls body(i, word) for every element i of [0, count) with the 32-bit Philox word of element
-// index key.counter + i, one Philox block per four elements.
+// index key.counter + i (block (key.counter + i) / 4, word (key.counter + i) % 4).
 template <typename Body>
 void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body& body) {
   const philox::Key philox_key = philox::key_from_seed(key.seed);
   parallel_for(0, count, cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
+    std::uint32_t words[4 * tile_blocks];
     std::int64_t i = begin;
     while (i < end) {
       const std::uint64_t j = key.counter + static_cast<std::uint64_t>(i);
-      const std::uint64_t block = j >> 2;
-      const philox::Counter words =
-          philox::philox4x32_10({static_cast<std::uint32_t>(block),
-                                 static_cast<std::uint32_t>(block >> 32), key.stream, 0},
-                                philox_key);
-      // Use every word of this block that belongs to [i, end).
-      for (std::uint64_t word = j & 3; word < 4 && i < end; ++word, ++i) body(i, words[word]);
+      philox::philox4x32_10_consecutive<tile_quads>(j >> 2, key.stream, philox_key, words);
+      // This tile holds the words of element indices [4·(j / 4), 4·(j / 4) + 64).
+      const std::int64_t first_word = static_cast<std::int64_t>(j & 3);
+      const std::int64_t n = std::min<std::int64_t>(end - i, 4 * tile_blocks - first_word);
+      for (std::int64_t k = 0; k < n; ++k) body(i + k, words[first_word + k]);
+      i += n;
     }
   });
 }
@@ -50,9 +55,13 @@ void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& 
     T* out = y.data<T>();
     T* mask = keep.data<T>();
     const T kept_scale = static_cast<T>(1.0 / (1.0 - drop_probability));
+    // uniform_from_word(w) = (w >> 8)·2⁻²⁴ ≥ p  ⇔  (w >> 8) ≥ ⌈p·2²⁴⌉: the same test in integers
+    // (p·2²⁴ is exact in double), which vectorises.
+    const auto threshold = static_cast<std::uint32_t>(std::ceil(drop_probability * 0x1.0p24));
     for_each_uniform_word(key, x.numel(), [&](std::int64_t i, std::uint32_t word) {
-      mask[i] = philox::uniform_from_word(word) >= drop_probability ? kept_scale : T(0);
-      out[i] = in[i] * mask[i];
+      const T keep_i = (word >> 8) >= threshold ? kept_scale : T(0);
+      mask[i] = keep_i;
+      out[i] = in[i] * keep_i;
     });
   });
 }
@@ -108,25 +117,29 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
     const philox::Key philox_key = philox::key_from_seed(key.seed);
     const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (4 * classes));
     parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
+      // A tile of classes at a time: Philox words for the tile, then the noise as one vectorised
+      // Eigen expression (two logs per class over a 30k vocabulary dominate this kernel).
+      constexpr std::int64_t tile = 4 * tile_blocks - 4;  // any start offset fits in the words
+      std::uint32_t words[4 * tile_blocks];
+      Eigen::Array<double, tile, 1> uniform = Eigen::Array<double, tile, 1>::Constant(0.5), score;
       for (std::int64_t r = first; r < last; ++r) {
         double best = -std::numeric_limits<double>::infinity();
         std::int32_t best_class = 0;
-        philox::Counter words{};
-        std::uint64_t cached_block = ~std::uint64_t{0};
-        for (std::int64_t c = 0; c < classes; ++c) {
-          const std::uint64_t j = key.counter + static_cast<std::uint64_t>(r * classes + c);
-          if ((j >> 2) != cached_block) {
-            cached_block = j >> 2;
-            words = philox::philox4x32_10(
-                {static_cast<std::uint32_t>(cached_block),
-                 static_cast<std::uint32_t>(cached_block >> 32), key.stream, 0},
-                philox_key);
-          }
-          const double u = philox::open_uniform_from_word(words[j & 3]);
-          const double score = values[r * classes + c] / temperature - std::log(-std::log(u));
-          if (score > best) {  // strict: ties keep the first class
-            best = score;
-            best_class = static_cast<std::int32_t>(c);
+        for (std::int64_t c0 = 0; c0 < classes; c0 += tile) {
+          const std::int64_t n = std::min(tile, classes - c0);
+          const std::uint64_t j = key.counter + static_cast<std::uint64_t>(r * classes + c0);
+          philox::philox4x32_10_consecutive<tile_quads>(j >> 2, key.stream, philox_key, words);
+          const std::int64_t first_word = static_cast<std::int64_t>(j & 3);
+          for (std::int64_t k = 0; k < n; ++k)
+            uniform[k] = philox::open_uniform_from_word(words[first_word + k]);
+          for (std::int64_t k = 0; k < n; ++k)
+            score[k] = static_cast<double>(values[r * classes + c0 + k]) / temperature;
+          score -= (-uniform.log()).log();  // + Gumbel noise −log(−log u); the tail is unused
+          for (std::int64_t k = 0; k < n; ++k) {
+            if (score[k] > best) {  // strict: ties keep the first class
+              best = score[k];
+              best_class = static_cast<std::int32_t>(c0 + k);
+            }
           }
         }
         chosen[r] = best_class;

@@ -30,6 +30,23 @@ TEST_CASE("philox: element j takes word j % 4 of block j / 4, keyed by the seed'
   CHECK(uniform_word(seed + 1, stream, block * 4) != words[0]);
 }
 
+TEST_CASE("philox: the four-lane SIMD rounds give exactly the one-block rounds") {
+  const Key key = key_from_seed(0xfeedface12345678ULL);
+  // Starts just below 2³² blocks so that the lanes straddle the counter's high-word carry.
+  for (const std::uint64_t first_block : {std::uint64_t{0}, std::uint64_t{7},
+                                          (std::uint64_t{1} << 32) - 5}) {
+    std::uint32_t words[4 * 8];
+    philox4x32_10_consecutive<2>(first_block, 9, key, words);
+    for (int b = 0; b < 8; ++b) {
+      const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
+      const Counter expected = philox4x32_10(
+          {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 9, 0}, key);
+      CAPTURE(block);
+      for (int w = 0; w < 4; ++w) CHECK(words[4 * b + w] == expected[w]);
+    }
+  }
+}
+
 TEST_CASE("philox: 32-bit words map to 24-bit uniforms in [0, 1) and (0, 1)") {
   CHECK(uniform_from_word(0) == 0.0);
   CHECK(uniform_from_word(0xffffffffu) == 1.0 - 0x1.0p-24);

@@ -43,6 +43,15 @@ TEST_CASE("dropout: mask values, keep rate, f32 = f64 mask, thread independence"
     REQUIRE(y64.item(i) == x64.item(i) * mask64[i]);
   }
   CHECK(same == static_cast<std::int64_t>(mask64.size()));
+  // The documented mapping (engine/philox.hpp): element i keeps iff uniform(counter + i) ≥ p, also
+  // from a counter that does not start on a Philox block.
+  const kernels::RandomKey offset_key{5, 1, 1000003};
+  kernels::dropout_forward(x64, p, offset_key, y64, keep64);
+  std::int64_t mapped = 0;
+  for (std::int64_t i = 0; i < x64.numel(); ++i)
+    mapped += (keep64.item(i) != 0.0) ==
+              (philox::uniform(5, 1, offset_key.counter + static_cast<std::uint64_t>(i)) >= p);
+  CHECK(mapped == x64.numel());
   // 32768 Bernoulli(0.9) draws: standard deviation of the rate is 0.0017.
   CHECK(static_cast<double>(kept) / mask64.size() == doctest::Approx(0.9).epsilon(0.01));
   // p = 0 keeps everything unscaled.
