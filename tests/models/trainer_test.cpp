@@ -114,37 +114,17 @@ double mean_of_last(const std::vector<double>& values, std::size_t count) {
   return used ? sum / used : std::nan("");
 }
 
-}  // namespace
+// The best a unigram model can do on exactly the masked tokens of updates [first, last): the
+// data order and the masks are pure functions of (seed, draw), so those batches can be drawn
+// again. `accuracy` is the share of the most frequent token (a unigram argmax's accuracy);
+// `entropy` the plug-in entropy of their distribution in nats (the cross-entropy of the unigram
+// fitted to exactly these tokens, so optimistic for the baseline).
+struct UnigramBaseline {
+  double accuracy = 0, entropy = 0, masked_tokens = 0;
+};
 
-TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(p), gen acc vs unigram)") {
-  const fs::path dir = scratch_dir("learn");
-  const std::string shards = prepare_sample_shards(dir, 64);
-  // Tuned for this budget. Within a few hundred updates the 2-layer discriminator learns only a
-  // token-identity shortcut (samples of an untrained generator are rarer than real tokens), not
-  // context. Once the generator reaches the unigram distribution (~50 updates at tiny's own lr
-  // 1e-3) that shortcut carries no signal and the best it can do is a constant: AUC ~0.54, and
-  // still ~0.55 after 1200 updates, while the generator alone needs ~400 updates at 1e-3 to beat
-  // the unigram baseline. Neither disc_weight 10 nor generator_size 0.25 changes this; at 2e-4 the
-  // generator stays below unigram for 400 updates, so the shortcut holds (AUC ~0.9).
-  const std::int64_t steps = small_scale() ? 120 : 400;
-  TrainerOptions options = tiny_options(shards, dir / "run", steps);
-  options.config.learning_rate = 2e-4;
-  options.config.warmup_steps = 40;
-  options.log_every = 1;
-
-  std::vector<double> auc, disc_loss, replaced, gen_acc;
-  Trainer trainer(options);
-  trainer.run([&](const StepReport& report) {
-    auc.push_back(report.metrics->disc_auc);
-    disc_loss.push_back(report.metrics->disc_loss);
-    replaced.push_back(report.metrics->replaced_frac);
-    gen_acc.push_back(report.metrics->gen_acc);
-  });
-  REQUIRE(auc.size() == static_cast<std::size_t>(steps));
-  const std::size_t window = static_cast<std::size_t>(steps / 5);
-
-  // The unigram baseline on exactly the masked tokens of the window: the data order and the masks
-  // are pure functions of (seed, update), so the window's batches can be drawn again.
+UnigramBaseline masked_unigram_baseline(const std::string& shards, const TrainerOptions& options,
+                                        std::int64_t first, std::int64_t last) {
   BatchIterator batches(shards, options.seed);
   MaskingSettings masking;
   masking.max_predictions = options.config.predictions_per_sequence();
@@ -152,38 +132,90 @@ TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(
   const SpecialTokens special = read_shard_special_tokens(shards);
   std::map<std::int32_t, double> counts;
   double masked_total = 0;
-  for (std::int64_t update = 0; update < steps; ++update) {
-    const PackedBatch packed = batches.next(options.config.batch_size);
-    if (update < steps - static_cast<std::int64_t>(window)) continue;
-    const MaskedBatch batch = mask_batch(packed, special, masking, static_cast<std::uint64_t>(update));
-    for (std::int64_t i = 0; i < batch.masked_weights.numel(); ++i) {
-      if (batch.masked_weights.data<float>()[i] == 0) continue;
-      counts[batch.masked_original_ids.data<std::int32_t>()[i]] += 1;
-      masked_total += 1;
+  for (std::int64_t update = 0; update < last; ++update) {
+    for (std::int64_t micro = 0; micro < options.grad_accumulation; ++micro) {
+      const PackedBatch packed = batches.next(options.config.batch_size);
+      if (update < first) continue;
+      const auto draw = static_cast<std::uint64_t>(update * options.grad_accumulation + micro);
+      const MaskedBatch batch = mask_batch(packed, special, masking, draw);
+      for (std::int64_t i = 0; i < batch.masked_weights.numel(); ++i) {
+        if (batch.masked_weights.data<float>()[i] == 0) continue;
+        counts[batch.masked_original_ids.data<std::int32_t>()[i]] += 1;
+        masked_total += 1;
+      }
     }
   }
-  double most_frequent = 0;
-  for (const auto& [id, count] : counts) most_frequent = std::max(most_frequent, count);
-  const double unigram_baseline = most_frequent / masked_total;
+  UnigramBaseline baseline;
+  baseline.masked_tokens = masked_total;
+  for (const auto& [id, count] : counts) {
+    baseline.accuracy = std::max(baseline.accuracy, count / masked_total);
+    baseline.entropy -= count / masked_total * std::log(count / masked_total);
+  }
+  return baseline;
+}
+
+}  // namespace
+
+TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(p), gen acc vs unigram)") {
+  const fs::path dir = scratch_dir("learn");
+  const std::string shards = prepare_sample_shards(dir, 64);
+  // Tuned for this budget. Within a few hundred updates the 2-layer discriminator learns only a
+  // token-identity shortcut (samples of an untrained generator are rarer than real tokens), not
+  // context. Once the generator reaches the unigram distribution (~100 updates at tiny's own lr
+  // 1e-3) that shortcut carries no signal and the discriminator sits near a constant predictor,
+  // while the generator goes on to beat the unigram baseline. Measured (one thread, Release, dropout
+  // 0 unless noted; AUC and generator figures over the last fifth of the run):
+  //   lr 1e-3, 1000 updates, batch 8:                  AUC 0.556, gen acc 0.254 vs 0.138
+  //   lr 3e-3, 1000 updates, batch 8:                  AUC 0.523, generator stuck at unigram
+  //   lr 1e-3, 400 updates, batch 32:                  AUC 0.548, gen acc 0.249 vs 0.141
+  //   lr 1e-3, 2400 updates, batch 16, seq_len 32:     AUC 0.558, gen acc 0.272 vs 0.139 (60 s)
+  //   lr 5e-4, 1600 updates, batch 16, seq_len 32:     AUC 0.583, gen acc 0.243 vs 0.135
+  //   generator_size 0.25 or 0.125, disc hidden 128, 4 layers, or disc_weight 1: AUC 0.55-0.58
+  // So within about a minute on one core no setting gives both a discriminator with AUC >= 0.8 and
+  // a generator above unigram: the checks below hold the shortcut regime (lr 2e-4, where the
+  // generator's argmax is the most frequent token) and only ask the generator to reach unigram.
+  const std::int64_t steps = small_scale() ? 120 : 400;
+  TrainerOptions options = tiny_options(shards, dir / "run", steps);
+  options.config.learning_rate = 2e-4;
+  options.config.warmup_steps = 40;
+  options.log_every = 1;
+
+  std::vector<double> auc, disc_loss, replaced, gen_acc, mlm_loss;
+  Trainer trainer(options);
+  trainer.run([&](const StepReport& report) {
+    auc.push_back(report.metrics->disc_auc);
+    disc_loss.push_back(report.metrics->disc_loss);
+    replaced.push_back(report.metrics->replaced_frac);
+    gen_acc.push_back(report.metrics->gen_acc);
+    mlm_loss.push_back(report.metrics->mlm_loss);
+  });
+  REQUIRE(auc.size() == static_cast<std::size_t>(steps));
+  const std::size_t window = static_cast<std::size_t>(steps / 5);
+  const UnigramBaseline unigram =
+      masked_unigram_baseline(shards, options, steps - static_cast<std::int64_t>(window), steps);
 
   const double final_auc = mean_of_last(auc, window);
   const double final_disc_loss = mean_of_last(disc_loss, window);
   const double final_replaced = mean_of_last(replaced, window);
   const double constant_predictor_loss = binary_entropy(final_replaced);
   const double final_gen_acc = mean_of_last(gen_acc, window);
+  const double first_gen_acc =
+      mean_of_last(std::vector<double>(gen_acc.begin(), gen_acc.begin() + window), window);
   MESSAGE("tiny, ", steps, " updates, last ", window, ": disc AUC ", final_auc, ", disc loss ",
           final_disc_loss, " vs H(p = ", final_replaced, ") = ", constant_predictor_loss, ", gen acc ",
-          final_gen_acc, " vs unigram ", unigram_baseline, "; first ", window, " updates: AUC ",
+          final_gen_acc, " vs unigram argmax ", unigram.accuracy, ", MLM loss ",
+          mean_of_last(mlm_loss, window), " vs unigram entropy ", unigram.entropy, " nats (",
+          unigram.masked_tokens, " masked tokens); first ", window, " updates: AUC ",
           mean_of_last(std::vector<double>(auc.begin(), auc.begin() + window), window), ", gen acc ",
-          mean_of_last(std::vector<double>(gen_acc.begin(), gen_acc.begin() + window), window));
+          first_gen_acc);
   CHECK(final_auc >= (small_scale() ? 0.6 : 0.8));
   CHECK(final_disc_loss < (small_scale() ? 0.95 : 0.8) * constant_predictor_loss);
-  // The generator must have learned at least the unigram distribution (its accuracy starts near
-  // 1/vocab). At this rate and budget its argmax is still the most frequent token, so its accuracy
-  // equals the baseline rather than beating it; at lr 1e-3 it beats it (0.21 vs 0.14 after 400
-  // updates) but the discriminator's AUC falls to ~0.5 — see the note above.
-  CHECK(final_gen_acc >= (small_scale() ? 0.5 : 0.95) * unigram_baseline);
-  CHECK(final_gen_acc > mean_of_last(std::vector<double>(gen_acc.begin(), gen_acc.begin() + window), window));
+  // The generator must have learned at least the unigram distribution's mode (its accuracy starts
+  // near 1/vocab). At this rate and budget its argmax is still the most frequent token, so its
+  // accuracy equals the baseline rather than beating it, and its MLM loss is above the unigram
+  // entropy: the issue's "generator beats unigram" is not met here (see the note above).
+  CHECK(final_gen_acc >= (small_scale() ? 0.5 : 0.95) * unigram.accuracy);
+  CHECK(final_gen_acc > first_gen_acc);
   fs::remove_all(dir);
 }
 
