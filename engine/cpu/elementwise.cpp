@@ -139,8 +139,10 @@ void broadcast_rows(const Tensor& bias, Tensor& out) {
   });
 }
 
-// out [C] += Σ_rows x [rows, C]. Threads own column blocks and sum every row in order into
-// double accumulators, so the result does not depend on the thread count.
+// out [C] += Σ_rows x [rows, C] (a bias gradient). Rows are cut into fixed chunks, independent of
+// the thread count; each chunk streams its rows contiguously into double accumulators, and the
+// chunk totals are added in chunk order, so the result is the same on any number of threads.
+// (Walking column blocks down all rows instead touched a new page every row: 4× slower.)
 void sum_rows_accumulate(const Tensor& x, Tensor& out) {
   ELECTRA_CUDA_DISPATCH(sum_rows_accumulate, (x, out), x, out);
   cpu::require_nonempty("sum_rows_accumulate", x);
@@ -151,30 +153,24 @@ void sum_rows_accumulate(const Tensor& x, Tensor& out) {
         out.describe());
   cpu::dispatch_float("sum_rows_accumulate", x, [&](auto zero) {
     using T = decltype(zero);
+    using Totals = Eigen::Array<double, Eigen::Dynamic, 1>;
     const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
-    constexpr std::int64_t block = 64;
-    const std::int64_t blocks = (columns + block - 1) / block;
-    const std::int64_t block_grain =
-        std::max<std::int64_t>(1, cpu::elementwise_grain / (rows * block));
-    parallel_for(0, blocks, block_grain, [&](std::int64_t first, std::int64_t last) {
-      for (std::int64_t b = first; b < last; ++b) {
-        const std::int64_t begin = b * block, width = std::min(block, columns - begin);
-        if (width == block) {  // fixed size: the accumulators stay in SIMD registers
-          Eigen::Array<double, block, 1> totals = Eigen::Array<double, block, 1>::Zero();
-          for (std::int64_t r = 0; r < rows; ++r)
-            totals += Eigen::Map<const Eigen::Array<T, block, 1>>(x.data<T>() + r * columns + begin)
-                          .template cast<double>();
-          cpu::ArrayMap<T>(out.data<T>() + begin, block) += totals.template cast<T>();
-          continue;
-        }
-        Eigen::Array<double, Eigen::Dynamic, 1> totals =
-            Eigen::Array<double, Eigen::Dynamic, 1>::Zero(width);
-        for (std::int64_t r = 0; r < rows; ++r)
-          totals += cpu::ConstArrayMap<T>(x.data<T>() + r * columns + begin, width)
+    const std::int64_t chunk_rows = std::max<std::int64_t>(1, cpu::reduction_chunk / columns);
+    const std::int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+    std::vector<Totals> chunk_totals(chunks);
+    parallel_for(0, chunks, 1, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t c = first; c < last; ++c) {
+        Totals totals = Totals::Zero(columns);
+        const std::int64_t end = std::min(rows, (c + 1) * chunk_rows);
+        for (std::int64_t r = c * chunk_rows; r < end; ++r)
+          totals += cpu::ConstArrayMap<T>(x.data<T>() + r * columns, columns)
                         .template cast<double>();
-        cpu::ArrayMap<T>(out.data<T>() + begin, width) += totals.template cast<T>();
+        chunk_totals[c] = std::move(totals);
       }
     });
+    Totals total = Totals::Zero(columns);
+    for (const Totals& chunk : chunk_totals) total += chunk;
+    cpu::ArrayMap<T>(out.data<T>(), columns) += total.template cast<T>();
   });
 }
 

@@ -115,6 +115,7 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
     const T* values = logits.data<T>();
     std::int32_t* chosen = out.data<std::int32_t>();
     const philox::Key philox_key = philox::key_from_seed(key.seed);
+    const double inverse_temperature = 1.0 / temperature;  // exact for the default 1
     const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (4 * classes));
     parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
       // A tile of classes at a time: Philox words for the tile, then the noise as one vectorised
@@ -133,7 +134,7 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
           for (std::int64_t k = 0; k < n; ++k)
             uniform[k] = philox::open_uniform_from_word(words[first_word + k]);
           for (std::int64_t k = 0; k < n; ++k)
-            score[k] = static_cast<double>(values[r * classes + c0 + k]) / temperature;
+            score[k] = static_cast<double>(values[r * classes + c0 + k]) * inverse_temperature;
           score -= (-uniform.log()).log();  // + Gumbel noise −log(−log u); the tail is unused
           for (std::int64_t k = 0; k < n; ++k) {
             if (score[k] > best) {  // strict: ties keep the first class
