@@ -53,6 +53,19 @@ TEST_CASE("elementwise: add_bias and sum_rows_accumulate over rows") {
   double column_0 = 0;
   for (std::int64_t r = 0; r < 300; ++r) column_0 += big.item(r * 200);
   CHECK(sum64.item(0) == doctest::Approx(column_0).epsilon(1e-12));
+  // Several row and column tiles (512 × 4096): every column, any thread count, the same sums.
+  const Tensor tall_wide = random_tensor(Shape{1100, 9000}, 2).to(DType::f32);
+  const auto [one, two] = on_one_and_two_threads<std::vector<double>>([&] {
+    Tensor sums = Tensor::zeros(Shape{9000});
+    kernels::sum_rows_accumulate(tall_wide, sums);
+    return sums.to_vector();
+  });
+  CHECK(one == two);
+  for (const std::int64_t c : {0, 4095, 4096, 8999}) {
+    double expected = 0;
+    for (std::int64_t r = 0; r < 1100; ++r) expected += tall_wide.item(r * 9000 + c);
+    CHECK(one[static_cast<std::size_t>(c)] == doctest::Approx(expected).epsilon(1e-6));
+  }
 }
 
 TEST_CASE("gelu: exact erf values and derivative") {
