@@ -49,13 +49,13 @@ Var Tape::record(std::string op, std::vector<Var> inputs, Tensor output,
 }
 
 void Tape::backward(const Var& loss) {
-  check(loss.defined() && loss.value().numel() == 1, "backward: the loss must be a single element, "
+  ELECTRA_CHECK(loss.defined() && loss.value().numel() == 1, "backward: the loss must be a single element, "
         "got ", loss.defined() ? loss.value().shape().str() : std::string("undefined"));
   backward(loss, Tensor::full(loss.shape(), 1.0, loss.value().dtype()).to(loss.value().device()));
 }
 
 void Tape::backward(const Var& output, const Tensor& output_gradient) {
-  check(output.requires_grad(), "backward: the output does not depend on any parameter");
+  ELECTRA_CHECK(output.requires_grad(), "backward: the output does not depend on any parameter");
   check_same_shape("backward", output.value(), output_gradient);
   Var seeded = output;
   kernels::axpy(1.0, output_gradient, seeded.grad_buffer());

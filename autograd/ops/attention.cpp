@@ -28,18 +28,18 @@ AttentionShape check_attention(const Var& q, const Var& k, const Var& v,
                                const Tensor& attention_mask, std::int64_t heads,
                                double dropout_probability) {
   const char* op = "self_attention";
-  check(q.defined() && k.defined() && v.defined(), op, ": q, k and v must all be defined");
+  ELECTRA_CHECK(q.defined() && k.defined() && v.defined(), op, ": q, k and v must all be defined");
   const Tensor& query = q.value();
-  check(query.rank() == 3 && query.numel() > 0, op, ": q must be [B, L, H·D], got ",
+  ELECTRA_CHECK(query.rank() == 3 && query.numel() > 0, op, ": q must be [B, L, H·D], got ",
         query.describe());
   check_same_shape(op, query, k.value());
   check_same_shape(op, query, v.value());
-  check(heads >= 1 && query.dim(2) % heads == 0, op, ": hidden size ", query.dim(2),
+  ELECTRA_CHECK(heads >= 1 && query.dim(2) % heads == 0, op, ": hidden size ", query.dim(2),
         " is not divisible by heads = ", heads);
-  check(attention_mask.defined() && attention_mask.dtype() == DType::i32, op,
+  ELECTRA_CHECK(attention_mask.defined() && attention_mask.dtype() == DType::i32, op,
         ": attention_mask must be i32 [B, L], got ", attention_mask.describe());
   check_shape(op, "attention_mask", attention_mask, Shape{query.dim(0), query.dim(1)});
-  check(dropout_probability >= 0 && dropout_probability < 1, op,
+  ELECTRA_CHECK(dropout_probability >= 0 && dropout_probability < 1, op,
         ": dropout probability must be in [0, 1), got ", dropout_probability);
   return {query.dim(0), query.dim(1), heads, query.dim(2) / heads};
 }
@@ -60,15 +60,15 @@ void accumulate_from_heads(const Tensor& heads_gradient, Var& input, const Atten
 }  // namespace
 
 Tensor additive_key_mask(const Tensor& attention_mask, DType dtype) {
-  check(attention_mask.defined() && attention_mask.dtype() == DType::i32 &&
+  ELECTRA_CHECK(attention_mask.defined() && attention_mask.dtype() == DType::i32 &&
             attention_mask.rank() == 2,
         "additive_key_mask: attention_mask must be i32 [B, L], got ", attention_mask.describe());
-  check(dtype == DType::f32 || dtype == DType::f64,
+  ELECTRA_CHECK(dtype == DType::f32 || dtype == DType::f64,
         "additive_key_mask: dtype must be f32 or f64, got ", dtype_name(dtype));
   const std::vector<double> keep = attention_mask.to_vector();
   Tensor additive = Tensor::empty(attention_mask.shape(), DType::f64);
   for (std::size_t i = 0; i < keep.size(); ++i) {
-    check(keep[i] == 0 || keep[i] == 1,
+    ELECTRA_CHECK(keep[i] == 0 || keep[i] == 1,
           "additive_key_mask: attention_mask values must be 0 or 1, "
           "got ",
           keep[i], " at element ", i);

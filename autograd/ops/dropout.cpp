@@ -9,7 +9,7 @@ namespace electra::ops {
 Var dropout(Tape& tape, const Var& x, double probability, const kernels::RandomKey& key,
             bool training) {
   require_float_input("dropout", "x", x);
-  check(probability >= 0 && probability < 1, "dropout: probability must be in [0, 1), got ",
+  ELECTRA_CHECK(probability >= 0 && probability < 1, "dropout: probability must be in [0, 1), got ",
         probability, " for x ", x.shape().str());
   if (probability == 0 || !training) return x;
   const Tensor& value = x.value();

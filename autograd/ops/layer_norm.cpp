@@ -12,7 +12,7 @@ Var layer_norm(Tape& tape, const Var& x, const Var& gamma, const Var& beta, doub
   require_float_input("layer_norm", "beta", beta);
   require_same_dtype("layer_norm", x, gamma);
   require_same_dtype("layer_norm", x, beta);
-  check(x.shape().rank() >= 1 && gamma.shape() == Shape{x.shape()[-1]} &&
+  ELECTRA_CHECK(x.shape().rank() >= 1 && gamma.shape() == Shape{x.shape()[-1]} &&
             beta.shape() == Shape{x.shape()[-1]},
         "layer_norm: gamma ", gamma.shape().str(), " and beta ", beta.shape().str(),
         " must be [C] for x ", x.shape().str());

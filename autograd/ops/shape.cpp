@@ -7,7 +7,7 @@ namespace electra::ops {
 // x [any] → the same elements viewed as `shape` (no copy); the gradient flows back unchanged.
 Var reshape(Tape& tape, const Var& x, const Shape& shape) {
   require_defined("reshape", "x", x);
-  check(shape.numel() == x.value().numel(), "reshape: cannot view x ", x.shape().str(), " (",
+  ELECTRA_CHECK(shape.numel() == x.value().numel(), "reshape: cannot view x ", x.shape().str(), " (",
         x.value().numel(), " elements) as ", shape.str());
   return tape.record("reshape", {x}, x.value().reshape(shape), [x = x](const Var& output) mutable {
     if (x.requires_grad()) kernels::axpy(1.0, output.grad(), x.grad_buffer());
@@ -18,8 +18,8 @@ Var reshape(Tape& tape, const Var& x, const Shape& shape) {
 Var split_heads(Tape& tape, const Var& x, std::int64_t heads) {
   require_float_input("split_heads", "x", x);
   const Shape& shape = x.shape();
-  check(shape.rank() == 3, "split_heads: x must be [B, L, H·D], got ", shape.str());
-  check(heads > 0 && shape[2] % heads == 0, "split_heads: hidden size ", shape[2], " of x ",
+  ELECTRA_CHECK(shape.rank() == 3, "split_heads: x must be [B, L, H·D], got ", shape.str());
+  ELECTRA_CHECK(heads > 0 && shape[2] % heads == 0, "split_heads: hidden size ", shape[2], " of x ",
         shape.str(), " is not divisible by ", heads, " heads");
   const std::int64_t batch = shape[0], length = shape[1], head_dim = shape[2] / heads;
   Tensor y =
@@ -38,7 +38,7 @@ Var split_heads(Tape& tape, const Var& x, std::int64_t heads) {
 Var merge_heads(Tape& tape, const Var& x) {
   require_float_input("merge_heads", "x", x);
   const Shape& shape = x.shape();
-  check(shape.rank() == 4, "merge_heads: x must be [B, H, L, D], got ", shape.str());
+  ELECTRA_CHECK(shape.rank() == 4, "merge_heads: x must be [B, H, L, D], got ", shape.str());
   const std::int64_t batch = shape[0], heads = shape[1], length = shape[2], head_dim = shape[3];
   Tensor y =
       Tensor::empty(Shape{batch, length, heads * head_dim}, x.value().dtype(), x.value().device());

@@ -55,15 +55,15 @@ void adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_momen
   const char* kernel = "adamw_update";
   cpu::require_nonempty(kernel, parameter);
   cpu::require_float(kernel, parameter);
-  check(gradient.defined() && first_moment.defined() && second_moment.defined(), kernel,
+  ELECTRA_CHECK(gradient.defined() && first_moment.defined() && second_moment.defined(), kernel,
         ": gradient and both moments must be defined for parameter ", parameter.describe());
   cpu::require_same(kernel, parameter, gradient);
   cpu::require_same(kernel, parameter, first_moment);
   cpu::require_same(kernel, parameter, second_moment);
-  check(settings.beta1 >= 0 && settings.beta1 < 1 && settings.beta2 >= 0 && settings.beta2 < 1,
+  ELECTRA_CHECK(settings.beta1 >= 0 && settings.beta1 < 1 && settings.beta2 >= 0 && settings.beta2 < 1,
         kernel, ": betas must lie in [0, 1), got ", settings.beta1, ", ", settings.beta2);
-  check(settings.epsilon > 0, kernel, ": epsilon must be > 0, got ", settings.epsilon);
-  check(!settings.bias_correction || settings.step >= 1, kernel,
+  ELECTRA_CHECK(settings.epsilon > 0, kernel, ": epsilon must be > 0, got ", settings.epsilon);
+  ELECTRA_CHECK(!settings.bias_correction || settings.step >= 1, kernel,
         ": step must be ≥ 1 with bias correction, got ", settings.step);
   cpu::dispatch_float(kernel, parameter, [&](auto scalar) {
     adamw_elements<decltype(scalar)>(parameter, gradient, first_moment, second_moment, settings);

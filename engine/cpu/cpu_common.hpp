@@ -40,13 +40,13 @@ bool on_cuda(const char* kernel, const Tensors&... tensors) {
       first_defined = &tensor;
       return;
     }
-    check(tensor.device() == first_defined->device(), kernel,
+    ELECTRA_CHECK(tensor.device() == first_defined->device(), kernel,
           ": tensors on different devices: ", first_defined->describe(), " and ", tensor.describe(),
           " (move them to one device with .to(Device) first)");
   };
   (visit(tensors), ...);
   if (first_defined == nullptr || first_defined->device() != Device::cuda) return false;
-  check(cuda_backend_built, kernel, ": tensor ", first_defined->describe(),
+  ELECTRA_CHECK(cuda_backend_built, kernel, ": tensor ", first_defined->describe(),
         " is on cuda, but this build of electra has no CUDA backend (rebuild where nvcc exists)");
   return true;
 }
@@ -69,27 +69,27 @@ namespace electra::kernels::cpu {
 
 // A defined tensor with at least one element.
 inline void require_nonempty(const char* kernel, const Tensor& tensor) {
-  check(tensor.defined(), kernel, ": undefined tensor");
-  check(tensor.numel() > 0, kernel, ": empty tensor ", tensor.describe());
+  ELECTRA_CHECK(tensor.defined(), kernel, ": undefined tensor");
+  ELECTRA_CHECK(tensor.numel() > 0, kernel, ": empty tensor ", tensor.describe());
 }
 
 inline void require_float(const char* kernel, const Tensor& tensor) {
-  check(tensor.dtype() == DType::f32 || tensor.dtype() == DType::f64, kernel,
+  ELECTRA_CHECK(tensor.dtype() == DType::f32 || tensor.dtype() == DType::f64, kernel,
         ": expected an f32 or f64 tensor, got ", tensor.describe());
 }
 
 // Same shape and same dtype; the message names the kernel and both tensors.
 inline void require_same(const char* kernel, const Tensor& a, const Tensor& b) {
-  check(a.shape() == b.shape(), kernel, ": shape mismatch ", a.shape().str(), " vs ",
+  ELECTRA_CHECK(a.shape() == b.shape(), kernel, ": shape mismatch ", a.shape().str(), " vs ",
         b.shape().str());
-  check(a.dtype() == b.dtype(), kernel, ": dtype mismatch ", a.describe(), " vs ", b.describe());
+  ELECTRA_CHECK(a.dtype() == b.dtype(), kernel, ": dtype mismatch ", a.describe(), " vs ", b.describe());
 }
 
 // Same number of elements (shapes may differ) and same dtype.
 inline void require_same_numel(const char* kernel, const Tensor& a, const Tensor& b) {
-  check(a.numel() == b.numel(), kernel, ": element count mismatch ", a.shape().str(), " vs ",
+  ELECTRA_CHECK(a.numel() == b.numel(), kernel, ": element count mismatch ", a.shape().str(), " vs ",
         b.shape().str());
-  check(a.dtype() == b.dtype(), kernel, ": dtype mismatch ", a.describe(), " vs ", b.describe());
+  ELECTRA_CHECK(a.dtype() == b.dtype(), kernel, ": dtype mismatch ", a.describe(), " vs ", b.describe());
 }
 
 // Calls body(T{}) with T = float or double according to dtype.

@@ -106,9 +106,9 @@ void add_bias(Tensor& x, const Tensor& bias) {
   ELECTRA_CUDA_DISPATCH(add_bias, (x, bias), x, bias);
   cpu::require_nonempty("add_bias", x);
   cpu::require_float("add_bias", x);
-  check(bias.rank() == 1 && bias.numel() == x.shape().cols(), "add_bias: bias expected shape [",
+  ELECTRA_CHECK(bias.rank() == 1 && bias.numel() == x.shape().cols(), "add_bias: bias expected shape [",
         x.shape().cols(), "] for x ", x.shape().str(), ", got ", bias.shape().str());
-  check(bias.dtype() == x.dtype(), "add_bias: dtype mismatch ", x.describe(), " vs ",
+  ELECTRA_CHECK(bias.dtype() == x.dtype(), "add_bias: dtype mismatch ", x.describe(), " vs ",
         bias.describe());
   cpu::dispatch_float("add_bias", x, [&](auto zero) {
     using T = decltype(zero);
@@ -126,9 +126,9 @@ void broadcast_rows(const Tensor& bias, Tensor& out) {
   ELECTRA_CUDA_DISPATCH(broadcast_rows, (bias, out), bias, out);
   cpu::require_nonempty("broadcast_rows", out);
   cpu::require_float("broadcast_rows", out);
-  check(bias.rank() == 1 && bias.numel() == out.shape().cols(), "broadcast_rows: bias expected [",
+  ELECTRA_CHECK(bias.rank() == 1 && bias.numel() == out.shape().cols(), "broadcast_rows: bias expected [",
         out.shape().cols(), "] for out ", out.shape().str(), ", got ", bias.shape().str());
-  check(bias.dtype() == out.dtype(), "broadcast_rows: dtype mismatch ", bias.describe(), " vs ",
+  ELECTRA_CHECK(bias.dtype() == out.dtype(), "broadcast_rows: dtype mismatch ", bias.describe(), " vs ",
         out.describe());
   const std::size_t row_bytes = bias.nbytes();
   const std::int64_t columns = out.shape().cols();
@@ -149,9 +149,9 @@ void sum_rows_accumulate(const Tensor& x, Tensor& out) {
   ELECTRA_CUDA_DISPATCH(sum_rows_accumulate, (x, out), x, out);
   cpu::require_nonempty("sum_rows_accumulate", x);
   cpu::require_float("sum_rows_accumulate", x);
-  check(out.rank() == 1 && out.numel() == x.shape().cols(), "sum_rows_accumulate: out expected [",
+  ELECTRA_CHECK(out.rank() == 1 && out.numel() == x.shape().cols(), "sum_rows_accumulate: out expected [",
         x.shape().cols(), "] for x ", x.shape().str(), ", got ", out.shape().str());
-  check(out.dtype() == x.dtype(), "sum_rows_accumulate: dtype mismatch ", x.describe(), " vs ",
+  ELECTRA_CHECK(out.dtype() == x.dtype(), "sum_rows_accumulate: dtype mismatch ", x.describe(), " vs ",
         out.describe());
   cpu::dispatch_float("sum_rows_accumulate", x, [&](auto zero) {
     using T = decltype(zero);

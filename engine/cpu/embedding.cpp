@@ -15,7 +15,7 @@ void check_ids(const char* kernel, const Tensor& ids, std::int64_t rows) {
   check_dtype(kernel, ids, DType::i32);
   const std::int32_t* id = ids.data<std::int32_t>();
   for (std::int64_t i = 0; i < ids.numel(); ++i)
-    check(id[i] >= 0 && id[i] < rows, kernel, ": id ", id[i], " at position ", i,
+    ELECTRA_CHECK(id[i] >= 0 && id[i] < rows, kernel, ": id ", id[i], " at position ", i,
           " is out of range for a table of ", rows, " rows");
 }
 
@@ -25,10 +25,10 @@ void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Ten
   cpu::require_float(kernel, table);
   const std::int64_t rows = table.shape().rows(), width = table.shape().cols();
   check_ids(kernel, ids, rows);
-  check(out.shape().rows() == ids.numel() && out.shape().cols() == width && out.rank() >= 2, kernel,
+  ELECTRA_CHECK(out.shape().rows() == ids.numel() && out.shape().cols() == width && out.rank() >= 2, kernel,
         ": out expected [", ids.numel(), ", ", width, "] for ids ", ids.shape().str(),
         " and table ", table.shape().str(), ", got ", out.shape().str());
-  check(out.dtype() == table.dtype(), kernel, ": dtype mismatch table ", table.describe(),
+  ELECTRA_CHECK(out.dtype() == table.dtype(), kernel, ": dtype mismatch table ", table.describe(),
         " vs out ", out.describe());
   const std::int32_t* id = ids.data<std::int32_t>();
   const std::size_t row_bytes = width * dtype_size(table.dtype());
@@ -45,13 +45,13 @@ void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Ten
 
 void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
   ELECTRA_CUDA_DISPATCH(embedding_forward, (table, ids, out), table, ids, out);
-  check(table.rank() == 2, "embedding_forward: table must be [V, E], got ", table.shape().str());
+  ELECTRA_CHECK(table.rank() == 2, "embedding_forward: table must be [V, E], got ", table.shape().str());
   lookup_rows("embedding_forward", table, ids, out);
 }
 
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
   ELECTRA_CUDA_DISPATCH(gather_rows, (x, index, out), x, index, out);
-  check(x.rank() >= 2, "gather_rows: x must have rank ≥ 2 (rows × columns), got ", x.shape().str());
+  ELECTRA_CHECK(x.rank() >= 2, "gather_rows: x must have rank ≥ 2 (rows × columns), got ", x.shape().str());
   lookup_rows("gather_rows", x, index, out);
 }
 
@@ -63,13 +63,13 @@ void embedding_backward_accumulate(const Tensor& ids, const Tensor& dout, Tensor
   const char* kernel = "embedding_backward_accumulate";
   cpu::require_nonempty(kernel, dtable);
   cpu::require_float(kernel, dtable);
-  check(dtable.rank() == 2, kernel, ": dtable must be [V, E], got ", dtable.shape().str());
+  ELECTRA_CHECK(dtable.rank() == 2, kernel, ": dtable must be [V, E], got ", dtable.shape().str());
   const std::int64_t rows = dtable.dim(0), width = dtable.dim(1);
   check_ids(kernel, ids, rows);
-  check(dout.shape().rows() == ids.numel() && dout.shape().cols() == width && dout.rank() >= 2,
+  ELECTRA_CHECK(dout.shape().rows() == ids.numel() && dout.shape().cols() == width && dout.rank() >= 2,
         kernel, ": dout expected [", ids.numel(), ", ", width, "] for ids ", ids.shape().str(),
         " and dtable ", dtable.shape().str(), ", got ", dout.shape().str());
-  check(dout.dtype() == dtable.dtype(), kernel, ": dtype mismatch dout ", dout.describe(),
+  ELECTRA_CHECK(dout.dtype() == dtable.dtype(), kernel, ": dtype mismatch dout ", dout.describe(),
         " vs dtable ", dtable.describe());
   cpu::dispatch_float(kernel, dtable, [&](auto zero) {
     using T = decltype(zero);

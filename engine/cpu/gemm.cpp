@@ -40,24 +40,24 @@ ProductShape product_shape(const char* kernel, const Tensor& a, std::int64_t a_r
   cpu::require_nonempty(kernel, b);
   cpu::require_nonempty(kernel, c);
   cpu::require_float(kernel, a);
-  check(a.dtype() == b.dtype() && a.dtype() == c.dtype(), kernel, ": dtype mismatch a ",
+  ELECTRA_CHECK(a.dtype() == b.dtype() && a.dtype() == c.dtype(), kernel, ": dtype mismatch a ",
         a.describe(), ", b ", b.describe(), ", c ", c.describe());
   const std::int64_t m = transpose_a ? a_cols : a_rows, k = transpose_a ? a_rows : a_cols;
   const std::int64_t k_b = transpose_b ? b_cols : b_rows, n = transpose_b ? b_rows : b_cols;
-  check(k == k_b, kernel, ": inner dimensions differ: a ", a.shape().str(), transpose_a ? "ᵀ" : "",
+  ELECTRA_CHECK(k == k_b, kernel, ": inner dimensions differ: a ", a.shape().str(), transpose_a ? "ᵀ" : "",
         " vs b ", b.shape().str(), transpose_b ? "ᵀ" : "");
-  check(c_rows == m && c_cols == n, kernel, ": c expected [", m, ", ", n, "] for a ",
+  ELECTRA_CHECK(c_rows == m && c_cols == n, kernel, ": c expected [", m, ", ", n, "] for a ",
         a.shape().str(), transpose_a ? "ᵀ" : "", " · b ", b.shape().str(), transpose_b ? "ᵀ" : "",
         ", got ", c.shape().str());
   constexpr std::int64_t blas_limit = 2147483647;
-  check(m < blas_limit && n < blas_limit && k < blas_limit, kernel, ": dimensions of ",
+  ELECTRA_CHECK(m < blas_limit && n < blas_limit && k < blas_limit, kernel, ": dimensions of ",
         a.shape().str(), " and ", b.shape().str(), " exceed the 32-bit BLAS interface");
   return {m, n, k};
 }
 
 // The matrix dims of a batched operand: [batch, rows, cols] from rank 3 or [B, H, rows, cols].
 std::int64_t batch_of(const char* kernel, const char* what, const Tensor& t) {
-  check(t.rank() == 3 || t.rank() == 4, kernel, ": ", what,
+  ELECTRA_CHECK(t.rank() == 3 || t.rank() == 4, kernel, ": ", what,
         " must be [batch, rows, cols] or [B, H, rows, cols], got ", t.shape().str());
   return t.numel() / (t.dim(-2) * t.dim(-1));
 }
@@ -82,7 +82,7 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
   ELECTRA_CUDA_DISPATCH(gemm_batched, (a, transpose_a, b, transpose_b, c, alpha, beta), a, b, c);
   const char* kernel = "gemm_batched";
   const std::int64_t batch = batch_of(kernel, "a", a);
-  check(batch_of(kernel, "b", b) == batch && batch_of(kernel, "c", c) == batch, kernel,
+  ELECTRA_CHECK(batch_of(kernel, "b", b) == batch && batch_of(kernel, "c", c) == batch, kernel,
         ": batch sizes differ: a ", a.shape().str(), ", b ", b.shape().str(), ", c ",
         c.shape().str());
   const ProductShape s = product_shape(kernel, a, a.dim(-2), a.dim(-1), transpose_a, b, b.dim(-2),

@@ -128,7 +128,7 @@ void layer_norm_backward_rows(const Tensor& x, const Tensor& gamma, const Tensor
 
 void check_parameter(const char* kernel, const char* what, const Tensor& parameter,
                      const Tensor& x) {
-  check(parameter.dtype() == x.dtype(), kernel, ": ", what, " ", parameter.describe(),
+  ELECTRA_CHECK(parameter.dtype() == x.dtype(), kernel, ": ", what, " ", parameter.describe(),
         " must have the dtype of x ", x.describe());
   check_shape(kernel, what, parameter, Shape{x.shape().cols()});
 }
@@ -142,14 +142,14 @@ void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta
   const char* kernel = "layer_norm_forward";
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
-  check(x.rank() >= 1, kernel, ": expected x of rank ≥ 1, got ", x.describe());
+  ELECTRA_CHECK(x.rank() >= 1, kernel, ": expected x of rank ≥ 1, got ", x.describe());
   cpu::require_nonempty(kernel, gamma);
   cpu::require_nonempty(kernel, beta);
-  check(eps >= 0 && std::isfinite(eps), kernel, ": eps must be finite and ≥ 0, got ", eps);
+  ELECTRA_CHECK(eps >= 0 && std::isfinite(eps), kernel, ": eps must be finite and ≥ 0, got ", eps);
   check_parameter(kernel, "gamma", gamma, x);
   check_parameter(kernel, "beta", beta, x);
   cpu::require_same(kernel, x, y);
-  check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
+  ELECTRA_CHECK(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
         " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
   check_shape(kernel, "mean", mean, Shape{x.shape().rows()});
   check_shape(kernel, "rstd", rstd, Shape{x.shape().rows()});
@@ -169,7 +169,7 @@ void layer_norm_backward_accumulate(const Tensor& x, const Tensor& gamma, const 
   cpu::require_float(kernel, x);
   cpu::require_nonempty(kernel, gamma);
   check_parameter(kernel, "gamma", gamma, x);
-  check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
+  ELECTRA_CHECK(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
         " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
   check_shape(kernel, "mean", mean, Shape{x.shape().rows()});
   check_shape(kernel, "rstd", rstd, Shape{x.shape().rows()});

@@ -51,7 +51,7 @@ double weight_total(const Tensor& weights) {
 void check_targets(const char* kernel, const Tensor& targets, std::int64_t classes) {
   const std::int32_t* target = targets.data<std::int32_t>();
   for (std::int64_t row = 0; row < targets.numel(); ++row)
-    check(target[row] >= 0 && target[row] < classes, kernel, ": target ", target[row], " at row ",
+    ELECTRA_CHECK(target[row] >= 0 && target[row] < classes, kernel, ": target ", target[row], " at row ",
           row, " is out of range [0, ", classes, ")");
 }
 
@@ -60,15 +60,15 @@ void check_cross_entropy(const char* kernel, const Tensor& logits, const Tensor&
                          const Tensor& weights) {
   cpu::require_nonempty(kernel, logits);
   cpu::require_float(kernel, logits);
-  check(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
+  ELECTRA_CHECK(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
   const std::int64_t rows = logits.shape().rows();
-  check(targets.defined() && targets.dtype() == DType::i32, kernel, ": targets must be i32, got ",
+  ELECTRA_CHECK(targets.defined() && targets.dtype() == DType::i32, kernel, ": targets must be i32, got ",
         targets.describe());
-  check(targets.numel() == rows, kernel, ": targets ", targets.shape().str(), " must have ", rows,
+  ELECTRA_CHECK(targets.numel() == rows, kernel, ": targets ", targets.shape().str(), " must have ", rows,
         " elements, one per row of logits ", logits.shape().str());
-  check(weights.defined() && weights.dtype() == logits.dtype(), kernel, ": weights ",
+  ELECTRA_CHECK(weights.defined() && weights.dtype() == logits.dtype(), kernel, ": weights ",
         weights.describe(), " must have the dtype of logits ", logits.describe());
-  check(weights.numel() == rows, kernel, ": weights ", weights.shape().str(), " must have ", rows,
+  ELECTRA_CHECK(weights.numel() == rows, kernel, ": weights ", weights.shape().str(), " must have ", rows,
         " elements, one per row of logits ", logits.shape().str());
   check_targets(kernel, targets, logits.shape().cols());
 }
@@ -78,7 +78,7 @@ void check_binary(const char* kernel, const Tensor& logits, const Tensor& labels
                   const Tensor& weights) {
   cpu::require_nonempty(kernel, logits);
   cpu::require_float(kernel, logits);
-  check(labels.defined() && weights.defined(), kernel, ": labels and weights must be defined");
+  ELECTRA_CHECK(labels.defined() && weights.defined(), kernel, ": labels and weights must be defined");
   cpu::require_same(kernel, logits, labels);
   cpu::require_same(kernel, logits, weights);
 }

@@ -12,12 +12,12 @@ template <bool accumulate>
 void permute_0213_impl(const char* kernel, const Tensor& x, Tensor& out) {
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
-  check(x.rank() == 4, kernel, ": x must be [A, B, C, D], got ", x.shape().str());
+  ELECTRA_CHECK(x.rank() == 4, kernel, ": x must be [A, B, C, D], got ", x.shape().str());
   const std::int64_t a_size = x.dim(0), b_size = x.dim(1), c_size = x.dim(2), d_size = x.dim(3);
-  check(out.shape() == Shape{a_size, c_size, b_size, d_size}, kernel, ": out expected ",
+  ELECTRA_CHECK((out.shape() == Shape{a_size, c_size, b_size, d_size}), kernel, ": out expected ",
         Shape{a_size, c_size, b_size, d_size}.str(), " for x ", x.shape().str(), ", got ",
         out.shape().str());
-  check(out.dtype() == x.dtype(), kernel, ": dtype mismatch ", x.describe(), " vs ",
+  ELECTRA_CHECK(out.dtype() == x.dtype(), kernel, ": dtype mismatch ", x.describe(), " vs ",
         out.describe());
   cpu::dispatch_float(kernel, x, [&](auto zero) {
     using T = decltype(zero);

@@ -47,7 +47,7 @@ void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& 
   cpu::require_float(kernel, x);
   cpu::require_same(kernel, x, y);
   cpu::require_same(kernel, x, keep);
-  check(drop_probability >= 0 && drop_probability < 1, kernel,
+  ELECTRA_CHECK(drop_probability >= 0 && drop_probability < 1, kernel,
         ": drop probability must be in [0, 1), got ", drop_probability);
   cpu::dispatch_float(kernel, x, [&](auto zero) {
     using T = decltype(zero);
@@ -81,7 +81,7 @@ void uniform(const RandomKey& key, Tensor& out) {
 void truncated_normal(const RandomKey& key, double std, Tensor& out) {
   ELECTRA_CUDA_DISPATCH(truncated_normal, (key, std, out), out);
   cpu::require_nonempty("truncated_normal", out);
-  check(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
+  ELECTRA_CHECK(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
         std);
   cpu::dispatch_float("truncated_normal", out, [&](auto zero) {
     using T = decltype(zero);
@@ -103,12 +103,12 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
   const char* kernel = "gumbel_argmax";
   cpu::require_nonempty(kernel, logits);
   cpu::require_float(kernel, logits);
-  check(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
+  ELECTRA_CHECK(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
   check_dtype(kernel, out, DType::i32);
   const std::int64_t rows = logits.shape().rows(), classes = logits.shape().cols();
-  check(out.numel() == rows, kernel, ": out expected [", rows, "] for logits ",
+  ELECTRA_CHECK(out.numel() == rows, kernel, ": out expected [", rows, "] for logits ",
         logits.shape().str(), ", got ", out.shape().str());
-  check(temperature > 0 && std::isfinite(temperature), kernel,
+  ELECTRA_CHECK(temperature > 0 && std::isfinite(temperature), kernel,
         ": temperature must be positive and finite, got ", temperature);
   cpu::dispatch_float(kernel, logits, [&](auto zero) {
     using T = decltype(zero);
@@ -157,7 +157,7 @@ void argmax_rows(const Tensor& x, Tensor& out) {
   cpu::require_float("argmax_rows", x);
   check_dtype("argmax_rows", out, DType::i32);
   const std::int64_t rows = x.shape().rows(), classes = x.shape().cols();
-  check(out.numel() == rows, "argmax_rows: out expected [", rows, "] for x ", x.shape().str(),
+  ELECTRA_CHECK(out.numel() == rows, "argmax_rows: out expected [", rows, "] for x ", x.shape().str(),
         ", got ", out.shape().str());
   cpu::dispatch_float("argmax_rows", x, [&](auto zero) {
     using T = decltype(zero);

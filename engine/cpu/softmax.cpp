@@ -117,7 +117,7 @@ void log_softmax_backward_rows(const Tensor& y, const Tensor& dy, Tensor& dx) {
 void check_rows_input(const char* kernel, const Tensor& x) {
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
-  check(x.rank() >= 1, kernel, ": expected a tensor of rank ≥ 1, got ", x.describe());
+  ELECTRA_CHECK(x.rank() >= 1, kernel, ": expected a tensor of rank ≥ 1, got ", x.describe());
 }
 
 }  // namespace
@@ -129,13 +129,13 @@ void softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_
   check_rows_input(kernel, x);
   cpu::require_same(kernel, x, y);
   if (mask.defined()) {
-    check(mask.dtype() == x.dtype(), kernel, ": mask ", mask.describe(),
+    ELECTRA_CHECK(mask.dtype() == x.dtype(), kernel, ": mask ", mask.describe(),
           " must have the dtype of x ", x.describe());
-    check(mask.numel() > 0 && mask.shape().cols() == x.shape().cols(), kernel, ": mask ",
+    ELECTRA_CHECK(mask.numel() > 0 && mask.shape().cols() == x.shape().cols(), kernel, ": mask ",
           mask.shape().str(), " must have ", x.shape().cols(), " columns like x ", x.shape().str());
-    check(rows_per_mask_row >= 1, kernel, ": rows_per_mask_row must be ≥ 1, got ",
+    ELECTRA_CHECK(rows_per_mask_row >= 1, kernel, ": rows_per_mask_row must be ≥ 1, got ",
           rows_per_mask_row);
-    check(x.shape().rows() % rows_per_mask_row == 0 &&
+    ELECTRA_CHECK(x.shape().rows() % rows_per_mask_row == 0 &&
               (x.shape().rows() / rows_per_mask_row) % mask.shape().rows() == 0,
           kernel, ": x ", x.shape().str(), " rows are not a whole number of mask ",
           mask.shape().str(), " rows × rows_per_mask_row ", rows_per_mask_row);
