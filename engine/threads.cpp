@@ -15,7 +15,6 @@
 extern "C" {
 // OpenBLAS extensions (declared in its cblas.h for recent versions; repeated for older ones).
 void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
 }
 
 namespace electra {
@@ -36,7 +35,7 @@ void set_num_threads(int threads) {
   threads_in_use = threads == 0 ? hardware_threads() : threads;
   tbb_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     threads_in_use);
-  openblas_set_num_threads(threads_in_use);
+  openblas_set_num_threads(1);
 }
 
 int num_threads() {
@@ -56,11 +55,5 @@ void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain,
                       body(range.begin(), range.end());
                     });
 }
-
-SingleThreadedBlas::SingleThreadedBlas() : previous_(openblas_get_num_threads()) {
-  openblas_set_num_threads(1);
-}
-
-SingleThreadedBlas::~SingleThreadedBlas() { openblas_set_num_threads(previous_); }
 
 }  // namespace electra

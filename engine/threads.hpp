@@ -1,14 +1,16 @@
 #pragma once
-// One owner of the cores at a time. The thread count is a setting (default: all cores), shared by
-// oneTBB (our loops) and OpenBLAS (GEMMs); when a TBB loop calls sgemm inside, OpenBLAS must run
-// single-threaded there or the two pools oversubscribe the cores.
+// One owner of the cores: oneTBB. The thread count is a setting (default: all cores) for TBB's
+// workers; OpenBLAS always runs single-threaded, and engine/cpu/gemm.cpp splits each product
+// across the TBB workers itself. Two pools on the same cores (TBB's and OpenBLAS's, whose idle
+// workers spin in sched_yield) cost ~10% of a training step in perf, and OpenBLAS's own split
+// of the narrow generator products was 1.3-4x slower than two halves on two workers.
 #include <cstdint>
 #include <functional>
 
 namespace electra {
 
 int hardware_threads();
-// Sets the number of threads both oneTBB and OpenBLAS may use; 0 means all cores.
+// Sets the number of threads oneTBB may use (OpenBLAS stays at one); 0 means all cores.
 void set_num_threads(int threads);
 int num_threads();
 
@@ -16,17 +18,5 @@ int num_threads();
 // range is small or one thread is set). body(chunk_begin, chunk_end).
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& body);
-
-// While alive, OpenBLAS runs on one thread (inside a TBB region that already owns the cores).
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas();
-  ~SingleThreadedBlas();
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
-};
 
 }  // namespace electra

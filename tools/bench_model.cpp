@@ -111,7 +111,7 @@ int run_model_bench(const ModelBenchOptions& options) {
   MaskingSettings masking{config.mask_probability, config.predictions_per_sequence(), config.mask_token_share, 1};
 
   std::printf("electra bench: preset %s, batch %lld, seq_len %lld, vocab %lld, %lld parameters, "
-              "threads %d (oneTBB and OpenBLAS)\n",
+              "threads %d (oneTBB; OpenBLAS single-threaded in each)\n",
               options.preset.c_str(), static_cast<long long>(options.batch),
               static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
               static_cast<long long>(parameters.total_numel()), num_threads());

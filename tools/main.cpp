@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   CLI::App app{"electra — pre-train ELECTRA text encoders from scratch (CPU and CUDA)", "electra"};
   app.set_version_flag("--version", std::string("electra ") + ELECTRA_VERSION_STRING);
   int threads = 0;
-  app.add_option("--threads", threads, "threads for oneTBB and OpenBLAS (0 = all cores)")
+  app.add_option("--threads", threads, "threads for oneTBB, which also splits the matrix products (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   app.require_subcommand(1);
   app.fallthrough();  // `electra pretrain --threads 2` works as well as `electra --threads 2 pretrain`

@@ -1,6 +1,10 @@
-// Matrix products on OpenBLAS. One big product lets OpenBLAS thread it; a batch of small ones
-// (attention: 128×128×64 per head) is split across cores by oneTBB with single-threaded sgemm
-// inside, which measured 1.5–3× faster on the attention shapes than threading each small product.
+// Matrix products on OpenBLAS, which runs single-threaded (engine/threads.hpp): a product's
+// output rows are cut into bands spread over the oneTBB workers, each band one sgemm call, and a
+// batch of small products (attention: 128×128×64 per head) is spread one product per task. The
+// bands depend on the shape only, so results are the same on any number of threads.
+// Measured against OpenBLAS's own threading on 2 cores (GFLOP/s): [4096×256]·[256×1024]ᵀ 157 vs
+// 166, dW [256×4096]·[4096×256] 110-155 vs 128-168, the generator's [4096×64]·[64×64]ᵀ 41-129 vs
+// 169.
 #include <cblas.h>
 
 #include "engine/cpu/cpu_common.hpp"
@@ -14,21 +18,31 @@ struct ProductShape {
   std::int64_t m, n, k;
 };
 
-// Below this many multiply-adds per product, OpenBLAS's own threading costs more than it brings.
-constexpr double small_product_flops = 2.0 * 256 * 256 * 256;
+// Below this many FLOPs a product runs in one call: a split costs more than it brings.
+constexpr double small_product_flops = 2.0 * 64 * 64 * 64;
+// Row bands are multiples of this (OpenBLAS's register tiles are 16 rows at most).
+constexpr std::int64_t band_rows = 16;
 
+// c[M, N] = alpha·op(a)·op(b) + beta·c, row-major; a's leading dimension given (a row band of a
+// bigger a keeps the big one's).
 template <typename T>
-void blas_gemm(bool transpose_a, bool transpose_b, const ProductShape& s, T alpha, const T* a,
-               const T* b, T beta, T* c) {
+void blas_gemm_strided(bool transpose_a, bool transpose_b, const ProductShape& s,
+                       std::int64_t a_leading, T alpha, const T* a, const T* b, T beta, T* c) {
   const auto op_a = transpose_a ? CblasTrans : CblasNoTrans;
   const auto op_b = transpose_b ? CblasTrans : CblasNoTrans;
-  const auto lda = static_cast<int>(transpose_a ? s.m : s.k);
+  const auto lda = static_cast<int>(a_leading);
   const auto ldb = static_cast<int>(transpose_b ? s.k : s.n);
   const auto m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);
   if constexpr (std::is_same_v<T, float>)
     cblas_sgemm(CblasRowMajor, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
   else
     cblas_dgemm(CblasRowMajor, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+}
+
+template <typename T>
+void blas_gemm(bool transpose_a, bool transpose_b, const ProductShape& s, T alpha, const T* a,
+               const T* b, T beta, T* c) {
+  blas_gemm_strided(transpose_a, transpose_b, s, transpose_a ? s.m : s.k, alpha, a, b, beta, c);
 }
 
 // Checks op(a)[M,K] · op(b)[K,N] = c[M,N] given each matrix's [rows, cols] and returns M, N, K.
@@ -62,6 +76,40 @@ std::int64_t batch_of(const char* kernel, const char* what, const Tensor& t) {
   return t.numel() / (t.dim(-2) * t.dim(-1));
 }
 
+// How many row bands a product is cut into: a function of its shape only, never of the thread
+// count, because OpenBLAS's result for an element can depend on the size of the call it is in
+// (it has separate kernels for small matrices), and a result must not change with --threads.
+// ~512 rows per band (repacking b per band costs ~3% against one call), at least two bands.
+std::int64_t row_bands(const ProductShape& s) {
+  if (2.0 * s.m * s.n * s.k < small_product_flops) return 1;
+  const std::int64_t by_size = (s.m + 256) / 512;
+  return std::min(std::max<std::int64_t>(2, by_size), s.m / band_rows);
+}
+
+// One product split into row bands of C spread over the TBB workers, each band one sgemm call.
+template <typename T>
+void banded_gemm(bool transpose_a, bool transpose_b, const ProductShape& s, T alpha, const T* a,
+                 const T* b, T beta, T* c) {
+  const std::int64_t bands = row_bands(s);
+  if (bands < 2) {
+    blas_gemm(transpose_a, transpose_b, s, alpha, a, b, beta, c);
+    return;
+  }
+  // Rows [first, last) of C come from rows [first, last) of op(a): row offsets of a, or column
+  // offsets when a is stored transposed ([K, M], leading dimension M).
+  const std::int64_t a_leading = transpose_a ? s.m : s.k;
+  parallel_for(0, bands, 1, [&](std::int64_t first_band, std::int64_t last_band) {
+    for (std::int64_t band = first_band; band < last_band; ++band) {
+      const std::int64_t first = s.m * band / bands / band_rows * band_rows;
+      const std::int64_t last =
+          band + 1 == bands ? s.m : s.m * (band + 1) / bands / band_rows * band_rows;
+      const T* a_rows = transpose_a ? a + first : a + first * a_leading;
+      blas_gemm_strided(transpose_a, transpose_b, {last - first, s.n, s.k}, a_leading, alpha,
+                        a_rows, b, beta, c + first * s.n);
+    }
+  });
+}
+
 }  // namespace
 
 void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
@@ -72,8 +120,8 @@ void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, 
                     b.shape().cols(), transpose_b, c, c.shape().rows(), c.shape().cols());
   cpu::dispatch_float("gemm", a, [&](auto zero) {
     using T = decltype(zero);
-    blas_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a.data<T>(), b.data<T>(),
-                 static_cast<T>(beta), c.data<T>());
+    banded_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a.data<T>(), b.data<T>(),
+                   static_cast<T>(beta), c.data<T>());
   });
 }
 
@@ -98,13 +146,13 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
         blas_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a_data + i * a_step,
                      b_data + i * b_step, static_cast<T>(beta), c_data + i * c_step);
     };
-    const double flops = 2.0 * s.m * s.n * s.k;
-    if (flops < small_product_flops && batch >= 2 && num_threads() > 1) {
-      SingleThreadedBlas one_owner_of_the_cores;  // TBB owns the cores for this region
+    // One whole product per task, or the bands of a lone product: chosen by the shape, never by
+    // the thread count, so the result is the same on any number of threads.
+    if (batch >= 2)
       parallel_for(0, batch, 1, products);
-    } else {
-      products(0, batch);
-    }
+    else
+      banded_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a_data, b_data,
+                     static_cast<T>(beta), c_data);
   });
 }
 
