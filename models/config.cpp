@@ -186,8 +186,10 @@ ModelConfig model_preset(const std::string& name) {
     config.seq_len = 128;
     config.batch_size = 32;
     config.learning_rate = 1e-3;
-    config.num_train_steps = 1000;
-    config.warmup_steps = 100;
+    // The whole schedule (warm-up, then linear decay to 0) in ~10 minutes on 2 cores at ~5k
+    // tokens/s: the README's main job ends where its learning rate does.
+    config.num_train_steps = 800;
+    config.warmup_steps = 80;
     return config;
   }
   if (name == "base") {

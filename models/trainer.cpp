@@ -260,10 +260,10 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
   if (!resumed_from_.empty()) truncate_metrics_after(result.metrics_path, step());
   MetricsWriter writer(result.metrics_path, /*append=*/!resumed_from_.empty());
 
-  // Without any limit the run ends where the schedule does.
-  const std::int64_t max_steps = options_.max_steps > 0 || options_.max_minutes > 0
-                                     ? options_.max_steps
-                                     : options_.config.num_train_steps;
+  // The run ends at --max-steps, else where the schedule does (its learning rate is 0 from there
+  // on); a time limit only ever ends it sooner.
+  const std::int64_t max_steps =
+      options_.max_steps > 0 ? options_.max_steps : options_.config.num_train_steps;
   std::int64_t last_saved = resumed_from_.empty() ? -1 : step();
   std::int64_t tokens = 0;
   StepMetrics metrics;

@@ -175,8 +175,7 @@ int run_pretrain(const PretrainFlags& flags) {
   std::fflush(stdout);
 
   const std::int64_t first_step = trainer.step();
-  const std::int64_t last_step = options.max_steps > 0 ? options.max_steps
-                                 : options.max_minutes > 0 ? 0 : config.num_train_steps;
+  const std::int64_t last_step = options.max_steps > 0 ? options.max_steps : config.num_train_steps;
   ProgressBar bar("pretrain", last_step > 0 ? last_step - first_step : 0, 10.0);
   std::string status;
   const TrainingResult result = trainer.run([&](const StepReport& report) {
@@ -216,9 +215,8 @@ const CommandRegistration pretrain_command{Command{
       app.footer(
           "Schedule: the learning rate warms up linearly over --warmup updates and decays linearly to 0 "
           "at T updates. T is --total-steps if given, else --max-steps, else the preset's (or config "
-          "file's) num_train_steps -- so a time-bounded run (--max-minutes only) follows the preset's "
-          "schedule (tiny/mini 1000, small 1M, base 766k) and stops wherever the time runs out. "
-          "Without --max-steps and --max-minutes the run ends at T. seq_len and vocab_size come from "
+          "file's) num_train_steps (tiny 1000, mini 800, small 1M, base 766k). The run ends at "
+          "--max-steps, else at T; --max-minutes only ever stops it sooner (with a checkpoint). seq_len and vocab_size come from "
           "the shards' meta.json. --resume continues the latest checkpoint in --out (or the given one) "
           "bit-identically; the flags must describe the same run.");
       app.add_option("--data", flags->data, "shard directory from `electra prepare`")->required();
@@ -227,7 +225,7 @@ const CommandRegistration pretrain_command{Command{
           ->check(CLI::IsMember(model_preset_names()))
           ->capture_default_str();
       app.add_option("--config", flags->config_file, "JSON file overriding preset fields");
-      app.add_option("--max-steps", flags->max_steps, "stop after N updates in total (0: no limit)")
+      app.add_option("--max-steps", flags->max_steps, "stop after N updates in total (0: at the end of the schedule, T)")
           ->check(CLI::NonNegativeNumber);
       app.add_option("--max-minutes", flags->max_minutes, "stop after M minutes of this process (0: none)")
           ->check(CLI::NonNegativeNumber);

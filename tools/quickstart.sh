@@ -3,8 +3,9 @@
 #   1. install missing Debian packages and build (tools/setup.sh)
 #   2. fetch the default corpus and BERT vocabulary (tools/fetch-data.sh → data-cache/)
 #   3. tokenise and pack it into shards (electra prepare → data-cache/shards-128/)
-#   4. pre-train the `mini` preset for about 10 minutes with a progress bar (electra pretrain →
-#      runs/quickstart/: checkpoints, metrics.jsonl, curves.svg)
+#   4. pre-train the `mini` preset with a progress bar: its whole 800-update schedule, about 10
+#      minutes on 2 cores, stopped (with a checkpoint) at 15 minutes on a slower machine
+#      (electra pretrain → runs/quickstart/: checkpoints, metrics.jsonl, curves.svg)
 # Every flag is passed on to `electra pretrain`, so the same command trains `small` or runs long:
 #   tools/quickstart.sh --preset small --max-minutes 600
 #   tools/quickstart.sh --max-steps 20000 --total-steps 20000
@@ -22,4 +23,4 @@ if [ ! -f "$shards/meta.json" ]; then
   "$electra" prepare --corpus "$data_dir/corpus" --vocab "$data_dir/vocab.txt" --seq-len 128 \
     --out "$shards"
 fi
-"$electra" pretrain --data "$shards" --out "$run_dir" --preset mini --max-minutes 10 "$@"
+"$electra" pretrain --data "$shards" --out "$run_dir" --preset mini --max-minutes 15 "$@"
