@@ -17,8 +17,11 @@
 
 #include "data/shards.hpp"
 #include "models/checkpoint.hpp"
+#include "tools/cli_run.hpp"
 
 namespace fs = std::filesystem;
+using electra::test::Run;
+using electra::test::run_command;
 
 namespace {
 
@@ -46,24 +49,6 @@ std::string read_text(const fs::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs the shell command line, capturing both streams.
-Run run_command(const std::string& command) {
-  Run run;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, got);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
 }
 
 std::string pretrain_command(const std::string& shards, const fs::path& out, const std::string& extra) {
