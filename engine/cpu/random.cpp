@@ -118,11 +118,12 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
     const double inverse_temperature = 1.0 / temperature;  // exact for the default 1
     const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (4 * classes));
     parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
-      // A tile of classes at a time: Philox words for the tile, then the noise as one vectorised
-      // Eigen expression (two logs per class over a 30k vocabulary dominate this kernel).
+      // A tile of classes at a time: Philox words for the tile, then the noise as vectorised
+      // Eigen expressions (two logs per class over a 30k vocabulary dominate this kernel).
       constexpr std::int64_t tile = 4 * tile_blocks - 4;  // any start offset fits in the words
       std::uint32_t words[4 * tile_blocks];
       Eigen::Array<double, tile, 1> uniform = Eigen::Array<double, tile, 1>::Constant(0.5), score;
+      Eigen::Array<float, tile, 1> exponential;
       for (std::int64_t r = first; r < last; ++r) {
         double best = -std::numeric_limits<double>::infinity();
         std::int32_t best_class = 0;
@@ -135,7 +136,11 @@ void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& ke
             uniform[k] = philox::open_uniform_from_word(words[first_word + k]);
           for (std::int64_t k = 0; k < n; ++k)
             score[k] = static_cast<double>(values[r * classes + c0 + k]) * inverse_temperature;
-          score -= (-uniform.log()).log();  // + Gumbel noise −log(−log u); the tail is unused
+          // + Gumbel noise −log(−log u); the tail past n is unused. −log u needs double (u has
+          // 25 significant bits near 1), its log does not: float there halves the second log's
+          // cost, and f32 and f64 logits still see the very same noise.
+          exponential = (-uniform.log()).template cast<float>();
+          score -= exponential.log().template cast<double>();
           for (std::int64_t k = 0; k < n; ++k) {
             if (score[k] > best) {  // strict: ties keep the first class
               best = score[k];
