@@ -206,13 +206,7 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   }
   ParameterStore trained_parameters;
   const ElectraModel trained_model(config, trained_parameters, seed, DType::f32);
-  AdamWConfig adam;
-  adam.beta1 = config.adam_beta1;
-  adam.beta2 = config.adam_beta2;
-  adam.epsilon = config.adam_epsilon;
-  adam.weight_decay = config.weight_decay;
-  adam.max_grad_norm = config.max_grad_norm;
-  adam.bias_correction = config.adam_bias_correction;
+  const AdamWConfig adam = adamw_config(config);
   AdamW trained_optimizer(trained_parameters, adam);
   if (!checkpoint_dir.empty())
     load_checkpoint(checkpoint_dir, trained_parameters, &trained_optimizer, nullptr);

@@ -51,17 +51,6 @@ MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint
                     step);
 }
 
-AdamWConfig adam_config(const ModelConfig& config) {
-  AdamWConfig adam;
-  adam.beta1 = config.adam_beta1;
-  adam.beta2 = config.adam_beta2;
-  adam.epsilon = config.adam_epsilon;
-  adam.weight_decay = config.weight_decay;
-  adam.max_grad_norm = config.max_grad_norm;
-  adam.bias_correction = config.adam_bias_correction;
-  return adam;
-}
-
 // Finite differences for every parameter tensor; the samples are drawn once and then fixed
 // (they are discrete: the loss is smooth only with them held).
 void check_finite_differences(const ModelConfig& config, const ModelAuditOptions& options,
@@ -186,7 +175,7 @@ struct Run {
 Run fresh_run(const ModelConfig& config, std::uint64_t seed) {
   Run run;
   run.model = std::make_unique<ElectraModel>(config, *run.store, seed, DType::f32);
-  run.optimizer = std::make_unique<AdamW>(*run.store, adam_config(config));
+  run.optimizer = std::make_unique<AdamW>(*run.store, adamw_config(config));
   return run;
 }
 

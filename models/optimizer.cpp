@@ -8,6 +8,17 @@
 
 namespace electra {
 
+AdamWConfig adamw_config(const ModelConfig& config) {
+  AdamWConfig adam;
+  adam.beta1 = config.adam_beta1;
+  adam.beta2 = config.adam_beta2;
+  adam.epsilon = config.adam_epsilon;
+  adam.weight_decay = config.weight_decay;
+  adam.max_grad_norm = config.max_grad_norm;
+  adam.bias_correction = config.adam_bias_correction;
+  return adam;
+}
+
 AdamW::AdamW(ParameterStore& parameters, AdamWConfig config)
     : parameters_(parameters), config_(config) {
   check(config_.beta1 >= 0 && config_.beta1 < 1, "AdamW: beta1 must be in [0, 1), got ",

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "autograd/parameter_store.hpp"
+#include "models/config.hpp"
 #include "models/safetensors.hpp"
 
 namespace electra {
@@ -26,6 +27,9 @@ struct AdamWConfig {
   double max_grad_norm = 1.0;    // ≤ 0 disables clipping
   bool bias_correction = false;  // the official ELECTRA optimizer does not correct
 };
+
+// The optimizer settings a model config carries (adam_beta1, …, max_grad_norm).
+AdamWConfig adamw_config(const ModelConfig& config);
 
 struct OptimizerStepReport {
   double grad_norm = 0;       // before clipping

@@ -141,14 +141,7 @@ Trainer::Trainer(TrainerOptions options)
   set_allow_tf32(options_.allow_tf32);
   model_ = std::make_unique<ElectraModel>(config, parameters_, options_.seed, DType::f32,
                                           options_.device);
-  AdamWConfig adam;
-  adam.beta1 = config.adam_beta1;
-  adam.beta2 = config.adam_beta2;
-  adam.epsilon = config.adam_epsilon;
-  adam.weight_decay = config.weight_decay;
-  adam.max_grad_norm = config.max_grad_norm;
-  adam.bias_correction = config.adam_bias_correction;
-  optimizer_ = std::make_unique<AdamW>(parameters_, adam);
+  optimizer_ = std::make_unique<AdamW>(parameters_, adamw_config(config));
   batches_ = std::make_unique<BatchIterator>(options_.shards_dir, options_.seed);
   tape_.set_anomaly_detection(options_.detect_anomaly);
 
