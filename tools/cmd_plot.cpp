@@ -48,7 +48,7 @@ const CommandRegistration registration{Command{
       app.add_option("-o,--output", options->output_path,
                      "SVG to write (default: metrics path with .svg)");
       app.add_option("--smooth", options->smooth, "moving-average window in logged steps (1 = off)")
-          ->check(CLI::PositiveNumber);
+          ->check(positive_integer());
       app.add_option("--title", options->title, "title above the panels (default: the file name)");
       return [options] { return run_plot(*options); };
     }}};

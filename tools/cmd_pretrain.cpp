@@ -226,19 +226,19 @@ const CommandRegistration pretrain_command{Command{
           ->capture_default_str();
       app.add_option("--config", flags->config_file, "JSON file overriding preset fields");
       app.add_option("--max-steps", flags->max_steps, "stop after N updates in total (0: at the end of the schedule, T)")
-          ->check(CLI::NonNegativeNumber);
+          ->check(non_negative_integer());
       app.add_option("--max-minutes", flags->max_minutes, "stop after M minutes of this process (0: none)")
-          ->check(CLI::NonNegativeNumber);
+          ->check(non_negative_number());
       flags->total_steps_flag = app.add_option("--total-steps", flags->total_steps,
                                                "schedule length T (default: --max-steps, else the preset's)")
-                                    ->check(CLI::PositiveNumber);
+                                    ->check(positive_integer());
       flags->warmup_flag = app.add_option("--warmup", flags->warmup, "warm-up updates")
-                               ->check(CLI::NonNegativeNumber);
-      flags->lr_flag = app.add_option("--lr", flags->lr, "peak learning rate")->check(CLI::PositiveNumber);
+                               ->check(non_negative_integer());
+      flags->lr_flag = app.add_option("--lr", flags->lr, "peak learning rate")->check(positive_number());
       flags->batch_flag = app.add_option("--batch", flags->batch, "sequences per micro-batch")
-                              ->check(CLI::PositiveNumber);
+                              ->check(positive_integer());
       app.add_option("--grad-accum", flags->grad_accum, "micro-batches per update")
-          ->check(CLI::PositiveNumber)
+          ->check(positive_integer())
           ->capture_default_str();
       flags->seq_len_flag = app.add_option("--seq-len", flags->seq_len,
                                            "must equal the shards' seq_len (checked)");
@@ -247,10 +247,10 @@ const CommandRegistration pretrain_command{Command{
       flags->objective_flag = app.add_option("--objective", flags->objective, "electra or mlm")
                                   ->check(CLI::IsMember({"electra", "mlm"}));
       app.add_option("--log-every", flags->log_every, "updates between metrics lines")
-          ->check(CLI::NonNegativeNumber)
+          ->check(non_negative_integer())
           ->capture_default_str();
       app.add_option("--save-every", flags->save_every, "updates between checkpoints (0: only at the end)")
-          ->check(CLI::NonNegativeNumber)
+          ->check(non_negative_integer())
           ->capture_default_str();
       app.add_option("--keep", flags->keep, "checkpoints kept (0: all)")->capture_default_str();
       flags->resume_flag = app.add_option("--resume", flags->resume_dir,

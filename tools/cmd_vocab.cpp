@@ -50,7 +50,7 @@ const CommandRegistration vocab_command{Command{
       auto options = std::make_shared<VocabOptions>();
       app.add_option("--corpus", options->corpus, "UTF-8 text files")->required()->expected(1, -1);
       app.add_option("--size", options->size, "tokens in the vocabulary, specials included")
-          ->check(CLI::PositiveNumber);
+          ->check(positive_integer());
       app.add_option("--scoring", options->scoring,
                      "merge the most frequent pair (frequency: common words stay whole) or the "
                      "best count(ab)/(count(a)count(b)) (likelihood: Google's WordPiece)")

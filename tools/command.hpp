@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/flag_checks.hpp"  // the numeric ->check(...)s every command uses
+
 namespace electra::cli {
 
 struct Command {

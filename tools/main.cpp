@@ -15,6 +15,22 @@ std::vector<Command>& command_registry() {
   static std::vector<Command> commands;
   return commands;
 }
+
+namespace {
+
+// CLI11 prints the message and then "Run with --help for more information."; ours is one line in
+// the form of every other error, naming the subcommand, so the last line printed says what is
+// wrong ("electra: error: finetune: --batch: must be a positive integer, got 0").
+std::string parse_failure_line(const CLI::App* app, const CLI::Error& error) {
+  std::string line = "electra: error: ";
+  for (const CLI::App* sub : app->get_subcommands()) line += sub->get_name() + ": ";
+  line += error.what();
+  // A bad value is named by the message itself; a missing or unknown flag wants the list.
+  if (error.get_name() != "ValidationError") line += " (run with --help for the flags)";
+  return line + "\n";
+}
+
+}  // namespace
 }  // namespace electra::cli
 
 int main(int argc, char** argv) {
@@ -23,8 +39,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("electra ") + ELECTRA_VERSION_STRING);
   int threads = 0;
   app.add_option("--threads", threads, "threads for oneTBB, which also splits the matrix products (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::non_negative_integer());
   app.require_subcommand(1);
+  app.failure_message(cli::parse_failure_line);
   app.fallthrough();  // `electra pretrain --threads 2` works as well as `electra --threads 2 pretrain`
 
   auto& commands = cli::command_registry();
@@ -36,6 +53,7 @@ int main(int argc, char** argv) {
     auto runner = std::make_shared<std::function<int()>>(command.setup(*sub));
     sub->callback([&run, runner] { run = *runner; });
   }
+  cli::add_numeric_syntax_checks(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
