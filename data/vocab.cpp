@@ -36,6 +36,12 @@ std::uint64_t hash_bytes(std::string_view text) {
 
 bool is_continuation(std::string_view token) { return token.starts_with(kContinuationPrefix); }
 
+// "[PAD]", "[unused7]": bracketed names the basic tokenizer can never produce (it splits '[' off
+// as punctuation), so a vocabulary of nothing else would turn every word into [UNK].
+bool is_bracketed_name(std::string_view token) {
+  return token.size() > 2 && token.front() == '[' && token.back() == ']';
+}
+
 }  // namespace
 
 Vocab Vocab::from_file(const std::string& path) {
@@ -78,8 +84,12 @@ void Vocab::build(const std::string& source) {
   whole_.mask = capacity - 1;
   continuation_.slots.assign(capacity, Slot{});
   continuation_.mask = capacity - 1;
+  std::size_t ordinary_tokens = 0;
   for (std::int32_t id = 0; id < size(); ++id) {
-    insert(whole_, id, false);
+    // A repeated token would shift ids silently (a dict keeps the last line), so it is refused.
+    const std::int32_t earlier = insert(whole_, id, false);
+    check(earlier < 0, "vocab: '", source, "' lists token '", tokens_[id], "' twice, on lines ",
+          earlier + 1, " and ", id + 1, " (ids would shift; remove one)");
     const std::string& token = tokens_[id];
     if (is_continuation(token)) {
       insert(continuation_, id, true);
@@ -87,7 +97,10 @@ void Vocab::build(const std::string& source) {
     } else {
       longest_piece_bytes_ = std::max(longest_piece_bytes_, token.size());
     }
+    ordinary_tokens += is_bracketed_name(token) ? 0 : 1;
   }
+  check(ordinary_tokens > 0, "vocab: '", source, "' has only special tokens ([PAD], [UNK], ...) and ",
+        "no ordinary token: every word would become [UNK]");
   const auto special = [&](const char* name) {
     const auto id = find(name);
     check(id.has_value(), "vocab: '", source, "' has no special token ", name);
@@ -106,15 +119,16 @@ std::string_view Vocab::key_of(std::int32_t id, bool continuation) const {
   return token;
 }
 
-void Vocab::insert(Table& table, std::int32_t id, bool continuation) {
+std::int32_t Vocab::insert(Table& table, std::int32_t id, bool continuation) {
   const std::string_view key = key_of(id, continuation);
   const std::uint64_t hash = hash_bytes(key);
   const auto tag = static_cast<std::uint32_t>(hash >> 32);
   for (std::uint64_t slot = hash & table.mask;; slot = (slot + 1) & table.mask) {
     Slot& occupant = table.slots[slot];
     if (occupant.id < 0 || (occupant.tag == tag && key_of(occupant.id, continuation) == key)) {
-      occupant = {id, tag};  // a later duplicate replaces the earlier one, like a Python dict
-      return;
+      const std::int32_t earlier = occupant.id;
+      occupant = {id, tag};
+      return earlier;
     }
   }
 }

@@ -15,7 +15,8 @@ namespace electra {
 class Vocab {
  public:
   // Reads vocab.txt (lines end in '\n'; a trailing '\r' is dropped). Throws electra::Error naming
-  // the file when it cannot be read or lacks one of [PAD] [UNK] [CLS] [SEP] [MASK].
+  // the file when it cannot be read, lacks one of [PAD] [UNK] [CLS] [SEP] [MASK], lists a token
+  // twice (naming both lines) or holds only bracketed special names like those.
   static Vocab from_file(const std::string& path);
   // The same from tokens in id order; `source` names them in error messages.
   static Vocab from_tokens(std::vector<std::string> tokens, const std::string& source = "<memory>");
@@ -26,8 +27,7 @@ class Vocab {
   std::int32_t size() const { return static_cast<std::int32_t>(tokens_.size()); }
   // The token with this id; throws when id is outside [0, size()).
   const std::string& token(std::int32_t id) const;
-  // The id of the whole token (a "##" prefix included), as a Python dict lookup would find it:
-  // a token listed twice maps to its last line.
+  // The id of the whole token (a "##" prefix included); tokens are unique (checked on load).
   std::optional<std::int32_t> find(std::string_view token) const;
   // -1 when absent. `continuation` looks up "##" + text.
   std::int32_t find_piece(std::string_view text, bool continuation) const;
@@ -50,7 +50,8 @@ class Vocab {
     std::uint64_t mask = 0;
   };
   std::string_view key_of(std::int32_t id, bool continuation) const;
-  void insert(Table& table, std::int32_t id, bool continuation);
+  // Returns the id already holding the same key (-1 when none); the new id replaces it.
+  std::int32_t insert(Table& table, std::int32_t id, bool continuation);
   std::int32_t lookup(const Table& table, std::string_view key, bool continuation) const;
   void build(const std::string& source);
 

@@ -169,7 +169,7 @@ TEST_CASE("shards: an out dir from another vocabulary or seq-len is refused unle
 
   const Vocab vocab = Vocab::from_file(sample_vocab);
   std::vector<std::string> tokens = vocab.tokens();
-  tokens.push_back("extra");
+  tokens.push_back("zzextrazz");  // not in the sample vocab (a repeated token is refused)
   Vocab::from_tokens(tokens).save((dir / "other_vocab.txt").string());
   PrepareSettings other = settings;
   other.vocab_path = (dir / "other_vocab.txt").string();

@@ -50,13 +50,13 @@ TEST_CASE("vocab: the test vocab loads with special tokens found by name") {
   CHECK_THROWS_AS(vocab.token(194), electra::Error);
 }
 
-TEST_CASE("vocab: CRLF lines, duplicates (last line wins) and save/load round trip") {
+TEST_CASE("vocab: CRLF lines and save/load round trip") {
   const std::string path =
-      write_temp("electra_vocab_crlf.txt", "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nx\r\n##x\r\nx\r\n");
+      write_temp("electra_vocab_crlf.txt", "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nx\r\n##x\r\n");
   const Vocab vocab = Vocab::from_file(path);
-  CHECK(vocab.size() == 8);
+  CHECK(vocab.size() == 7);
   CHECK(vocab.token(5) == "x");
-  CHECK(vocab.find("x") == 7);  // Python's dict keeps the last index of a repeated token
+  CHECK(vocab.find("x") == 5);
   CHECK(vocab.find_piece("x", true) == 6);
   const std::string copy = (std::filesystem::temp_directory_path() / "electra_vocab_copy.txt").string();
   vocab.save(copy);
@@ -64,6 +64,45 @@ TEST_CASE("vocab: CRLF lines, duplicates (last line wins) and save/load round tr
   CHECK(reloaded.tokens() == vocab.tokens());
   std::filesystem::remove(path);
   std::filesystem::remove(copy);
+}
+
+TEST_CASE("vocab: a token listed twice is refused naming the file, the token and both lines") {
+  // A dict-like loader keeps the last line, so every id after the first copy would shift.
+  const std::string path = write_temp("electra_vocab_duplicate.txt",
+                                      "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##x\nworld\nhello\n");
+  const std::string message = error_of(path);
+  CHECK(message.find(path) != std::string::npos);
+  CHECK(message.find("'hello'") != std::string::npos);
+  CHECK(message.find("lines 6 and 9") != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+  std::filesystem::remove(path);
+
+  // A repeated special token is refused the same way (the later one used to win).
+  const std::string special = write_temp("electra_vocab_duplicate_special.txt",
+                                         "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nword\n[UNK]\n");
+  CHECK(error_of(special).find("'[UNK]' twice, on lines 2 and 7") != std::string::npos);
+  std::filesystem::remove(special);
+
+  // "##x" and "x" are different tokens.
+  CHECK_NOTHROW(Vocab::from_tokens({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "x", "##x"}));
+}
+
+TEST_CASE("vocab: a vocabulary of special tokens only is refused") {
+  const std::string path =
+      write_temp("electra_vocab_specials.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n[unused0]\n");
+  const std::string message = error_of(path);
+  CHECK(message.find(path) != std::string::npos);
+  CHECK(message.find("only special tokens") != std::string::npos);
+  CHECK(message.find("no ordinary token") != std::string::npos);
+  std::filesystem::remove(path);
+  // One ordinary token is enough; "[" and "]" alone are punctuation, not bracketed names.
+  CHECK_NOTHROW(Vocab::from_tokens({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "["}));
+}
+
+TEST_CASE("vocab: the committed vocabularies load (no duplicates)") {
+  for (const char* name : {"/test_vocab.txt", "/sample_vocab.txt"}) {
+    CHECK_NOTHROW(Vocab::from_file(std::string(ELECTRA_TEST_DATA_DIR) + name));
+  }
 }
 
 TEST_CASE("vocab: a missing file or special token is a one-line error naming both") {
