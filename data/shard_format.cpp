@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/mapped_file_guard.hpp"
 #include "engine/error.hpp"
 
 namespace electra {
@@ -154,15 +155,19 @@ ShardReader::ShardReader(const std::string& path) : path_(path) {
     mapping_ = nullptr;
     throw_error("shard: cannot map ", path);
   }
+  // Registered before validation: that reads every page, and the file may shrink meanwhile.
+  if (mapping_ != nullptr) guard_slot_ = register_mapped_file(mapping_, mapped_bytes_, path);
   try {
     view_ = ShardView(static_cast<const std::uint8_t*>(mapping_), mapped_bytes_, path);
   } catch (...) {
+    unregister_mapped_file(guard_slot_);
     if (mapping_ != nullptr) ::munmap(mapping_, mapped_bytes_);
     throw;
   }
 }
 
 ShardReader::~ShardReader() {
+  unregister_mapped_file(guard_slot_);
   if (mapping_ != nullptr) ::munmap(mapping_, mapped_bytes_);
 }
 

@@ -63,7 +63,9 @@ class ShardView {
   std::int32_t vocab_size_ = 0;
 };
 
-// A shard file mapped read-only (mmap); the mapping lives as long as the reader.
+// A shard file mapped read-only (mmap); the mapping lives as long as the reader. The mapping is
+// registered with data/mapped_file_guard.hpp, so a file truncated while it is read ends the
+// process with one line naming it instead of a bare SIGBUS.
 class ShardReader {
  public:
   explicit ShardReader(const std::string& path);
@@ -77,6 +79,7 @@ class ShardReader {
   std::string path_;
   void* mapping_ = nullptr;
   std::size_t mapped_bytes_ = 0;
+  int guard_slot_ = -1;
   ShardView view_;
 };
 
