@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/unicode_text.hpp"
 #include "engine/error.hpp"
 
 namespace electra {
@@ -85,6 +86,75 @@ bool looks_like_text(std::string_view prefix, std::string* reason) {
     return false;
   }
   return true;
+}
+
+TextCensus& TextCensus::operator+=(const TextCensus& other) {
+  bytes += other.bytes;
+  nul_bytes += other.nul_bytes;
+  invalid_utf8 += other.invalid_utf8;
+  ascii_controls += other.ascii_controls;
+  other_dropped += other.other_dropped;
+  return *this;
+}
+
+namespace {
+
+constexpr std::int64_t min_judged_block_bytes = 8 * 1024;
+
+bool is_binary_block(const TextCensus& block) {
+  const std::int64_t suspicious = block.nul_bytes + block.ascii_controls + block.invalid_utf8;
+  return block.nul_bytes * 100 > block.bytes || suspicious * 10 > block.bytes;
+}
+
+// Adds the characters of text[begin, end) to `census`; a sequence starting before `end` is read
+// whole (it may run past `end`) and the position after it is returned.
+std::size_t count_block(std::string_view text, std::size_t begin, std::size_t end, TextCensus& census) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t pos = begin;
+  while (pos < end) {
+    const unsigned char byte = bytes[pos];
+    if (byte < 0x80) {  // the fast path: nearly all of English prose
+      if (byte == 0) {
+        ++census.nul_bytes;
+      } else if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F) {
+        ++census.ascii_controls;
+      }
+      ++pos;
+      continue;
+    }
+    const unicode::Decoded decoded = unicode::decode_utf8(text.data(), text.size(), pos);
+    if (!decoded.valid) {
+      ++census.invalid_utf8;
+    } else if (decoded.code_point == unicode::kReplacementChar ||
+               unicode::is_bert_control(decoded.code_point)) {
+      ++census.other_dropped;
+    }
+    pos += decoded.length;
+  }
+  census.bytes += static_cast<std::int64_t>(pos - begin);
+  return pos;
+}
+
+}  // namespace
+
+CorpusTextScan scan_corpus_text(std::string_view text, std::int64_t file_offset, bool whole_file) {
+  CorpusTextScan scan;
+  const std::size_t block = static_cast<std::size_t>(binary_block_bytes);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = std::min(text.size(), pos + block);
+    if (text.size() - end < block / 2) end = text.size();  // a short tail joins this block
+    const std::size_t begin = pos;
+    TextCensus census;
+    pos = count_block(text, begin, end, census);
+    const bool judged = census.bytes >= min_judged_block_bytes || whole_file;
+    if (scan.binary_offset < 0 && judged && is_binary_block(census)) {
+      scan.binary_offset = file_offset + static_cast<std::int64_t>(begin);
+      scan.binary_block = census;
+    }
+    scan.census += census;
+  }
+  return scan;
 }
 
 CorpusFiles find_corpus_files(const std::vector<std::string>& paths) {

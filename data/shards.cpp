@@ -10,6 +10,7 @@
 
 #include "data/sha256.hpp"
 #include "data/shard_format.hpp"
+#include "data/shard_set_staging.hpp"
 #include "data/tokenizer.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
@@ -24,7 +25,9 @@ constexpr std::int64_t document_break = -1;  // in Chunk::passage_ends: a blank 
 struct Chunk {
   std::size_t file_index = 0;
   bool last_of_file = false;
+  std::int64_t file_offset = 0;  // of text[0]
   std::string text;
+  CorpusTextScan scan;
   std::int64_t bytes = 0;
   std::vector<std::int32_t> ids;
   std::vector<std::int64_t> passage_ends;  // end offset in ids of each passage, or document_break
@@ -35,6 +38,9 @@ bool is_blank(std::string_view line) {
 }
 
 void tokenize_chunk(const Tokenizer& tokenizer, Chunk& chunk) {
+  chunk.scan = scan_corpus_text(chunk.text, chunk.file_offset,
+                                chunk.file_offset == 0 && chunk.last_of_file);
+  if (chunk.scan.binary_offset >= 0) return;  // the writing stage reports it, in file order
   std::string_view rest = chunk.text;
   chunk.ids.reserve(chunk.text.size() / 4);
   while (!rest.empty()) {
@@ -65,6 +71,7 @@ class ChunkReader {
       }
       auto chunk = std::make_shared<Chunk>();
       chunk->file_index = file_index_;
+      chunk->file_offset = text_offset_;
       std::string block(static_cast<std::size_t>(chunk_bytes_), '\0');
       while (true) {
         in_.read(block.data(), static_cast<std::streamsize>(block.size()));
@@ -77,6 +84,7 @@ class ChunkReader {
           chunk->text = std::move(carry_);
           carry_.clear();
           chunk->last_of_file = true;
+          text_offset_ = 0;
           in_.close();
           digests_.push_back(hashes_[file_index_].hex_digest());
           ++file_index_;
@@ -86,6 +94,7 @@ class ChunkReader {
         if (last_newline != std::string::npos) {
           chunk->text = carry_.substr(0, last_newline + 1);
           carry_.erase(0, last_newline + 1);
+          text_offset_ += static_cast<std::int64_t>(chunk->text.size());
           return chunk;
         }
       }
@@ -99,6 +108,7 @@ class ChunkReader {
   const std::vector<std::string>& files_;
   std::int64_t chunk_bytes_;
   std::size_t file_index_ = 0;
+  std::int64_t text_offset_ = 0;  // file offset of carry_[0]
   std::ifstream in_;
   std::string carry_;
   std::vector<Sha256> hashes_;
@@ -112,45 +122,6 @@ nlohmann::json read_json(const fs::path& path) {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& error) {
     throw_error(path.string(), ": not valid JSON (", error.what(), ")");
-  }
-}
-
-bool is_shard_file(const fs::path& path) {
-  const std::string name = path.filename().string();
-  return name.rfind("shard_", 0) == 0 &&
-         (name.ends_with(".bin") || name.ends_with(".bin.tmp"));
-}
-
-// Refuses a directory holding shards of another vocabulary or length unless overwriting, then
-// clears the old shards and meta.json so a crash midway leaves no stale meta.json behind.
-void prepare_out_dir(const PrepareSettings& settings, const std::string& vocab_sha256) {
-  check(!settings.out_dir.empty(), "prepare: --out is required");
-  const fs::path dir(settings.out_dir);
-  if (fs::exists(dir)) {
-    check(fs::is_directory(dir), "prepare: --out ", settings.out_dir, " is not a directory");
-    const fs::path meta_path = dir / "meta.json";
-    bool has_shards = false;
-    for (const auto& entry : fs::directory_iterator(dir)) has_shards |= is_shard_file(entry.path());
-    if (!settings.overwrite && fs::exists(meta_path)) {
-      const nlohmann::json meta = read_json(meta_path);
-      const std::string old_vocab = meta.value("vocab_sha256", std::string("?"));
-      const std::int64_t old_seq_len = meta.value("seq_len", std::int64_t{-1});
-      check(old_vocab == vocab_sha256, "prepare: --out ", settings.out_dir,
-            " holds shards built with another vocabulary (sha256 ", old_vocab.substr(0, 12),
-            "…, this one ", vocab_sha256.substr(0, 12), "…); pass --overwrite to replace them");
-      check(old_seq_len == settings.seq_len, "prepare: --out ", settings.out_dir,
-            " holds shards of seq_len ", old_seq_len, ", not ", settings.seq_len,
-            "; pass --overwrite to replace them");
-    } else if (!settings.overwrite) {
-      check(!has_shards, "prepare: --out ", settings.out_dir,
-            " holds shard files without meta.json; pass --overwrite to replace them");
-    }
-    fs::remove(meta_path);
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      if (is_shard_file(entry.path())) fs::remove(entry.path());
-    }
-  } else {
-    fs::create_directories(dir);
   }
 }
 
@@ -180,11 +151,12 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
   for (const SkippedFile& skipped : corpus.skipped) {
     if (settings.warn) settings.warn("skipping " + skipped.path + ": " + skipped.reason);
   }
-  prepare_out_dir(settings, vocab_sha256);
+  ShardSetStaging staging(settings.out_dir, settings.overwrite, vocab_sha256, settings.seq_len);
 
   PrepareReport report;
   report.files = static_cast<std::int64_t>(corpus.files.size());
   report.skipped = corpus.skipped;
+  report.file_census.resize(corpus.files.size());
   report.threads = num_threads();
   std::int64_t total_bytes = 0;
   for (const std::string& file : corpus.files) total_bytes += static_cast<std::int64_t>(fs::file_size(file));
@@ -202,7 +174,7 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
            (final_flush && !pending.empty())) {
       const std::size_t take = std::min<std::size_t>(pending.size(), settings.sequences_per_shard);
       const std::string name = shard_name(report.shards);
-      write_shard((fs::path(settings.out_dir) / name).string(),
+      write_shard((fs::path(staging.dir()) / name).string(),
                   std::span<const PackedSequence>(pending.data(), take), settings.seq_len,
                   tokenizer.vocab().size(), special.pad);
       shards.push_back({{"file", name}, {"sequences", take}});
@@ -230,6 +202,15 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
               }) &
           tbb::make_filter<std::shared_ptr<Chunk>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Chunk> chunk) {
+                const CorpusTextScan& scan = chunk->scan;
+                const std::string& file = corpus.files[chunk->file_index];
+                check(scan.binary_offset < 0, "prepare: ", file, " holds binary data from byte ",
+                      scan.binary_offset, " (in its ", scan.binary_block.bytes, " bytes there: ",
+                      scan.binary_block.nul_bytes, " NUL, ", scan.binary_block.invalid_utf8,
+                      " malformed UTF-8 sequences, ", scan.binary_block.ascii_controls,
+                      " control characters); remove it from --corpus or clean it");
+                report.file_census[chunk->file_index] += scan.census;
+                report.dropped += scan.census;
                 std::int64_t begin = 0;
                 for (const std::int64_t end : chunk->passage_ends) {
                   if (end == document_break) {
@@ -261,9 +242,12 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
 
   nlohmann::json corpus_files = nlohmann::json::array();
   for (std::size_t i = 0; i < corpus.files.size(); ++i) {
+    const TextCensus& census = report.file_census[i];
     corpus_files.push_back({{"path", corpus.files[i]},
                             {"bytes", fs::file_size(corpus.files[i])},
-                            {"sha256", reader.digests().at(i)}});
+                            {"sha256", reader.digests().at(i)},
+                            {"dropped_invalid_utf8", census.invalid_utf8},
+                            {"dropped_characters", census.dropped_characters()}});
   }
   nlohmann::json skipped = nlohmann::json::array();
   for (const SkippedFile& file : corpus.skipped) skipped.push_back({{"path", file.path}, {"reason", file.reason}});
@@ -285,17 +269,23 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
       {"skipped_files", skipped},
       {"corpus_tokens", report.corpus_tokens},
       {"unk_tokens", report.unk_tokens},
+      {"dropped",
+       {{"invalid_utf8", report.dropped.invalid_utf8},
+        {"nul_bytes", report.dropped.nul_bytes},
+        {"control_characters", report.dropped.ascii_controls},
+        {"other_characters", report.dropped.other_dropped}}},
       {"passages", report.passages},
       {"packing",
        {{"single_segment", packing.single_segment}, {"short_targets", packing.short_targets},
         {"dropped_tokens", packing.dropped_tokens}}}};
-  const fs::path meta_path = fs::path(settings.out_dir) / "meta.json";
+  const fs::path meta_path = fs::path(staging.dir()) / "meta.json";
   {
-    std::ofstream out(meta_path.string() + ".tmp");
+    std::ofstream out(meta_path);
     out << meta.dump(2) << "\n";
-    check(out.good(), "prepare: cannot write ", meta_path.string());
+    out.close();
+    check(!out.fail(), "prepare: cannot write ", meta_path.string(), " (disk full?)");
   }
-  fs::rename(meta_path.string() + ".tmp", meta_path);
+  staging.commit();  // the complete set replaces the old one in one step
   return report;
 }
 

@@ -6,8 +6,12 @@
 // shards (data/shard_format.hpp) plus meta.json:
 //   { "format": "electra-shards", "format_version", "seq_len", "sequences", "tokens",
 //     "vocab_sha256", "vocab_size", "special_tokens", "seed", "shards": [{"file", "sequences"}],
-//     "corpus_files": [{"path", "bytes", "sha256"}], "skipped_files": [{"path", "reason"}],
-//     "packing": {...}, "unk_tokens" }
+//     "corpus_files": [{"path", "bytes", "sha256", "dropped_invalid_utf8",
+//     "dropped_characters"}], "skipped_files": [{"path", "reason"}], "packing": {...},
+//     "unk_tokens", "dropped": {"invalid_utf8", "nul_bytes", "control_characters",
+//     "other_characters"} }
+// Every block of the text is checked for binary content (data/corpus_files.hpp), and the set is
+// built in a staging directory that replaces --out only when complete (data/shard_set_staging.hpp).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -40,6 +44,8 @@ struct PrepareReport {
   std::int64_t documents = 0;
   std::int64_t corpus_tokens = 0;  // word pieces from the text, before packing
   std::int64_t unk_tokens = 0;     // of corpus_tokens
+  TextCensus dropped;              // what BERT's cleaning removed, over all files
+  std::vector<TextCensus> file_census;  // the same per file, in corpus order
   PackingStats packing;
   std::int64_t shards = 0;
   double seconds = 0;

@@ -55,6 +55,13 @@ int run_prepare(const PrepareOptions& options) {
   std::printf("  tokens: %lld word pieces, [UNK] %lld (%.3f%%)\n",
               static_cast<long long>(report.corpus_tokens), static_cast<long long>(report.unk_tokens),
               report.corpus_tokens ? 100.0 * report.unk_tokens / report.corpus_tokens : 0.0);
+  // BERT's cleaning drops these silently; counted so a damaged corpus does not go unnoticed.
+  const TextCensus& dropped = report.dropped;
+  std::printf("  dropped: %lld malformed UTF-8 sequences, %lld NUL and control characters, %lld "
+              "other control/format characters (per file in meta.json)\n",
+              static_cast<long long>(dropped.invalid_utf8),
+              static_cast<long long>(dropped.nul_bytes + dropped.ascii_controls),
+              static_cast<long long>(dropped.other_dropped));
   std::printf("  sequences: %lld of length <= %lld in %lld shard(s), %lld tokens (%.1f%% of slots), "
               "single-segment %.1f%%, short target %.1f%%, cut %lld tokens\n",
               static_cast<long long>(packing.sequences), static_cast<long long>(options.seq_len),
@@ -82,7 +89,8 @@ const CommandRegistration prepare_command{Command{
           ->capture_default_str();
       app.add_option("--seed", options->seed, "packing seed")->capture_default_str();
       app.add_flag("--overwrite", options->overwrite,
-                   "replace shards built from another vocabulary or sequence length");
+                   "replace shards built from another vocabulary or sequence length (the old set "
+                   "stays in place until the new one is complete)");
       return [options] { return run_prepare(*options); };
     }}};
 
