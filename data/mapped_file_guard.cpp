@@ -69,7 +69,7 @@ void on_sigbus(int signal_number, siginfo_t* info, void* context) {
     line.add(range.path);
     line.add(" was truncated or replaced while training (SIGBUS reading byte ");
     line.add_number(address - range.begin);
-    line.add("); re-run `electra prepare` into a new directory, or restore the file, then resume");
+    line.add("); re-run `electra prepare` (or restore the file), then continue with --resume");
     line.write_to_stderr();
     ::_exit(mapped_file_sigbus_exit_code);
   }
