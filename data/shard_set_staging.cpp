@@ -18,9 +18,10 @@ namespace electra {
 namespace fs = std::filesystem;
 namespace {
 
-// --out made absolute, without a trailing slash or dots ("shards/" and "." name a directory).
+// --out made absolute, without a trailing slash or dots ("shards/" and "." name a directory),
+// symbolic links resolved: a link to a directory on another disk keeps its shards there.
 fs::path normalised(const std::string& out_dir) {
-  fs::path path = fs::absolute(out_dir).lexically_normal();
+  fs::path path = fs::weakly_canonical(fs::absolute(out_dir));
   if (path.filename().empty() && path.has_parent_path()) path = path.parent_path();
   return path;
 }
@@ -52,12 +53,12 @@ nlohmann::json read_meta(const fs::path& path) {
 
 // The old set may be replaced: same vocabulary and seq_len, or --overwrite. Foreign files never
 // are, since the whole directory is swapped out.
-void check_old_set(const fs::path& out, bool overwrite, const std::string& vocab_sha256,
-                   std::int64_t seq_len) {
-  check(fs::is_directory(out), "prepare: --out ", out.string(), " is not a directory");
+void check_old_set(const fs::path& out, const std::string& given, bool overwrite,
+                   const std::string& vocab_sha256, std::int64_t seq_len) {
+  check(fs::is_directory(out), "prepare: --out ", given, " is not a directory");
   bool has_shards = false;
   for (const auto& entry : fs::directory_iterator(out)) {
-    check(is_shard_set_file(entry.path()), "prepare: --out ", out.string(), " holds ",
+    check(is_shard_set_file(entry.path()), "prepare: --out ", given, " holds ",
           entry.path().filename().string(), ", which is not part of a shard set; prepare replaces ",
           "the whole directory, so choose an empty or new --out");
     has_shards |= entry.path().filename().string() != "meta.json";
@@ -68,13 +69,13 @@ void check_old_set(const fs::path& out, bool overwrite, const std::string& vocab
     const nlohmann::json meta = read_meta(meta_path);
     const std::string old_vocab = meta.value("vocab_sha256", std::string("?"));
     const std::int64_t old_seq_len = meta.value("seq_len", std::int64_t{-1});
-    check(old_vocab == vocab_sha256, "prepare: --out ", out.string(),
+    check(old_vocab == vocab_sha256, "prepare: --out ", given,
           " holds shards built with another vocabulary (sha256 ", old_vocab.substr(0, 12),
           "…, this one ", vocab_sha256.substr(0, 12), "…); pass --overwrite to replace them");
-    check(old_seq_len == seq_len, "prepare: --out ", out.string(), " holds shards of seq_len ",
+    check(old_seq_len == seq_len, "prepare: --out ", given, " holds shards of seq_len ",
           old_seq_len, ", not ", seq_len, "; pass --overwrite to replace them");
   } else {
-    check(!has_shards, "prepare: --out ", out.string(),
+    check(!has_shards, "prepare: --out ", given,
           " holds shard files without meta.json; pass --overwrite to replace them");
   }
 }
@@ -107,7 +108,7 @@ ShardSetStaging::ShardSetStaging(const std::string& out_dir, bool overwrite,
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;
-    throw_error("prepare: another `electra prepare` is writing --out ", out_, " (it holds ",
+    throw_error("prepare: another `electra prepare` is writing --out ", out_dir, " (it holds ",
                 lock_path, "); wait for it to finish");
   }
   try {
@@ -115,7 +116,7 @@ ShardSetStaging::ShardSetStaging(const std::string& out_dir, bool overwrite,
     if (!fs::exists(out) && fs::exists(old_)) fs::rename(old_, out);
     remove_tree(old_);
     remove_tree(staging_);  // an interrupted build, or an old set whose removal was cut short
-    if (fs::exists(out)) check_old_set(out, overwrite, vocab_sha256, seq_len);
+    if (fs::exists(out)) check_old_set(out, out_dir, overwrite, vocab_sha256, seq_len);
     fs::create_directory(staging_);
   } catch (...) {
     ::close(lock_fd_);

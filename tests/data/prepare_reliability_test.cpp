@@ -200,3 +200,14 @@ TEST_CASE("prepare reliability: --out holding other files, or locked by another 
   prepare_shards(sample_settings(out));
   check_complete_set(out);
 }
+
+TEST_CASE("prepare reliability: --out as a symbolic link keeps the shards where it points") {
+  const fs::path dir = scratch_dir("symlink");
+  fs::create_directories(dir / "big_disk" / "shards");
+  fs::create_directory_symlink(dir / "big_disk" / "shards", dir / "shards");
+  PrepareSettings settings = sample_settings(dir / "shards");
+  prepare_shards(settings);
+  prepare_shards(settings);  // the second one swaps a set that exists
+  CHECK(fs::is_symlink(dir / "shards"));
+  check_complete_set(dir / "big_disk" / "shards");
+}
