@@ -108,7 +108,8 @@ bool is_binary_block(const TextCensus& block) {
 
 // Adds the characters of text[begin, end) to `census`; a sequence starting before `end` is read
 // whole (it may run past `end`) and the position after it is returned.
-std::size_t count_block(std::string_view text, std::size_t begin, std::size_t end, TextCensus& census) {
+std::size_t count_block(std::string_view text, std::size_t begin, std::size_t end,
+                        TextCensus& census) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t pos = begin;
   while (pos < end) {

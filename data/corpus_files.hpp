@@ -29,8 +29,8 @@ bool looks_like_text(std::string_view prefix, std::string* reason = nullptr);
 
 CorpusFiles find_corpus_files(const std::vector<std::string>& paths);
 
-// What a scan of corpus text finds: the characters BERT's cleaning drops (data/basic_tokenizer.hpp),
-// counted the way the tokenizer meets them.
+// What a scan of corpus text finds: the characters BERT's cleaning drops
+// (data/basic_tokenizer.hpp), counted the way the tokenizer meets them.
 struct TextCensus {
   std::int64_t bytes = 0;
   std::int64_t nul_bytes = 0;

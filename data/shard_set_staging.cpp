@@ -47,7 +47,8 @@ nlohmann::json read_meta(const fs::path& path) {
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& error) {
-    throw_error(path.string(), ": not valid JSON (", error.what(), "); pass --overwrite to replace it");
+    throw_error(path.string(), ": not valid JSON (", error.what(),
+                "); pass --overwrite to replace it");
   }
 }
 
@@ -135,9 +136,10 @@ ShardSetStaging::~ShardSetStaging() {
 void ShardSetStaging::commit() {
   if (!fs::exists(out_)) {
     fs::rename(staging_, out_);
-  } else if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, out_.c_str(), RENAME_EXCHANGE) != 0) {
-    check(errno == EINVAL || errno == ENOSYS || errno == ENOTSUP, "prepare: cannot move ",
-          staging_, " to ", out_, " (", std::strerror(errno), ")");
+  } else if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, out_.c_str(), RENAME_EXCHANGE) !=
+             0) {
+    check(errno == EINVAL || errno == ENOSYS || errno == ENOTSUP, "prepare: cannot move ", staging_,
+          " to ", out_, " (", std::strerror(errno), ")");
     fs::rename(out_, old_);
     fs::rename(staging_, out_);
     staging_ = old_;  // what is left to remove

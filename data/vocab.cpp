@@ -99,8 +99,8 @@ void Vocab::build(const std::string& source) {
     }
     ordinary_tokens += is_bracketed_name(token) ? 0 : 1;
   }
-  check(ordinary_tokens > 0, "vocab: '", source, "' has only special tokens ([PAD], [UNK], ...) and ",
-        "no ordinary token: every word would become [UNK]");
+  check(ordinary_tokens > 0, "vocab: '", source, "' has only special tokens ([PAD], [UNK], ...) ",
+        "and no ordinary token: every word would become [UNK]");
   const auto special = [&](const char* name) {
     const auto id = find(name);
     check(id.has_value(), "vocab: '", source, "' has no special token ", name);

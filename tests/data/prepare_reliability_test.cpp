@@ -61,7 +61,8 @@ nlohmann::json check_complete_set(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("prepare reliability: binary data past the sniffed 8 KiB is refused naming file and block") {
+TEST_CASE(
+    "prepare reliability: binary data past the sniffed 8 KiB is refused naming file and block") {
   const fs::path dir = scratch_dir("binary_tail");
   // 100 KB of text then 1 MB of random bytes: the first block is text, the second (from byte
   // 65 536) is 40% random. Before: accepted, the random bytes became 4.5% [UNK].
@@ -180,7 +181,8 @@ TEST_CASE("prepare reliability: leftovers of a killed prepare are cleaned or res
   CHECK(read_bytes(out / "meta.json") == old_meta);
 }
 
-TEST_CASE("prepare reliability: --out holding other files, or locked by another prepare, is refused") {
+TEST_CASE(
+    "prepare reliability: --out holding other files, or locked by another prepare, is refused") {
   const fs::path dir = scratch_dir("foreign");
   const fs::path out = dir / "shards";
   fs::create_directories(out);

@@ -102,7 +102,8 @@ TEST_CASE("shard reliability: truncating a mapped shard stops the reader with on
   fs::remove_all(dir);
 }
 
-TEST_CASE("shard reliability: a closed reader's range is forgotten; a SIGBUS elsewhere still kills") {
+TEST_CASE(
+    "shard reliability: a closed reader's range is forgotten; a SIGBUS elsewhere still kills") {
   const fs::path dir = scratch_dir("sigbus_other");
   const std::string path = make_shard(dir, 10);
   const ChildResult child = run_in_child([&] {

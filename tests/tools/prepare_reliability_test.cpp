@@ -26,12 +26,13 @@ using electra::test::run_command;
 namespace {
 
 const std::string electra_binary = ELECTRA_BINARY;
-const std::string sample_corpus = std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
+const std::string sample_corpus =
+    std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
 const std::string sample_vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
 
 fs::path scratch_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("electra_prepare_cli_" + name + "_" + std::to_string(::getpid()));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("electra_prepare_cli_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -83,12 +84,13 @@ TEST_CASE("prepare CLI: kill -9 at any moment leaves the old or the new complete
       const int null_fd = ::open("/dev/null", O_WRONLY);
       ::dup2(null_fd, STDOUT_FILENO);
       ::dup2(null_fd, STDERR_FILENO);
-      ::execl(electra_binary.c_str(), electra_binary.c_str(), "prepare", "--corpus",
-              corpus.c_str(), "--vocab", sample_vocab.c_str(), "--out", out.c_str(), "--threads",
-              "1", "--overwrite", "--seq-len", seq_len.c_str(), static_cast<char*>(nullptr));
+      ::execl(electra_binary.c_str(), electra_binary.c_str(), "prepare", "--corpus", corpus.c_str(),
+              "--vocab", sample_vocab.c_str(), "--out", out.c_str(), "--threads", "1",
+              "--overwrite", "--seq-len", seq_len.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::microseconds>(run_time * fraction));
+    std::this_thread::sleep_for(
+        std::chrono::duration_cast<std::chrono::microseconds>(run_time * fraction));
     ::kill(pid, SIGKILL);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -116,17 +118,19 @@ TEST_CASE("prepare CLI: binary data further in is one error line; the summary co
   const fs::path corpus = dir / "mixed.txt";
   std::ofstream(corpus, std::ios::binary) << text << noise;
   const std::string base = electra_binary + " prepare --vocab " + sample_vocab + " --threads 1";
-  const auto refused = run_command(base + " --corpus " + corpus.string() + " --out " +
-                                   (dir / "out").string());
+  const auto refused =
+      run_command(base + " --corpus " + corpus.string() + " --out " + (dir / "out").string());
   CHECK(refused.exit_code != 0);
   CHECK(contains(refused.output, corpus.string() + " holds binary data from byte 65536"));
   CHECK(std::count(refused.output.begin(), refused.output.end(), '\n') == 1);
   CHECK_FALSE(fs::exists(dir / "out"));
 
-  std::ofstream(corpus, std::ios::binary) << text.substr(0, text.find('\n', 20000) + 1) << "x\xFF\xFEy \x01\n"
-                                  << text;
-  const auto accepted = run_command(base + " --corpus " + corpus.string() + " --out " +
-                                    (dir / "out").string());
+  std::ofstream(corpus, std::ios::binary)
+      << text.substr(0, text.find('\n', 20000) + 1) << "x\xFF\xFEy \x01\n"
+      << text;
+  const auto accepted =
+      run_command(base + " --corpus " + corpus.string() + " --out " + (dir / "out").string());
   CHECK(accepted.exit_code == 0);
-  CHECK(contains(accepted.output, "dropped: 2 malformed UTF-8 sequences, 1 NUL and control characters"));
+  CHECK(contains(accepted.output,
+                 "dropped: 2 malformed UTF-8 sequences, 1 NUL and control characters"));
 }
