@@ -54,9 +54,13 @@ std::int64_t BatchIterator::sequence_at(std::int64_t epoch, std::int64_t offset)
 }
 
 void BatchIterator::set_position(const DataPosition& position) {
-  check(position.epoch >= 0 && position.offset >= 0 && position.offset < size(),
+  // The epoch is bounded so that moving to the next one can never overflow (a hand-edited
+  // trainer_state.json may hold anything); 2^40 epochs is far beyond any run.
+  check(position.epoch >= 0 && position.epoch <= max_epoch && position.offset >= 0 &&
+            position.offset < size(),
         "BatchIterator: position {epoch ", position.epoch, ", offset ", position.offset,
-        "} does not fit ", size(), " sequences (another shard set?)");
+        "} is outside epochs [0, ", max_epoch, "] of ", size(),
+        " sequences (another shard set?)");
   position_ = position;
 }
 

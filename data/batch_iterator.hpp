@@ -32,8 +32,10 @@ class BatchIterator {
   // input_ids / token_type_ids / attention_mask, i32 [batch_size, seq_len].
   PackedBatch next(std::int64_t batch_size);
 
+  static constexpr std::int64_t max_epoch = std::int64_t{1} << 40;
   DataPosition position() const { return position_; }
-  // Throws when the offset is outside the epoch (a position from another shard set).
+  // Throws when the offset is outside the epoch (a position from another shard set) or the epoch
+  // outside [0, max_epoch].
   void set_position(const DataPosition& position);
 
   std::int64_t size() const { return static_cast<std::int64_t>(locations_.size()); }

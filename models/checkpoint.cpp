@@ -24,40 +24,6 @@ const char* const optimizer_file = "optimizer.safetensors";
 const char* const state_file = "trainer_state.json";
 const char* const temporary_prefix = ".tmp-";
 
-// Writes bytes and fsyncs the file, so a later rename of its directory cannot expose a file
-// whose data is still only in the page cache.
-void write_file_durably(const fs::path& path, std::string_view bytes) {
-  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  check(descriptor >= 0, "checkpoint: cannot create ", path.string(), ": ", std::strerror(errno));
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t result = ::write(descriptor, bytes.data() + written, bytes.size() - written);
-    if (result < 0 && errno == EINTR) continue;
-    if (result <= 0) {
-      const int error = errno;
-      ::close(descriptor);
-      throw_error("checkpoint: write error in ", path.string(), ": ", std::strerror(error));
-    }
-    written += static_cast<std::size_t>(result);
-  }
-  const bool synced = ::fsync(descriptor) == 0;
-  const int error = errno;
-  ::close(descriptor);
-  check(synced, "checkpoint: fsync failed for ", path.string(), ": ", std::strerror(error));
-}
-
-// fsync on a directory makes the entries in it (new files, renames) durable.
-void sync_directory(const fs::path& directory) {
-  const int descriptor = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  check(descriptor >= 0, "checkpoint: cannot open directory ", directory.string(), ": ",
-        std::strerror(errno));
-  const bool synced = ::fsync(descriptor) == 0;
-  const int error = errno;
-  ::close(descriptor);
-  check(synced, "checkpoint: fsync failed for directory ", directory.string(), ": ",
-        std::strerror(error));
-}
-
 // The step of a directory named "step-<digits>", or -1 for any other name.
 std::int64_t step_of_directory_name(const std::string& name) {
   if (name.size() <= 5 || name.compare(0, 5, "step-") != 0 || name.size() > 5 + 18) return -1;
@@ -72,15 +38,8 @@ std::int64_t step_of_directory_name(const std::string& name) {
 // Complete checkpoints in run_dir, sorted by step.
 std::vector<std::pair<std::int64_t, fs::path>> complete_checkpoints(const fs::path& run_dir) {
   std::vector<std::pair<std::int64_t, fs::path>> found;
-  std::error_code error;
-  if (!fs::is_directory(run_dir, error)) return found;
-  for (const fs::directory_entry& entry : fs::directory_iterator(run_dir)) {
-    const std::int64_t step = step_of_directory_name(entry.path().filename().string());
-    if (step >= 0 && entry.is_directory() && fs::exists(entry.path() / state_file)) {
-      found.emplace_back(step, entry.path());
-    }
-  }
-  std::sort(found.begin(), found.end());
+  for (const CheckpointDirectory& directory : checkpoint_directories(run_dir))
+    if (directory.complete) found.emplace_back(directory.step, directory.path);
   return found;
 }
 
@@ -126,6 +85,49 @@ std::string describe_config_difference(const nlohmann::json& stored,
 
 }  // namespace
 
+void write_file_durably(const fs::path& path, std::string_view bytes) {
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  check(descriptor >= 0, "cannot create ", path.string(), ": ", std::strerror(errno));
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t result = ::write(descriptor, bytes.data() + written, bytes.size() - written);
+    if (result < 0 && errno == EINTR) continue;
+    if (result <= 0) {
+      const int error = errno;
+      ::close(descriptor);
+      throw_error("write error in ", path.string(), ": ", std::strerror(error));
+    }
+    written += static_cast<std::size_t>(result);
+  }
+  const bool synced = ::fsync(descriptor) == 0;
+  const int error = errno;
+  ::close(descriptor);
+  check(synced, "fsync failed for ", path.string(), ": ", std::strerror(error));
+}
+
+void sync_directory(const fs::path& directory) {
+  const int descriptor = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  check(descriptor >= 0, "cannot open directory ", directory.string(), ": ", std::strerror(errno));
+  const bool synced = ::fsync(descriptor) == 0;
+  const int error = errno;
+  ::close(descriptor);
+  check(synced, "fsync failed for directory ", directory.string(), ": ", std::strerror(error));
+}
+
+std::vector<CheckpointDirectory> checkpoint_directories(const fs::path& run_dir) {
+  std::vector<CheckpointDirectory> found;
+  std::error_code error;
+  if (!fs::is_directory(run_dir, error)) return found;
+  for (const fs::directory_entry& entry : fs::directory_iterator(run_dir)) {
+    const std::int64_t step = step_of_directory_name(entry.path().filename().string());
+    if (step >= 0 && entry.is_directory(error))
+      found.push_back({step, entry.path(), fs::exists(entry.path() / state_file, error)});
+  }
+  std::sort(found.begin(), found.end(),
+            [](const CheckpointDirectory& a, const CheckpointDirectory& b) { return a.step < b.step; });
+  return found;
+}
+
 std::string checkpoint_directory_name(std::int64_t step) {
   check(step >= 0, "checkpoint: step must be ≥ 0, got ", step);
   char name[32];
@@ -163,10 +165,17 @@ fs::path save_checkpoint(const fs::path& run_dir, const ParameterStore& paramete
         {optimizer_file,
          {{"sha256", sha256_hex(optimizer_bytes)}, {"bytes", optimizer_bytes.size()}}}}},
   };
-  write_file_durably(temporary / model_file, model_bytes);
-  write_file_durably(temporary / optimizer_file, optimizer_bytes);
-  write_file_durably(temporary / state_file, json.dump(2) + "\n");
-  sync_directory(temporary);
+  try {
+    write_file_durably(temporary / model_file, model_bytes);
+    write_file_durably(temporary / optimizer_file, optimizer_bytes);
+    write_file_durably(temporary / state_file, json.dump(2) + "\n");
+    sync_directory(temporary);
+  } catch (const Error& error) {
+    // A full disk must not also leave a half-written directory taking the space.
+    std::error_code ignored;
+    fs::remove_all(temporary, ignored);
+    throw_error("checkpoint: ", error.what());
+  }
 
   // rename() cannot replace a non-empty directory: move an existing one of the same step aside
   // first, so there is never a moment without a complete checkpoint of this step on disk.
@@ -187,8 +196,16 @@ fs::path save_checkpoint(const fs::path& run_dir, const ParameterStore& paramete
     // The new checkpoint counts as one of the kept; the oldest others go first.
     const std::size_t keep_others = static_cast<std::size_t>(keep_last - 1);
     if (checkpoints.size() > keep_others) {
-      for (std::size_t i = 0; i < checkpoints.size() - keep_others; ++i)
-        fs::remove_all(checkpoints[i].second);
+      for (std::size_t i = 0; i < checkpoints.size() - keep_others; ++i) {
+        // Renamed first: remove_all is not atomic, and a kill in the middle of it must not leave
+        // a step-* directory without its trainer_state.json (or an empty one).
+        const fs::path doomed = run_dir / (std::string(temporary_prefix) + "old-" +
+                                           checkpoints[i].second.filename().string() + "-" +
+                                           std::to_string(::getpid()));
+        fs::remove_all(doomed);
+        fs::rename(checkpoints[i].second, doomed);
+        fs::remove_all(doomed);
+      }
       sync_directory(run_dir);
     }
   }
@@ -217,7 +234,15 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
         ", this build reads ", checkpoint_format_version);
   TrainerState state;
   try {
-    state.step = json.at("step").get<std::int64_t>();
+    const nlohmann::json& step = json.at("step");
+    // Checked before get<>: a float or an out-of-range integer would be converted silently.
+    check(step.is_number_integer() && !(step.is_number_unsigned() &&
+                                        step.get<std::uint64_t>() > std::uint64_t(max_checkpoint_step)),
+          "checkpoint: ", path.string(), ": step ", step.dump(), " is not an integer in [0, ",
+          max_checkpoint_step, "]");
+    state.step = step.get<std::int64_t>();
+    check(state.step >= 0 && state.step <= max_checkpoint_step, "checkpoint: ", path.string(),
+          ": step ", state.step, " is not in [0, ", max_checkpoint_step, "]");
     state.data_position = json.at("data_position");
     state.seed = json.at("rng").at("seed").get<std::uint64_t>();
     state.rng_counters = json.at("rng").at("counters");

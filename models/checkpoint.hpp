@@ -7,7 +7,9 @@
 // written atomically: everything goes into <run_dir>/.tmp-step-000123-<pid>/, each file and the
 // directory are fsync'd, the directory is renamed into place and the parent fsync'd. A crash at
 // any point leaves either the previous checkpoints or the complete new one, never half of one.
-// Only after the new checkpoint is in place are older ones beyond `keep_last` deleted.
+// Only after the new checkpoint is in place are older ones beyond `keep_last` deleted, each first
+// renamed to a .tmp- name, so a kill during a deletion leaves litter (removed on the next start),
+// never a half-deleted step-* directory.
 //
 // Loading verifies the format version, the SHA-256 of each safetensors file, that the stored
 // config equals the run's config, and that every parameter exists with the same shape and dtype
@@ -17,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "autograd/parameter_store.hpp"
 #include "models/optimizer.hpp"
@@ -24,6 +28,9 @@
 namespace electra {
 
 constexpr int checkpoint_format_version = 1;
+// A step (or an epoch of the data position) beyond this is a hand-edited or damaged file: 2^40
+// updates is millennia of training, and the bound keeps step · grad_accumulation within int64.
+constexpr std::int64_t max_checkpoint_step = std::int64_t{1} << 40;
 
 // What trainer_state.json holds besides the checksums.
 struct TrainerState {
@@ -46,6 +53,14 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& run_dir,
                                       const ParameterStore& parameters, const AdamW& optimizer,
                                       const TrainerState& state, int keep_last = 3);
 
+// Every step-<digits> directory in run_dir, by step; `complete` when it holds trainer_state.json.
+struct CheckpointDirectory {
+  std::int64_t step = 0;
+  std::filesystem::path path;
+  bool complete = false;
+};
+std::vector<CheckpointDirectory> checkpoint_directories(const std::filesystem::path& run_dir);
+
 // The complete checkpoint with the highest step in run_dir (one holding trainer_state.json), or
 // nullopt when there is none (or run_dir does not exist). Temporary directories are ignored.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& run_dir);
@@ -57,7 +72,13 @@ TrainerState load_checkpoint(const std::filesystem::path& checkpoint_dir,
                              ParameterStore& parameters, AdamW* optimizer,
                              const nlohmann::json& expected_config);
 
-// Reads and validates trainer_state.json alone (format version, fields), for inspection.
+// Reads and validates trainer_state.json alone (format version, fields, 0 ≤ step ≤
+// max_checkpoint_step), for inspection.
 TrainerState read_trainer_state(const std::filesystem::path& checkpoint_dir);
+
+// Writes bytes to a file and fsyncs it (errors name the file).
+void write_file_durably(const std::filesystem::path& path, std::string_view bytes);
+// fsync on a directory makes the entries in it (new files, renames) durable.
+void sync_directory(const std::filesystem::path& directory);
 
 }  // namespace electra

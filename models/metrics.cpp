@@ -43,6 +43,10 @@ double weighted_accuracy(const Tensor& predicted_ids, const Tensor& target_ids,
 double roc_auc(const std::vector<double>& scores, const std::vector<double>& labels) {
   check(scores.size() == labels.size(), "roc_auc: ", scores.size(), " scores but ", labels.size(),
         " labels");
+  // A NaN score has no rank: the statistic is undefined (and NaN would break the sort's strict
+  // weak order and the tie-run loop below, which compares scores with ==).
+  if (std::any_of(scores.begin(), scores.end(), [](double score) { return std::isnan(score); }))
+    return not_defined;
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(),

@@ -10,7 +10,7 @@
 //   disc_recall      TP / (TP + FN), weighted; NaN when nothing was replaced
 //   disc_auc         ROC AUC of the logits for "replaced" over the tokens with weight > 0: the
 //                    Mann–Whitney statistic, ties counted one half (average ranks). Defined only
-//                    when both classes are present; otherwise NaN.
+//                    when both classes are present and no logit is NaN; otherwise NaN.
 //   replaced_frac    Σ w·label / Σ w: the share of non-pad tokens the generator changed
 // NaN means "undefined this step" and is written as JSON null, so a plot shows a gap rather than
 // a made-up 0 or 1. A ratio with Σ w = 0 is NaN as well.
@@ -44,7 +44,7 @@ struct BinaryMetrics {
 double weighted_accuracy(const Tensor& predicted_ids, const Tensor& target_ids,
                          const Tensor& weights);
 // ROC AUC by the Mann–Whitney statistic with average ranks for ties; NaN unless both classes
-// (label > 0.5 and ≤ 0.5) occur.
+// (label > 0.5 and ≤ 0.5) occur, and NaN when any score is NaN (±inf rank like any number).
 double roc_auc(const std::vector<double>& scores, const std::vector<double>& labels);
 // Accuracy/precision/recall at logit > 0, AUC and the positive share; all tensors [N] or any
 // shape of equal numel (labels 0/1 float, weights float).

@@ -3,11 +3,10 @@
 
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <csignal>
-#include <fstream>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -21,14 +20,6 @@
 namespace electra {
 namespace fs = std::filesystem;
 namespace {
-
-// Set by request_stop() (also from a signal handler): lock-free atomics are async-signal-safe.
-std::atomic<int> stop_signals{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-void on_stop_signal(int signal_number) {
-  if (stop_signals.fetch_add(1) > 0) std::_Exit(128 + signal_number);  // second signal: now
-}
 
 // The mean of the finite values (NaN means "undefined this micro-batch"); NaN if there are none.
 struct FiniteMean {
@@ -54,42 +45,31 @@ std::int64_t count_tokens(const Tensor& attention_mask) {
   return tokens;
 }
 
-// A resumed run continues metrics.jsonl; lines logged after the checkpoint (by the run that was
-// interrupted) would be logged again, so they are dropped first.
-void truncate_metrics_after(const fs::path& path, std::int64_t step) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::ostringstream kept;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    try {
-      if (nlohmann::json::parse(line).at("step").get<std::int64_t>() > step) continue;
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a line cut by a crash
-    }
-    kept << line << '\n';
-  }
-  in.close();
-  std::ofstream out(path, std::ios::trunc);
-  out << kept.str();
-  check(out.good(), "pretrain: cannot rewrite ", path.string());
+// "nan", "inf" or the number, for messages about losses.
+std::string describe_loss(const Var& loss) {
+  const double value = loss.value().item();
+  if (std::isnan(value)) return "nan";  // not "-nan": the sign of a NaN means nothing here
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// object[key] if it is an integer in [0, max] (checked before get<>, which would convert a float
+// or an out-of-range integer silently); nullopt otherwise.
+std::optional<std::int64_t> bounded_integer(const nlohmann::json& object, const char* key,
+                                            std::int64_t max) {
+  if (!object.is_object() || !object.contains(key)) return std::nullopt;
+  const nlohmann::json& value = object[key];
+  if (value.is_number_unsigned())
+    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
+               ? std::optional(value.get<std::int64_t>())
+               : std::nullopt;
+  if (!value.is_number_integer()) return std::nullopt;
+  const auto integer = value.get<std::int64_t>();
+  return integer >= 0 && integer <= max ? std::optional(integer) : std::nullopt;
 }
 
 }  // namespace
-
-void request_stop() { stop_signals.fetch_add(1); }
-void clear_stop_request() { stop_signals.store(0); }
-bool stop_requested() { return stop_signals.load() > 0; }
-
-void install_stop_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 double binary_entropy(double p) {
   if (!(p > 0 && p < 1)) return 0;
@@ -99,16 +79,37 @@ double binary_entropy(double p) {
 SpecialTokens read_shard_special_tokens(const std::string& shards_dir) {
   const fs::path meta_path = fs::path(shards_dir) / "meta.json";
   SpecialTokens special;
+  const std::pair<const char*, std::int32_t*> fields[] = {{"pad", &special.pad},
+                                                           {"unk", &special.unk},
+                                                           {"cls", &special.cls},
+                                                           {"sep", &special.sep},
+                                                           {"mask", &special.mask}};
+  nlohmann::json meta;
   try {
-    const nlohmann::json meta = nlohmann::json::parse(read_file_bytes(meta_path.string()));
-    const nlohmann::json& ids = meta.at("special_tokens");
-    special.pad = ids.at("pad").get<std::int32_t>();
-    special.unk = ids.at("unk").get<std::int32_t>();
-    special.cls = ids.at("cls").get<std::int32_t>();
-    special.sep = ids.at("sep").get<std::int32_t>();
-    special.mask = ids.at("mask").get<std::int32_t>();
+    meta = nlohmann::json::parse(read_file_bytes(meta_path.string()));
   } catch (const nlohmann::json::exception& error) {
     throw_error(meta_path.string(), ": cannot read special_tokens (", error.what(), ")");
+  }
+  check(meta.is_object() && meta.contains("special_tokens") && meta["special_tokens"].is_object(),
+        meta_path.string(), ": no special_tokens object");
+  check(meta.contains("vocab_size") && meta["vocab_size"].is_number_integer(), meta_path.string(),
+        ": no integer vocab_size");
+  // Ids are used to index the embedding table: one outside the vocabulary would fail only inside
+  // the first update, far from the file that holds it.
+  const auto vocab_size = meta["vocab_size"].get<std::int64_t>();
+  const nlohmann::json& ids = meta["special_tokens"];
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    const auto& [name, id] = fields[i];
+    check(ids.contains(name) && ids[name].is_number_integer(), meta_path.string(),
+          ": special_tokens.", name, " is missing or not an integer");
+    const auto value = ids[name].get<std::int64_t>();
+    check(value >= 0 && value < vocab_size, meta_path.string(),
+          ": special_tokens.", name, " = ", ids[name].dump(), " is not a token id in [0, vocab_size ",
+          vocab_size, ")");
+    *id = static_cast<std::int32_t>(value);
+    for (std::size_t j = 0; j < i; ++j)
+      check(*fields[j].second != *id, meta_path.string(), ": special_tokens.", name, " and ",
+            fields[j].first, " are both ", value, " (each special token needs its own id)");
   }
   return special;
 }
@@ -145,31 +146,88 @@ Trainer::Trainer(TrainerOptions options)
   batches_ = std::make_unique<BatchIterator>(options_.shards_dir, options_.seed);
   tape_.set_anomaly_detection(options_.detect_anomaly);
 
-  std::optional<fs::path> checkpoint;
+  open_run_directory();
+}
+
+void Trainer::open_run_directory() {
+  const fs::path out = options_.out_dir;
+  const bool resuming = options_.resume || !options_.resume_from.empty();
+  check(!(resuming && options_.overwrite), "pretrain: --resume continues the run in ",
+        out.string(), " and --overwrite deletes it; pass one of them");
+  std::error_code error;
+  check(!options_.resume || !options_.resume_from.empty() || fs::is_directory(out, error),
+        "pretrain: --resume: ", out.string(), " does not exist (no run to continue); drop --resume to start one");
+  fs::create_directories(out, error);
+  check(!error, "pretrain: cannot create --out ", out.string(), ": ", error.message());
+  lock_ = std::make_unique<RunDirectoryLock>(out);
+  removed_litter_ = remove_run_directory_litter(out);
+
   if (!options_.resume_from.empty()) {
-    checkpoint = fs::path(options_.resume_from);
-    check(fs::exists(*checkpoint / "trainer_state.json"), "pretrain: --resume ",
-          options_.resume_from, " is not a checkpoint directory (no trainer_state.json)");
-  } else {
-    checkpoint = latest_checkpoint(options_.out_dir);
-    check(options_.resume || !checkpoint, "pretrain: --out ", options_.out_dir,
-          " already holds checkpoints (latest ", checkpoint ? checkpoint->filename().string() : "",
-          "); pass --resume to continue that run or choose another --out");
+    const fs::path checkpoint = options_.resume_from;
+    check(fs::exists(checkpoint / "trainer_state.json"), "pretrain: --resume ", checkpoint.string(),
+          " is not a checkpoint directory (no trainer_state.json)");
+    resume_from(checkpoint);
+    return;
   }
-  if (checkpoint) {
-    const TrainerState state = load_checkpoint(*checkpoint, parameters_, optimizer_.get(), run_identity());
-    check(state.step == optimizer_->updates_applied(), "checkpoint: ", checkpoint->string(),
-          ": step ", state.step, " but the optimizer has applied ", optimizer_->updates_applied(),
-          " updates");
-    try {
-      batches_->set_position({state.data_position.at("epoch").get<std::int64_t>(),
-                              state.data_position.at("offset").get<std::int64_t>()});
-    } catch (const nlohmann::json::exception& error) {
-      throw_error("checkpoint: ", checkpoint->string(), ": bad data_position (", error.what(), ")");
+  const std::vector<CheckpointDirectory> candidates = checkpoint_directories(out);
+  if (!options_.resume) {
+    overwritten_ = previous_run_files(out);
+    std::string found;
+    for (const std::string& name : overwritten_) found += (found.empty() ? "" : ", ") + name;
+    check(overwritten_.empty() || options_.overwrite, "pretrain: --out ", out.string(),
+          " already holds a run (", found,
+          "); pass --resume to continue it, --overwrite to delete it and start afresh, or choose "
+          "another --out");
+    return;
+  }
+  // Newest first. A newer checkpoint that does not load (damaged by a crash or by hand) is passed
+  // over for an older one that does, and the log names it: losing some updates beats losing the
+  // run. Every candidate failing is an error listing each and why, so nothing is ever silently
+  // restarted from scratch.
+  std::string reasons;
+  for (auto candidate = candidates.rbegin(); candidate != candidates.rend(); ++candidate) {
+    const std::string name = candidate->path.filename().string();
+    std::string reason = "no trainer_state.json (incomplete)";
+    if (candidate->complete) {
+      try {
+        resume_from(candidate->path);
+        return;
+      } catch (const std::exception& failure) {  // electra::Error, or a filesystem error
+        reason = failure.what();
+      }
     }
-    if (state.metrics.contains("last_logged")) last_metrics_json_ = state.metrics["last_logged"];
-    resumed_from_ = checkpoint->string();
+    skipped_checkpoints_.push_back(name + ": " + reason);
+    reasons += (reasons.empty() ? "" : "; ") + name + ": " + reason;
   }
+  check(!candidates.empty(), "pretrain: --resume: ", out.string(),
+        " holds no checkpoint (no step-* directory); drop --resume to start a new run there");
+  throw_error("pretrain: --resume: no checkpoint in ", out.string(), " can be continued (", reasons,
+              "); pass --overwrite to start a new run there instead");
+}
+
+void Trainer::resume_from(const fs::path& checkpoint) {
+  const TrainerState state = load_checkpoint(checkpoint, parameters_, optimizer_.get(), run_identity());
+  const std::string state_path = (checkpoint / "trainer_state.json").string();
+  check(state.step == optimizer_->updates_applied(), "checkpoint: ", state_path, ": step ", state.step,
+        " but the optimizer has applied ", optimizer_->updates_applied(), " updates");
+  DataPosition position;
+  for (const auto& [key, field] :
+       {std::pair{"epoch", &position.epoch}, std::pair{"offset", &position.offset}}) {
+    // Bounded before use: a hand-edited epoch near 2^63 would overflow when the epoch ends.
+    const std::optional<std::int64_t> value = bounded_integer(state.data_position, key, max_checkpoint_step);
+    check(value.has_value(), "checkpoint: ", state_path, ": data_position.", key, " = ",
+          state.data_position.contains(key) ? state.data_position[key].dump() : std::string("(missing)"),
+          " is not an integer in [0, ", max_checkpoint_step, "]");
+    *field = *value;
+  }
+  try {
+    batches_->set_position(position);
+  } catch (const Error& failure) {
+    throw_error("checkpoint: ", state_path, ": ", failure.what());
+  }
+  if (state.metrics.contains("last_logged")) last_metrics_json_ = state.metrics["last_logged"];
+  resumed_from_ = checkpoint.string();
+  last_saved_ = resumed_from_;
 }
 
 Trainer::~Trainer() = default;
@@ -194,6 +252,15 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
       const PackedBatch packed = batches_->next(options_.config.batch_size);
       const MaskedBatch batch = mask_batch(packed, special_, masking_, draw);
       const StepOutput output = model_->forward(tape_, batch, draw, /*training=*/true);
+      // Checked before backward, the metrics and the optimizer: a NaN loss poisons everything
+      // after it, and the error must name the update (one read of a scalar per micro-batch).
+      if (!std::isfinite(output.total_loss.value().item())) {
+        std::string parts = "mlm_loss=" + describe_loss(output.mlm_loss);
+        if (output.disc_loss.defined()) parts += ", disc_loss=" + describe_loss(output.disc_loss);
+        throw_error("the loss is ", describe_loss(output.total_loss), " (", parts,
+                    micro_batches > 1 ? ", micro-batch " + std::to_string(micro + 1) : std::string(),
+                    "); lower --lr, or find the op with --detect-anomaly");
+      }
       // Averaging the micro-batch losses makes the accumulated gradient that of the mean.
       const Var loss = micro_batches == 1 ? output.total_loss
                                           : ops::scale(tape_, output.total_loss, 1.0 / micro_batches);
@@ -237,7 +304,42 @@ fs::path Trainer::save(const StepMetrics* last_metrics) {
   state.rng_counters = {{"draws", state.step * options_.grad_accumulation}};
   state.config = run_identity();
   state.metrics = {{"last_logged", last_metrics_json_}};
-  return save_checkpoint(options_.out_dir, parameters_, *optimizer_, state, options_.keep_last);
+  const auto start = std::chrono::steady_clock::now();
+  fs::path saved = save_checkpoint(options_.out_dir, parameters_, *optimizer_, state, options_.keep_last);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  longest_save_s_ = std::max(longest_save_s_, seconds);
+  last_saved_ = saved.string();
+  return saved;
+}
+
+double Trainer::stop_grace_seconds() const {
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  // Time to finish the update under way and save, twice over for a slow one, and never less than
+  // the configured floor (a minute by default: the first update is often the slowest).
+  return std::max(options_.stop_grace_seconds, 2 * (longest_update_s_ + longest_save_s_));
+}
+
+void Trainer::on_stop_timeout(double waited_seconds) const {
+  std::string last_saved;
+  std::int64_t completed_updates = 0;
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    last_saved = last_saved_;
+    completed_updates = completed_updates_;
+  }
+  std::ostringstream message;
+  message << "pretrain: stop requested " << static_cast<long long>(waited_seconds)
+          << " s ago, but update " << completed_updates + 1 << " has not ended; exiting without saving ("
+          << (last_saved.empty() ? std::string("no checkpoint was saved in ") + options_.out_dir
+                                 : "the last checkpoint saved, " + last_saved + ", is intact")
+          << ")";
+  if (options_.on_stop_timeout) return options_.on_stop_timeout(message.str());
+  // The loop's thread is stuck, maybe holding stdio's lock: write(2) directly and _Exit without
+  // running destructors that would wait for it.
+  const std::string line = "electra: error: " + message.str() + "\n";
+  [[maybe_unused]] const ssize_t written = ::write(2, line.data(), line.size());
+  std::_Exit(1);
 }
 
 TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_step) {
@@ -245,13 +347,19 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
   const auto start = clock::now();
   auto seconds_since_start = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
 
-  fs::create_directories(options_.out_dir);
   TrainingResult result;
   result.first_step = step();
   result.resumed_from = resumed_from_;
   result.metrics_path = (fs::path(options_.out_dir) / "metrics.jsonl").string();
-  if (!resumed_from_.empty()) truncate_metrics_after(result.metrics_path, step());
+  if (!resumed_from_.empty()) trim_metrics_after(result.metrics_path, step());
+  if (!overwritten_.empty()) remove_previous_run(options_.out_dir);
   MetricsWriter writer(result.metrics_path, /*append=*/!resumed_from_.empty());
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    completed_updates_ = step();
+  }
+  const StopWatchdog watchdog([this] { return stop_grace_seconds(); },
+                              [this](double waited) { on_stop_timeout(waited); });
 
   // The run ends at --max-steps, else where the schedule does (its learning rate is 0 from there
   // on); a time limit only ever ends it sooner.
@@ -273,6 +381,7 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
     }
     const std::int64_t next = step() + 1;
     const bool log = options_.log_every > 0 && (next % options_.log_every == 0 || next == max_steps);
+    const auto update_start = clock::now();
     train_one_update(log, metrics, tokens);
 
     StepReport report;
@@ -287,6 +396,12 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
       have_metrics = true;
     }
     if (on_step) on_step(report);
+    {
+      std::lock_guard<std::mutex> lock(progress_mutex_);
+      longest_update_s_ = std::max(
+          longest_update_s_, std::chrono::duration<double>(clock::now() - update_start).count());
+      completed_updates_ = step();
+    }
     if (options_.save_every > 0 && step() % options_.save_every == 0) {
       result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
       last_saved = step();

@@ -13,13 +13,25 @@
 //
 // Stopping: request_stop() (async-signal-safe; install_stop_signal_handlers() wires SIGINT and
 // SIGTERM to it, a second signal exits at once) makes the loop finish the current update, save a
-// checkpoint and return.
+// checkpoint and return. A watchdog ends the process if that takes longer than the grace period
+// (models/stop_request.hpp), so a stuck update cannot make a stop request hang.
+//
+// A non-finite loss ends the run with an error naming the update before any metric is computed
+// or the gradient is applied; a non-finite gradient norm is refused by AdamW before any parameter
+// changes. No checkpoint is written then: the last one saved stays the newest.
+//
+// The run directory (models/run_directory.hpp) is locked for the Trainer's lifetime; litter of
+// interrupted runs is removed under the lock. A new run into a directory holding a previous one
+// needs `overwrite`; `resume` loads the newest checkpoint that loads, newest first, and refuses
+// (naming every candidate and why it failed) when none does.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +43,8 @@
 #include "models/electra_model.hpp"
 #include "models/metrics.hpp"
 #include "models/optimizer.hpp"
+#include "models/run_directory.hpp"
+#include "models/stop_request.hpp"
 
 namespace electra {
 
@@ -47,10 +61,16 @@ struct TrainerOptions {
   std::int64_t log_every = 10;         // updates between metrics lines (the last update too)
   std::int64_t save_every = 1000;      // updates between checkpoints (0: only at the end)
   int keep_last = 3;                   // checkpoints kept (≤ 0: all)
-  // Resume from the latest checkpoint in out_dir (resume = true) or from resume_from. With
-  // resume = true and no checkpoint in out_dir the run starts fresh (and says so in the log).
+  // Resume from the newest loadable checkpoint in out_dir (resume = true) or from resume_from;
+  // with none, construction fails. overwrite = true deletes a previous run in out_dir (step-*,
+  // metrics.jsonl, curves.svg) when run() starts; without it a new run refuses such a directory.
   bool resume = false;
   std::string resume_from;
+  bool overwrite = false;
+  // After a stop request the run gets max(this, 2 × (longest update + longest save)) seconds to
+  // return before the watchdog calls on_stop_timeout (default: one line on stderr, exit code 1).
+  double stop_grace_seconds = 60;
+  std::function<void(const std::string& message)> on_stop_timeout;
   bool detect_anomaly = false;  // NaN/Inf checks after every op; errors name the update
   // Where parameters, Adam's moments and activations live. Checkpoints hold host copies, so a
   // run may be resumed on the other device; batches come from the CPU and move once per step.
@@ -95,6 +115,12 @@ class Trainer {
   const ElectraModel& model() const { return *model_; }
   const ParameterStore& parameters() const { return parameters_; }
   const std::string& resumed_from() const { return resumed_from_; }
+  // Newer checkpoints passed over when resuming, each "step-…: why it did not load".
+  const std::vector<std::string>& skipped_checkpoints() const { return skipped_checkpoints_; }
+  // Leftovers of interrupted runs removed from out_dir at construction (.tmp-*, empty step-*).
+  const std::vector<std::string>& removed_litter() const { return removed_litter_; }
+  // What `overwrite` will delete when run() starts (empty when out_dir held no previous run).
+  const std::vector<std::string>& overwritten() const { return overwritten_; }
   // The JSON a checkpoint must match to be resumed: model config, seed, accumulation, shards.
   nlohmann::json run_identity() const;
 
@@ -103,6 +129,12 @@ class Trainer {
   // (averaged over the micro-batches) when asked to.
   void train_one_update(bool compute_metrics, StepMetrics& metrics, std::int64_t& tokens);
   std::filesystem::path save(const StepMetrics* last_metrics);
+  // Chooses and loads the checkpoint to continue, or leaves a fresh run (see TrainerOptions).
+  void open_run_directory();
+  void resume_from(const std::filesystem::path& checkpoint);
+  // The watchdog's grace period and what it does when that runs out.
+  double stop_grace_seconds() const;
+  void on_stop_timeout(double waited_seconds) const;
 
   TrainerOptions options_;
   ShardSetInfo shards_;
@@ -114,18 +146,19 @@ class Trainer {
   std::unique_ptr<BatchIterator> batches_;
   Tape tape_;
   std::string resumed_from_;
+  std::vector<std::string> skipped_checkpoints_, removed_litter_, overwritten_;
+  std::unique_ptr<RunDirectoryLock> lock_;
   nlohmann::json last_metrics_json_ = nlohmann::json::object();
+  // Read by the watchdog's thread while the loop runs.
+  mutable std::mutex progress_mutex_;
+  double longest_update_s_ = 0, longest_save_s_ = 0;
+  std::int64_t completed_updates_ = 0;
+  std::string last_saved_;  // the newest complete checkpoint of this run directory
 };
 
-// Reads meta.json's "special_tokens" (pad/unk/cls/sep/mask ids); errors name the file.
+// Reads meta.json's "special_tokens" (pad/unk/cls/sep/mask ids: distinct, each in
+// [0, vocab_size)); errors name the file and the field.
 SpecialTokens read_shard_special_tokens(const std::string& shards_dir);
-
-// Makes the next update the last one (async-signal-safe). clear_stop_request() resets it.
-void request_stop();
-void clear_stop_request();
-bool stop_requested();
-// SIGINT/SIGTERM → request_stop(); a second signal ends the process at once (exit 128 + signal).
-void install_stop_signal_handlers();
 
 // Constant-predictor BCE for a replaced fraction p: H(p) = −p·ln p − (1−p)·ln(1−p), in nats.
 double binary_entropy(double p);

@@ -1,6 +1,7 @@
 // BatchIterator: shuffled epochs that are a permutation, exact resume from a saved position.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <set>
 
 #include "data/batch_iterator.hpp"
@@ -94,6 +95,13 @@ TEST_CASE("batch iterator: a restored position gives exactly the same next batch
   other_seed.set_position(saved);
   CHECK(ids_of(other_seed.next(batch_size)) != expected[0]);
   CHECK_THROWS_AS(resumed.set_position({0, n}), Error);
+  CHECK_THROWS_AS(resumed.set_position({-1, 0}), Error);
+  // A hand-edited epoch near 2^63 overflowed (UBSan) when that epoch ended; it is refused now.
+  CHECK_THROWS_WITH_AS(resumed.set_position({std::numeric_limits<std::int64_t>::max(), n - 1}),
+                       doctest::Contains("epoch"), Error);
+  resumed.set_position({BatchIterator::max_epoch, n - 1});
+  resumed.next(1);  // the last epoch allowed still moves on to the next one without overflow
+  CHECK(resumed.position() == DataPosition{BatchIterator::max_epoch + 1, 0});
 }
 
 TEST_CASE("batch iterator: a directory without meta.json is an error") {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 using namespace electra;
 
@@ -30,6 +31,21 @@ TEST_CASE("metrics: ROC AUC is the Mann-Whitney statistic with ties counted one 
   CHECK(roc_auc({2, -5, -3}, {0, 1, 1}) == 0.0);      // perfectly wrong
   CHECK(std::isnan(roc_auc({0.3, 0.7}, {1, 1})));     // one class: undefined
   CHECK(std::isnan(roc_auc({}, {})));
+}
+
+TEST_CASE("metrics: ROC AUC with NaN scores returns NaN, with infinities ranks them") {
+  // Before: the tie-run loop never advanced past a NaN (NaN == NaN is false) and spun forever
+  // (this test then hangs until CTest's timeout).
+  const double nan = std::nan("");
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(std::isnan(roc_auc({0.1, nan, 0.8}, {0, 1, 1})));
+  CHECK(std::isnan(roc_auc({nan, nan, nan, nan}, {0, 1, 0, 1})));
+  CHECK(roc_auc({-inf, inf, 0.5}, {0, 1, 1}) == 1.0);
+  CHECK(roc_auc({inf, inf}, {0, 1}) == 0.5);
+  const BinaryMetrics metrics = binary_metrics(Tensor::from_vector<float>({nan, 1, -1}, {3}),
+                                               Tensor::from_vector<float>({1, 1, 0}, {3}),
+                                               Tensor::from_vector<float>({1, 1, 1}, {3}));
+  CHECK(std::isnan(metrics.auc));
 }
 
 TEST_CASE("metrics: discriminator accuracy, precision, recall, AUC and replaced share") {
