@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -19,6 +20,27 @@ static_assert(std::endian::native == std::endian::little,
 // The reference implementation refuses headers over 100 MB; so do we (a corrupt length field
 // would otherwise ask for an absurd allocation).
 constexpr std::uint64_t max_header_bytes = 100'000'000;
+// A valid header nests 3 deep (header → tensor → shape). Deeper nesting is refused while parsing:
+// nlohmann's parser is iterative but dump() recurses, so a 1 MB header of '[' once overflowed the
+// stack while building an error message (found by tools/fuzz/fuzz_safetensors).
+constexpr int max_header_depth = 16;
+
+// A header string (tensor name, dtype, metadata key) as printed in an error message: quoted,
+// with control characters escaped, so a name holding "\n" cannot break the one-line message.
+std::string printable(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    }
+  }
+  return out + "'";
+}
 
 const char* safetensors_dtype(DType dtype) {
   switch (dtype) {
@@ -37,8 +59,8 @@ DType dtype_from_safetensors(const std::string& name, const std::string& source,
   if (name == "F32") return DType::f32;
   if (name == "F64") return DType::f64;
   if (name == "I32") return DType::i32;
-  throw_error("safetensors: ", source, ": tensor '", tensor, "' has dtype ", name,
-              " (electra reads F32, F64 and I32)");
+  throw_error("safetensors: ", source, ": tensor ", printable(tensor), " has dtype ",
+              printable(name), " (electra reads F32, F64 and I32)");
 }
 
 std::uint64_t read_u64_le(const char* bytes) {
@@ -50,9 +72,10 @@ std::uint64_t read_u64_le(const char* bytes) {
 // A non-negative integer from the header; anything else is a corrupt file.
 std::uint64_t header_integer(const nlohmann::json& value, const std::string& source,
                              const std::string& tensor, const char* field) {
-  check(value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0),
-        "safetensors: ", source, ": tensor '", tensor, "' has a ", field,
-        " entry that is not a non-negative integer: ", value.dump());
+  ELECTRA_CHECK(
+      value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0),
+      "safetensors: ", source, ": tensor ", printable(tensor), " has a ", field,
+      " entry that is not a non-negative integer: ", value.dump());
   return value.get<std::uint64_t>();
 }
 
@@ -125,7 +148,13 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
 
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.substr(8, header_length));
+    header = nlohmann::json::parse(bytes.substr(8, header_length),
+                                   [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+                                     check(depth <= max_header_depth, "safetensors: ", source,
+                                           ": header nests deeper than ", max_header_depth,
+                                           " levels (corrupt file?)");
+                                     return true;
+                                   });
   } catch (const nlohmann::json::exception& error) {
     throw_error("safetensors: ", source, ": header is not valid JSON: ", error.what());
   }
@@ -137,43 +166,45 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     if (name == "__metadata__") {
       check(info.is_object(), "safetensors: ", source, ": __metadata__ is not an object");
       for (const auto& [key, value] : info.items()) {
-        check(value.is_string(), "safetensors: ", source, ": metadata '", key, "' is not a string");
+        check(value.is_string(), "safetensors: ", source, ": metadata ", printable(key),
+              " is not a string");
         contents.metadata[key] = value.get<std::string>();
       }
       continue;
     }
+    const std::string shown = printable(name);
     check(info.is_object() && info.contains("dtype") && info.contains("shape") &&
               info.contains("data_offsets"),
-          "safetensors: ", source, ": tensor '", name, "' needs dtype, shape and data_offsets");
-    check(info["dtype"].is_string(), "safetensors: ", source, ": tensor '", name,
-          "' has a non-string dtype");
+          "safetensors: ", source, ": tensor ", shown, " needs dtype, shape and data_offsets");
+    check(info["dtype"].is_string(), "safetensors: ", source, ": tensor ", shown,
+          " has a non-string dtype");
     const DType dtype = dtype_from_safetensors(info["dtype"].get<std::string>(), source, name);
     const nlohmann::json& shape_json = info["shape"];
-    check(shape_json.is_array() && shape_json.size() <= Shape::max_rank, "safetensors: ", source,
-          ": tensor '", name, "' has shape ", shape_json.dump(), " (electra supports rank ≤ ",
-          Shape::max_rank, ")");
+    ELECTRA_CHECK(shape_json.is_array() && shape_json.size() <= Shape::max_rank,
+                  "safetensors: ", source, ": tensor ", shown, " has shape ", shape_json.dump(),
+                  " (electra supports rank ≤ ", Shape::max_rank, ")");
     std::vector<std::int64_t> dims;
     std::uint64_t numel = 1;
     for (const nlohmann::json& dim : shape_json) {
       const std::uint64_t size = header_integer(dim, source, name, "shape");
-      check(size < (std::uint64_t{1} << 40) &&
-                numel * std::max<std::uint64_t>(size, 1) < (std::uint64_t{1} << 48),
-            "safetensors: ", source, ": tensor '", name, "' shape ", shape_json.dump(),
-            " is implausibly large");
+      ELECTRA_CHECK(size < (std::uint64_t{1} << 40) &&
+                        numel * std::max<std::uint64_t>(size, 1) < (std::uint64_t{1} << 48),
+                    "safetensors: ", source, ": tensor ", shown, " shape ", shape_json.dump(),
+                    " is implausibly large");
       numel *= size;
       dims.push_back(static_cast<std::int64_t>(size));
     }
     const nlohmann::json& offsets = info["data_offsets"];
-    check(offsets.is_array() && offsets.size() == 2, "safetensors: ", source, ": tensor '", name,
-          "' data_offsets must be [begin, end]");
+    check(offsets.is_array() && offsets.size() == 2, "safetensors: ", source, ": tensor ", shown,
+          " data_offsets must be [begin, end]");
     const std::uint64_t begin = header_integer(offsets[0], source, name, "data_offsets");
     const std::uint64_t end = header_integer(offsets[1], source, name, "data_offsets");
-    check(begin <= end, "safetensors: ", source, ": tensor '", name, "' has data_offsets [", begin,
+    check(begin <= end, "safetensors: ", source, ": tensor ", shown, " has data_offsets [", begin,
           ", ", end, "] with end before begin");
     const std::uint64_t expected_bytes = numel * dtype_size(dtype);
-    check(end - begin == expected_bytes, "safetensors: ", source, ": tensor '", name, "' ",
-          info["dtype"].get<std::string>(), shape_json.dump(), " needs ", expected_bytes,
-          " bytes but data_offsets [", begin, ", ", end, "] span ", end - begin);
+    ELECTRA_CHECK(end - begin == expected_bytes, "safetensors: ", source, ": tensor ", shown, " ",
+                  safetensors_dtype(dtype), shape_json.dump(), " needs ", expected_bytes,
+                  " bytes but data_offsets [", begin, ", ", end, "] span ", end - begin);
     entries.push_back({name, dtype, Shape(dims), begin, end});
   }
 
@@ -185,13 +216,15 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
   const std::uint64_t data_size = bytes.size() - 8 - header_length;
   std::uint64_t expected_begin = 0;
   for (const HeaderEntry& entry : entries) {
-    check(entry.begin >= expected_begin, "safetensors: ", source, ": tensor '", entry.name,
-          "' data_offsets [", entry.begin, ", ", entry.end,
+    check(entry.begin >= expected_begin, "safetensors: ", source, ": tensor ",
+          printable(entry.name), " data_offsets [", entry.begin, ", ", entry.end,
           "] overlap the previous tensor (which ends at ", expected_begin, ")");
-    check(entry.begin == expected_begin, "safetensors: ", source, ": tensor '", entry.name,
-          "' starts at ", entry.begin, ", leaving a gap after byte ", expected_begin);
-    check(entry.end <= data_size, "safetensors: ", source, ": truncated: tensor '", entry.name,
-          "' ends at data byte ", entry.end, " but the file holds ", data_size, " data bytes");
+    check(entry.begin == expected_begin, "safetensors: ", source, ": tensor ",
+          printable(entry.name), " starts at ", entry.begin, ", leaving a gap after byte ",
+          expected_begin);
+    check(entry.end <= data_size, "safetensors: ", source, ": truncated: tensor ",
+          printable(entry.name), " ends at data byte ", entry.end, " but the file holds ",
+          data_size, " data bytes");
     expected_begin = entry.end;
   }
   check(expected_begin == data_size, "safetensors: ", source, ": ", data_size - expected_begin,

@@ -148,7 +148,7 @@ TEST_CASE("safetensors: corrupt files are refused naming the file and the tensor
     CHECK_THROWS_WITH(
         parse_safetensors(
             build_file(R"({"h":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})", "ab"), source),
-        doctest::Contains("tensor 'h' has dtype BF16"));
+        doctest::Contains("tensor 'h' has dtype 'BF16'"));
     CHECK_THROWS_WITH(
         parse_safetensors(
             build_file(R"({"h":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"),
@@ -179,5 +179,41 @@ TEST_CASE("safetensors: corrupt files are refused naming the file and the tensor
     CHECK_THROWS_WITH(serialize_safetensors({{"a", t}, {"a", t}}),
                       doctest::Contains("duplicate tensor name 'a'"));
     CHECK_THROWS(serialize_safetensors({{"__metadata__", t}}));
+  }
+}
+
+// Found by tools/fuzz/fuzz_safetensors (docs/reliability.md): a header nested a million levels
+// deep overflowed the stack while the error message was built (nlohmann's dump() recurses), and
+// names holding control characters broke the one-line error message.
+TEST_CASE("safetensors: hostile headers are refused in one line") {
+  const std::string source = "hostile.safetensors";
+  SUBCASE("deep nesting") {
+    const std::size_t depth = 1'000'000;
+    const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+    CHECK_THROWS_WITH(
+        parse_safetensors(
+            build_file(R"({"a":{"dtype":"F32","shape":)" + nested + R"(,"data_offsets":[0,0]}})", ""),
+            source),
+        doctest::Contains("hostile.safetensors: header nests deeper than 16 levels"));
+    CHECK_THROWS_WITH(parse_safetensors(build_file(R"({"__metadata__":{"k":)" + nested + "}}", ""),
+                                        source),
+                      doctest::Contains("nests deeper"));
+  }
+  SUBCASE("control characters in names") {
+    const auto message = [&](const std::string& header) {
+      try {
+        parse_safetensors(build_file(header, ""), source);
+      } catch (const Error& error) {
+        return std::string(error.what());
+      }
+      return std::string("accepted");
+    };
+    const std::string bad_dtype =
+        message(R"({"a\nb":{"dtype":"F\r32","shape":[],"data_offsets":[0,0]}})");
+    CHECK(bad_dtype.find_first_of("\r\n") == std::string::npos);
+    CHECK(bad_dtype.find(R"(tensor 'a\x0ab' has dtype 'F\x0d32')") != std::string::npos);
+    const std::string bad_metadata = message(R"({"__metadata__":{"line\none":1}})");
+    CHECK(bad_metadata.find('\n') == std::string::npos);
+    CHECK(bad_metadata.find(R"(metadata 'line\x0aone' is not a string)") != std::string::npos);
   }
 }
