@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -30,6 +31,9 @@ std::optional<std::size_t> parse_index(const std::string& text) {
   std::size_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  // SIZE_MAX is no usable index: "index + 1 fields needed" would wrap to 0 and the field read
+  // run past the line (--label-column 18446744073709551615; tools/fuzz/regressions/fuzz_tsv/).
+  if (value == std::numeric_limits<std::size_t>::max()) return std::nullopt;
   return value;
 }
 
