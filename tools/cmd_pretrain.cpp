@@ -1,11 +1,14 @@
 // `electra pretrain`: the ELECTRA pre-training loop (models/trainer.hpp) with a progress bar,
 // checkpoints, metrics.jsonl and curves.svg in the run directory. SIGINT/SIGTERM finish the
-// current update, save a checkpoint and exit 0; a second signal exits at once.
+// current update, save a checkpoint and exit 0; a second signal exits at once, and so does a
+// watchdog when the update under way does not end (models/stop_request.hpp).
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +16,7 @@
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
 #include "data/sha256.hpp"
+#include "data/shard_format.hpp"
 #include "models/trainer.hpp"
 #include "tools/command.hpp"
 #include "tools/plot_svg.hpp"
@@ -29,7 +33,7 @@ struct PretrainFlags {
   std::uint64_t seed = 42;
   std::int64_t log_every = 10, save_every = 1000;
   int keep = 3;
-  bool detect_anomaly = false;
+  bool detect_anomaly = false, overwrite = false;
   std::string device = "cpu";
   bool tf32 = false;
   // Which optional flags were given (CLI11 options, filled in setup).
@@ -65,11 +69,28 @@ TrainerOptions trainer_options(const PretrainFlags& flags) {
   require_device(device, "pretrain: --device");
   const ShardSetInfo shards = read_shard_set_info(flags.data);
   ModelConfig config = model_preset(flags.preset);
-  if (!flags.config_file.empty()) config = load_model_config(flags.config_file, config);
-  // The shards decide the sequence length and the vocabulary.
-  check(flags.seq_len_flag->count() == 0 || flags.seq_len == shards.seq_len, "pretrain: --seq-len ",
-        flags.seq_len, " but the shards in ", flags.data, " were prepared with seq_len ",
-        shards.seq_len, " (run `electra prepare --seq-len ", flags.seq_len, "` for another length)");
+  // The shards decide the sequence length and the vocabulary: a --config or --seq-len that says
+  // otherwise is refused rather than silently overridden.
+  if (!flags.config_file.empty()) {
+    config = load_model_config(flags.config_file, config);
+    const nlohmann::json file = nlohmann::json::parse(std::ifstream(flags.config_file));  // valid
+    for (const auto& [key, value] : {std::pair{"seq_len", shards.seq_len},
+                                     std::pair{"vocab_size", std::int64_t{shards.vocab_size}}}) {
+      check(!file.contains(key) || file[key] == value, "pretrain: --config ", flags.config_file,
+            " sets ", key, " ", file.contains(key) ? file[key].dump() : "", " but the shards in ",
+            flags.data, " have ", key, " ", value, " (the shards decide it: remove ", key,
+            " from the file)");
+    }
+  }
+  if (flags.seq_len_flag->count() > 0 && flags.seq_len != shards.seq_len) {
+    check(flags.seq_len >= min_seq_len && flags.seq_len <= max_seq_len, "pretrain: --seq-len ",
+          flags.seq_len, " is not a sequence length (", min_seq_len, "..", max_seq_len,
+          "); the shards in ", flags.data, " have seq_len ", shards.seq_len,
+          ", which pretrain uses when --seq-len is left out");
+    throw_error("pretrain: --seq-len ", flags.seq_len, " but the shards in ", flags.data,
+                " were prepared with seq_len ", shards.seq_len, " (run `electra prepare --seq-len ",
+                flags.seq_len, "` for another length)");
+  }
   config.seq_len = shards.seq_len;
   config.vocab_size = shards.vocab_size;
   if (config.max_position_embeddings < config.seq_len) config.max_position_embeddings = config.seq_len;
@@ -95,6 +116,7 @@ TrainerOptions trainer_options(const PretrainFlags& flags) {
   options.keep_last = flags.keep;
   options.resume = flags.resume_flag->count() > 0;
   options.resume_from = flags.resume_dir;
+  options.overwrite = flags.overwrite;
   options.detect_anomaly = flags.detect_anomaly;
   options.device = device;
   options.allow_tf32 = flags.tf32;
@@ -141,7 +163,66 @@ std::string write_curves(const std::string& metrics_path, const fs::path& run_di
   return svg_path.string();
 }
 
-int run_pretrain(const PretrainFlags& flags) {
+// `text` as one shell word: as is when it has no character the shell treats specially.
+std::string shell_word(const std::string& text) {
+  const bool plain = !text.empty() && text.find_first_not_of(
+                                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_./:=@%+,-") == std::string::npos;
+  if (plain) return text;
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// How to run this binary from the current directory: "electra" when that name on PATH is this
+// file, else its path relative to the working directory (build/release/tools/electra after the
+// quick start), else its absolute path. The "next:" lines then run as printed.
+std::string invoked_binary() {
+  std::error_code error;
+  const fs::path self = fs::canonical("/proc/self/exe", error);
+  if (error) return "electra";
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream directories(path);
+    for (std::string directory; std::getline(directories, directory, ':');) {
+      const fs::path candidate = fs::path(directory.empty() ? "." : directory) / "electra";
+      if (!fs::is_regular_file(candidate, error)) continue;
+      if (fs::equivalent(candidate, self, error)) return "electra";
+      break;  // the shell would run this other one
+    }
+  }
+  const fs::path relative = self.lexically_relative(fs::current_path(error));
+  if (error || relative.empty() || *relative.begin() == "..") return shell_word(self.string());
+  return shell_word(relative.has_parent_path() ? relative.string() : "./" + relative.string());
+}
+
+// This command as typed, for the resume hint: every flag given (the global --threads too), less
+// --resume and --overwrite (and --max-steps when asked), in the order the command declares them.
+std::string repeat_command(const CLI::App& app, bool without_max_steps) {
+  std::string command = invoked_binary() + " pretrain";
+  std::vector<const CLI::Option*> given = app.get_options();
+  if (const CLI::Option* threads = app.get_parent()->get_option_no_throw("--threads"))
+    given.push_back(threads);
+  for (const CLI::Option* option : given) {
+    if (option->count() == 0 || option->get_lnames().empty()) continue;
+    const std::string name = "--" + option->get_lnames().front();
+    if (name == "--resume" || name == "--overwrite" || name == "--help" ||
+        (without_max_steps && name == "--max-steps"))
+      continue;
+    command += " " + name;
+    if (option->get_items_expected_max() == 0) continue;  // a flag
+    for (const std::string& value : option->results()) command += " " + shell_word(value);
+  }
+  return command + " --resume";
+}
+
+// "a, b, c" for the log.
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
   const TrainerOptions options = trainer_options(flags);
   const ModelConfig& config = options.config;
   clear_stop_request();
@@ -166,11 +247,16 @@ int run_pretrain(const PretrainFlags& flags) {
     std::printf("  note: the warm-up (%lld) is not shorter than the schedule (%lld): the rate never "
                 "reaches its peak (set --warmup)\n",
                 static_cast<long long>(config.warmup_steps), static_cast<long long>(config.num_train_steps));
+  if (!trainer.removed_litter().empty())
+    std::printf("  removed leftovers of an interrupted run: %s\n", joined(trainer.removed_litter()).c_str());
+  for (const std::string& skipped : trainer.skipped_checkpoints())
+    std::printf("  skipped %s\n", skipped.c_str());
   if (!trainer.resumed_from().empty())
     std::printf("  resuming from %s at update %lld\n", trainer.resumed_from().c_str(),
                 static_cast<long long>(trainer.step()));
-  else if (options.resume)
-    std::printf("  --resume: no checkpoint in %s, starting fresh\n", options.out_dir.c_str());
+  if (!trainer.overwritten().empty())
+    std::printf("  --overwrite: deleting the previous run in %s (%s)\n", options.out_dir.c_str(),
+                joined(trainer.overwritten()).c_str());
   std::printf("  run directory %s (Ctrl-C saves a checkpoint and stops)\n", options.out_dir.c_str());
   std::fflush(stdout);
 
@@ -196,15 +282,22 @@ int run_pretrain(const PretrainFlags& flags) {
   std::printf("  checkpoint  %s\n  metrics     %s\n", result.last_checkpoint.string().c_str(),
               result.metrics_path.c_str());
   if (!curves.empty()) std::printf("  curves      %s\n", curves.c_str());
+  const std::string binary = invoked_binary();
   std::printf("next:\n");
-  if (electra)
-    std::printf("  electra inspect --checkpoint %s%s --text \"The whale swam under the ship.\"\n",
-                result.last_checkpoint.string().c_str(),
+  if (electra && !result.last_checkpoint.empty())
+    std::printf("  %s inspect --checkpoint %s%s --text \"The whale swam under the ship.\"\n",
+                binary.c_str(), shell_word(result.last_checkpoint.string()).c_str(),
                 options.vocab_path.empty() ? " --vocab VOCAB.txt" : "");
-  std::printf("  electra plot %s -o %s --smooth 5\n", result.metrics_path.c_str(),
-              (run_dir / "curves.svg").string().c_str());
-  std::printf("  electra pretrain --data %s --out %s ... --resume   (continue; same flags)\n",
-              options.shards_dir.c_str(), options.out_dir.c_str());
+  std::printf("  %s plot %s -o %s --smooth 5\n", binary.c_str(), shell_word(result.metrics_path).c_str(),
+              shell_word((run_dir / "curves.svg").string()).c_str());
+  // Continuing makes sense when the run stopped early, or when --max-steps ended it before the
+  // schedule did (then without --max-steps, to the schedule's end); a finished schedule has
+  // nothing left to run.
+  const bool stopped_early = result.stopped_by_request || result.stopped_by_time;
+  if (stopped_early || result.final_step < config.num_train_steps)
+    std::printf("  %s   (continue from update %lld)\n",
+                repeat_command(app, /*without_max_steps=*/!stopped_early).c_str(),
+                static_cast<long long>(result.final_step));
   return 0;
 }
 
@@ -218,7 +311,10 @@ const CommandRegistration pretrain_command{Command{
           "file's) num_train_steps (tiny 1000, mini 800, small 1M, base 766k). The run ends at "
           "--max-steps, else at T; --max-minutes only ever stops it sooner (with a checkpoint). seq_len and vocab_size come from "
           "the shards' meta.json. --resume continues the latest checkpoint in --out (or the given one) "
-          "bit-identically; the flags must describe the same run.");
+          "bit-identically (a newest checkpoint that does not load is skipped for an older one, and "
+          "said so; none loading is an error); the flags must describe the same run. A new run "
+          "refuses an --out that holds a previous one unless --overwrite is given. One --out has "
+          "one writer at a time (a lock file, OUT/.lock).");
       app.add_option("--data", flags->data, "shard directory from `electra prepare`")->required();
       app.add_option("--out", flags->out, "run directory: checkpoints, metrics.jsonl, curves.svg")->required();
       app.add_option("--preset", flags->preset, "model size: tiny, mini, small, base")
@@ -254,7 +350,7 @@ const CommandRegistration pretrain_command{Command{
           ->capture_default_str();
       app.add_option("--keep", flags->keep, "checkpoints kept (0: all)")->capture_default_str();
       flags->resume_flag = app.add_option("--resume", flags->resume_dir,
-                                          "continue the latest checkpoint in --out, or the given one")
+                                          "continue the newest loadable checkpoint in --out, or the given one")
                                ->expected(0, 1);
       app.add_flag("--detect-anomaly", flags->detect_anomaly,
                    "check every op for NaN/Inf (slow); the error names the op and the update");
@@ -265,7 +361,9 @@ const CommandRegistration pretrain_command{Command{
                    "TF32 tensor-core matrix products on cuda (faster; products to ~1e-3 relative)");
       app.add_option("--vocab", flags->vocab,
                      "the shards' vocab.txt, recorded for `electra inspect` (default: found next to the shards)");
-      return [flags] { return run_pretrain(*flags); };
+      app.add_flag("--overwrite", flags->overwrite,
+                   "delete the previous run in --out (checkpoints, metrics.jsonl, curves.svg) and start afresh");
+      return [flags, &app] { return run_pretrain(*flags, app); };
     }}};
 
 }  // namespace
