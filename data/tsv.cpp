@@ -74,7 +74,9 @@ TsvColumns TsvColumns::defaults_for(const std::string& task, bool has_header) {
 std::vector<LabelledExample> parse_labelled_tsv(const std::string& text, const TsvColumns& columns,
                                                 const std::string& source) {
   std::vector<LabelledExample> examples;
-  std::istringstream input(text);
+  // A UTF-8 byte-order mark (Excel and Notepad write one) is not part of the first header name.
+  constexpr std::string_view bom = "\xEF\xBB\xBF";
+  std::istringstream input(text.rfind(bom, 0) == 0 ? text.substr(bom.size()) : text);
   std::string line;
   std::vector<std::string> header_storage;
   std::vector<std::string_view> header;

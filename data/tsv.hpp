@@ -7,8 +7,9 @@
 //   RTE    header, text "sentence1" + "sentence2", "label"  (the defaults for a pair task)
 //   CoLA   no header, text 3, label 1
 //   STS-B  header, text "sentence1" + "sentence2", label "score" (a real number: regression)
-// Blank lines are skipped; "\r\n" endings are accepted. A line with too few fields, an unknown
-// column name or an empty label is an error naming the file and the line.
+// Blank lines are skipped; "\r\n" endings and a leading UTF-8 byte-order mark are accepted. A
+// line with too few fields, an unknown column name or an empty label is an error naming the file
+// and the line.
 #include <cstdint>
 #include <optional>
 #include <string>

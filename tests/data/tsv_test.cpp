@@ -59,3 +59,17 @@ TEST_CASE("tsv: label lists and distinct labels") {
   CHECK(examples.size() == 200);
   CHECK(distinct_labels(examples) == std::vector<std::string>{"negative", "positive"});
 }
+
+TEST_CASE("tsv: a leading UTF-8 byte-order mark is skipped, with or without a header") {
+  const std::string bom = "\xEF\xBB\xBF";
+  const auto examples =
+      parse_labelled_tsv(bom + "sentence\tlabel\nit was good\t1\n", TsvColumns::defaults_for("single"), "excel.tsv");
+  REQUIRE(examples.size() == 1);
+  CHECK(examples[0].text_a == "it was good");
+  const auto headerless = parse_labelled_tsv(bom + "first\t0\n", TsvColumns::defaults_for("single", false), "mem");
+  REQUIRE(headerless.size() == 1);
+  CHECK(headerless[0].text_a == "first");  // not "\xEF\xBB\xBFfirst"
+  // Only at the very start: inside a text it is data, kept as written.
+  const auto inner = parse_labelled_tsv("sentence\tlabel\n" + bom + "x\t1\n", TsvColumns::defaults_for("single"), "mem");
+  CHECK(inner[0].text_a == bom + "x");
+}
