@@ -69,7 +69,6 @@ CLI::Validator integer_in(std::int64_t minimum, std::int64_t maximum) {
         std::int64_t value = 0;
         if (const auto error = integer_error(text, value)) return *error;
         if (value < minimum || value > maximum) return integer_rule(minimum, maximum) + ", got " + text;
-        text = std::to_string(value);  // decimal, whatever CLI11 would make of "010"
         return {};
       },
       "");
@@ -93,10 +92,19 @@ void add_numeric_syntax_checks(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {
     const std::string type = option->get_type_name();  // "INT", or "INT:…" with described checks
     auto is = [&](const std::string& name) { return type == name || type.rfind(name + ":", 0) == 0; };
+    // transform(): runs before the command's own checks and may rewrite the value, which is then
+    // what CLI11 converts — in decimal, whatever it would make of "010".
     if (is("INT")) {
-      option->check(integer_in(std::numeric_limits<std::int64_t>::min(), no_maximum));
+      option->transform(CLI::Validator(
+          [](std::string& text) -> std::string {
+            std::int64_t value = 0;
+            if (const auto error = integer_error(text, value)) return *error;
+            text = std::to_string(value);
+            return {};
+          },
+          ""));
     } else if (is("UINT")) {
-      option->check(CLI::Validator(
+      option->transform(CLI::Validator(
           [](std::string& text) -> std::string {
             if (!text.empty() && text[0] == '-') return "must be a non-negative integer, got " + text;
             std::uint64_t value = 0;
@@ -109,7 +117,7 @@ void add_numeric_syntax_checks(CLI::App& app) {
           },
           ""));
     } else if (is("FLOAT")) {
-      option->check(CLI::Validator(
+      option->transform(CLI::Validator(
           [](std::string& text) -> std::string {
             double value = 0;
             return number_error(text, value).value_or("");

@@ -4,8 +4,6 @@
 // range"; these name the rule and echo the value as typed. CLI11 prefixes the option's name:
 //   --batch: must be a positive integer, got 0
 //   --lr: 'abc' is not a number
-// Integer checks also rewrite the value in decimal, since CLI11 itself reads "010" as octal 8
-// and "0x10" as 16.
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -20,9 +18,10 @@ CLI::Validator positive_number();                          // finite, > 0
 CLI::Validator non_negative_number();                      // finite, ≥ 0
 
 // Gives every integer (INT, UINT) or floating-point (FLOAT) option of `app` and its subcommands
-// the syntax check of its type, after whatever checks the command added: an option without a
-// range then still refuses "abc" or "1.5" in those words (not CLI11's "Could not convert"), and
-// an unsigned one refuses "-1" (which CLI11 would wrap to 2^64-1).
+// the syntax check of its type, run before the command's own checks: an option without a range
+// still refuses "abc" or "1.5" in those words (not CLI11's "Could not convert"), an unsigned one
+// refuses "-1" (which CLI11 would wrap to 2^64-1), and integers are passed on in plain decimal
+// (CLI11 alone reads "010" as octal 8 and "0x10" as 16).
 void add_numeric_syntax_checks(CLI::App& app);
 
 }  // namespace electra::cli
