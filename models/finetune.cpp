@@ -14,13 +14,14 @@
 #include "models/classification_metrics.hpp"
 #include "models/hf_format.hpp"
 #include "models/lr_schedule.hpp"
-#include "models/pretrained_model.hpp"
 
 namespace electra {
 namespace fs = std::filesystem;
 namespace {
 
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+// What run_finetune writes into --out (and so would replace).
+constexpr const char* finetune_output_files[] = {"model.safetensors", "config.json", "vocab.txt", "metrics.jsonl",
+                                                 "dev_predictions.tsv"};
 
 std::string default_metric(const FinetuneTask& task) { return task.regression ? "pearson" : "accuracy"; }
 
@@ -29,6 +30,16 @@ bool better(const std::string& metric, double candidate, double best) {
   if (!std::isfinite(candidate)) return false;
   if (!std::isfinite(best)) return true;
   return metric == "mse" ? candidate < best : candidate > best;
+}
+
+// The shortest --max-seq-length that leaves room for text: [CLS] a [SEP], or [CLS] a [SEP] b [SEP]
+// with at least one token each (the tokenizer would otherwise truncate a segment to nothing).
+std::int64_t min_seq_length(const FinetuneTask& task) { return task.input == "pair" ? 5 : 3; }
+
+std::string label_list(const std::vector<std::string>& labels) {
+  std::string list;
+  for (std::size_t i = 0; i < labels.size() && i < 10; ++i) list += (i ? ", " : "") + labels[i];
+  return labels.size() > 10 ? list + ", … " + std::to_string(labels.size()) + " in all" : list;
 }
 
 double metric_value(const nlohmann::ordered_json& metrics, const std::string& name) {
@@ -62,14 +73,19 @@ FinetuneTask finetune_task_from_json(const nlohmann::json& json, const std::stri
     task.columns.text_b = columns.at("text_b").get<std::string>();
     task.columns.label = columns.at("label").get<std::string>();
   } catch (const nlohmann::json::exception& error) {
-    throw_error("finetune: ", source, ": bad \"", finetune_task_key, "\" section (", error.what(), ")");
+    throw_error(source, ": bad \"", finetune_task_key, "\" section (", error.what(), ")");
   }
-  check(task.regression || task.labels.size() >= 2, "finetune: ", source, ": a classification task needs ≥ 2 labels");
+  check(task.input == "single" || task.input == "pair", source, ": input \"", task.input,
+        "\" is neither \"single\" nor \"pair\"");
+  check(task.regression || task.labels.size() >= 2, source, ": a classification task needs ≥ 2 labels");
+  check(task.max_seq_length >= min_seq_length(task), source, ": max_seq_length ", task.max_seq_length,
+        " is below ", min_seq_length(task));
   return task;
 }
 
 EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, const Tokenizer& tokenizer,
-                                const FinetuneTask& task, const std::string& source, bool require_labels) {
+                                const FinetuneTask& task, const std::string& source, bool require_labels,
+                                const std::string& command) {
   EncodedExamples data;
   data.count = static_cast<std::int64_t>(examples.size());
   std::vector<Encoding> encodings;
@@ -91,68 +107,22 @@ EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, co
   if (!require_labels) return data;
   for (std::size_t i = 0; i < examples.size(); ++i) {
     const std::string& label = examples[i].label;
-    check(!label.empty(), "finetune: ", source, ": example ", i + 1, " has no label");
+    check(!label.empty(), command, ": ", source, ": example ", i + 1, " has no label");
     if (task.regression) {
       char* end = nullptr;
       const double value = std::strtod(label.c_str(), &end);
-      check(end == label.c_str() + label.size() && std::isfinite(value), "finetune: ", source, ": example ", i + 1,
+      check(end == label.c_str() + label.size() && std::isfinite(value), command, ": ", source, ": example ", i + 1,
             ": regression target '", label, "' is not a number");
       data.targets.push_back(value);
     } else {
       const auto found = std::find(task.labels.begin(), task.labels.end(), label);
-      check(found != task.labels.end(), "finetune: ", source, ": example ", i + 1, ": label '", label,
-            "' is not one of the task's labels (--labels)");
+      check(found != task.labels.end(), command, ": ", source, ": example ", i + 1, ": label '", label,
+            "' is not one of the ", command == "finetune" ? "task's" : "model's", " labels (", label_list(task.labels), ")",
+            command == "finetune" ? ", which come from --labels or else the train file" : "");
       data.label_ids.push_back(static_cast<std::int32_t>(found - task.labels.begin()));
     }
   }
   return data;
-}
-
-PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
-  PretrainedEncoder encoder;
-  fs::path hf_dir;
-  if (fs::is_regular_file(path / "config.json")) hf_dir = path;
-  else if (fs::is_regular_file(path / "discriminator" / "config.json")) hf_dir = path / "discriminator";
-  else if (fs::is_regular_file(path / "generator" / "config.json")) hf_dir = path / "generator";
-  if (!hf_dir.empty()) {
-    HfModel model = load_hf_model(hf_dir);
-    encoder.config = model.config;
-    for (auto& [name, tensor] : model.tensors)
-      if (starts_with(name, "electra.")) encoder.tensors[name] = tensor;
-    encoder.vocab_path = model.vocab_path.string();
-    encoder.description = hf_dir.string() + " (" + model.architecture + ")";
-    return encoder;
-  }
-  const PretrainedModel loaded = load_pretrained_model(path);
-  encoder.config = loaded.config;
-  // An `mlm` run's encoder is its masked-LM network, at the discriminator's sizes.
-  const std::string network = loaded.config.has_discriminator() ? "discriminator." : "generator.";
-  for (const Parameter& parameter : loaded.parameters->parameters()) {
-    if (starts_with(parameter.name, "electra.embeddings."))
-      encoder.tensors[parameter.name] = parameter.var.value();
-    else if (starts_with(parameter.name, network + "electra."))
-      encoder.tensors[parameter.name.substr(network.size())] = parameter.var.value();
-  }
-  const nlohmann::json& position = loaded.state.data_position;
-  if (position.is_object()) encoder.vocab_path = position.value("vocab_path", std::string());
-  encoder.description = loaded.checkpoint_dir.string() + " (" + loaded.config.objective + " checkpoint, step " +
-                        std::to_string(loaded.state.step) + ")";
-  return encoder;
-}
-
-void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& store) {
-  std::vector<std::pair<Var, const Tensor*>> assignments;
-  for (const Parameter& parameter : store.parameters()) {
-    if (!starts_with(parameter.name, "electra.")) continue;
-    const auto found = encoder.tensors.find(parameter.name);
-    check(found != encoder.tensors.end(), "finetune: ", encoder.description, " has no tensor '", parameter.name, "'");
-    const Tensor& value = parameter.var.value();
-    check(found->second.shape() == value.shape() && found->second.dtype() == value.dtype(), "finetune: ",
-          encoder.description, ": tensor '", parameter.name, "' is ", found->second.describe(), ", the classifier needs ",
-          value.describe());
-    assignments.push_back({parameter.var, &found->second});
-  }
-  for (auto& [var, tensor] : assignments) kernels::copy(tensor->to(var.value().device()), var.value());
 }
 
 LayerwiseAdamW::LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config)
@@ -230,6 +200,18 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
   check(options.epochs >= 1 && options.batch_size >= 1, "finetune: epochs and batch size must be ≥ 1");
   check(options.warmup_fraction >= 0 && options.warmup_fraction <= 1, "finetune: --warmup-fraction ",
         options.warmup_fraction, " is not in [0, 1]");
+  check(options.task.max_seq_length >= min_seq_length(options.task), "finetune: --max-seq-length ",
+        options.task.max_seq_length, " leaves no room for text: ",
+        options.task.input == "pair" ? "a pair needs [CLS], a token, [SEP], a token and [SEP] (5)"
+                                     : "a sentence needs [CLS], a token and [SEP] (3)");
+  // Like `pretrain`, never replace an earlier run's results unless asked to (checked before the
+  // minutes of training, not at the first save).
+  std::vector<fs::path> earlier_outputs;
+  for (const char* name : finetune_output_files)
+    if (fs::exists(fs::path(options.out_dir) / name)) earlier_outputs.push_back(fs::path(options.out_dir) / name);
+  check(earlier_outputs.empty() || options.overwrite, "finetune: --out ", options.out_dir, " already holds ",
+        earlier_outputs.empty() ? "" : earlier_outputs.front().filename().string(),
+        ", which this run would replace; pass --overwrite to replace it, or choose another --out");
   FinetuneResult result;
   const PretrainedEncoder encoder = load_pretrained_encoder(options.init);
   result.encoder_description = encoder.description;
@@ -241,7 +223,9 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
         tokenizer.vocab().size(), " tokens but the model's vocabulary has ", encoder.config.vocab_size);
 
   FinetuneTask task = options.task;
-  task.max_seq_length = std::min(task.max_seq_length, encoder.config.max_position_embeddings);
+  check(task.max_seq_length <= encoder.config.max_position_embeddings, "finetune: --max-seq-length ",
+        task.max_seq_length, " exceeds the model's ", encoder.config.max_position_embeddings,
+        " positions (max_position_embeddings of ", encoder.description, ")");
   std::vector<LabelledExample> train = read_labelled_tsv(options.train_path, task.columns);
   if (options.max_train_examples > 0 && static_cast<std::int64_t>(train.size()) > options.max_train_examples) {
     // A random subset (files are often sorted by label), the same for every fine-tuning seed so
@@ -270,7 +254,7 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
         task.regression ? "regression" : "classification", " task");
 
   ModelConfig config = encoder.config;
-  config.seq_len = std::min(config.max_position_embeddings, std::max<std::int64_t>(task.max_seq_length, 1));
+  config.seq_len = task.max_seq_length;
   ParameterStore store;
   SequenceClassifier classifier(config, task.num_outputs(), store, options.seed);
   load_encoder_weights(encoder, store);
@@ -286,6 +270,10 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
   schedule.validate();
 
   fs::create_directories(options.out_dir);
+  // --overwrite: the earlier model goes now, so a run stopped before its first save does not leave
+  // it beside this run's metrics (vocab.txt stays: it may be the one this run reads).
+  for (const fs::path& earlier : earlier_outputs)
+    if (earlier.filename() != "vocab.txt") fs::remove(earlier);
   std::ofstream metrics_log(fs::path(options.out_dir) / "metrics.jsonl", std::ios::trunc);
   check(metrics_log.good(), "finetune: cannot write ", options.out_dir, "/metrics.jsonl");
   const nlohmann::ordered_json run = {{"init", encoder.description}, {"train", options.train_path},
@@ -328,7 +316,9 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
     report.step = optimizer.updates_applied();
     report.train_loss = loss_sum / static_cast<double>(steps_per_epoch);
     report.learning_rate = last_rate;
-    const Evaluation evaluation = evaluate_classifier(classifier, task, dev_data, options.eval_batch_size);
+    const Evaluation evaluation = evaluate_classifier(classifier, task, dev_data, options.eval_batch_size, true,
+                                                      "finetune: epoch " + std::to_string(epoch) + ", --dev " +
+                                                          options.dev_path);
     report.dev = evaluation.metrics;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double value = metric_value(report.dev, result.metric);

@@ -48,9 +48,11 @@ struct EncodedExamples {
   std::vector<std::int32_t> label_ids;  // classification
   std::vector<double> targets;          // regression
 };
-// Unknown labels (or non-numeric regression targets) are errors naming `source` and the example.
+// Unknown labels (or non-numeric regression targets) are errors naming `command` ("finetune" or
+// "evaluate"), `source` and the example.
 EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, const Tokenizer& tokenizer,
-                                const FinetuneTask& task, const std::string& source, bool require_labels = true);
+                                const FinetuneTask& task, const std::string& source, bool require_labels = true,
+                                const std::string& command = "finetune");
 
 // Rows order[begin, end) as model inputs, padded only to their own longest sequence (trailing
 // padding changes nothing with absolute positions, and short texts then cost little):
@@ -73,6 +75,8 @@ struct PretrainedEncoder {
 };
 // `path`: a pre-training checkpoint or run directory (the discriminator, or an `mlm` run's
 // masked-LM encoder), an HF directory, or an `electra export` directory (its discriminator/).
+// Errors (as `finetune: --init …`) say which of these `path` looks like and what it lacks;
+// non-finite weights are refused naming the tensor.
 PretrainedEncoder load_pretrained_encoder(const std::filesystem::path& path);
 // Copies every `electra.*` parameter of `store` from `encoder` (shapes checked first).
 void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& store);
@@ -104,6 +108,7 @@ struct FinetuneOptions {
   std::string metric;         // dev metric that picks the best epoch; empty: accuracy / pearson
   std::uint64_t seed = 42;
   std::int64_t max_train_examples = 0;  // 0: all; else a fixed random subset of that size
+  bool overwrite = false;  // false: refuse an out_dir holding any file this run would write
 };
 
 struct EpochReport {
@@ -126,11 +131,14 @@ struct FinetuneResult {
   std::string encoder_description;
 };
 
+// task.max_seq_length must lie between 3 (5 for pairs) and the model's max_position_embeddings.
+// A non-finite dev logit stops the run with an error naming the epoch (see evaluate_classifier).
 FinetuneResult run_finetune(const FinetuneOptions& options,
                             const std::function<void(const FinetuneProgress&)>& on_step = {},
                             const std::function<void(const EpochReport&)>& on_epoch = {});
 
-// A fine-tuned model directory (run_finetune's output) ready for evaluation.
+// A fine-tuned model directory (run_finetune's output) ready for evaluation. Errors start with
+// "evaluate:"; NaN or infinite weights are refused naming the tensor.
 struct FinetunedModel {
   FinetuneTask task;
   std::unique_ptr<ParameterStore> parameters;
@@ -144,10 +152,13 @@ struct Evaluation {
   std::vector<double> predictions;                // class id, or the predicted value
   std::vector<std::vector<double>> probabilities;  // softmax per class (classification)
 };
+// A non-finite logit (NaN weights, an overflow) is an error starting with `context` (e.g.
+// "evaluate: runs/spam on dev.tsv") and naming the example, never a metric computed from it.
 Evaluation evaluate_classifier(const SequenceClassifier& classifier, const FinetuneTask& task,
-                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels = true);
+                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels = true,
+                               const std::string& context = "evaluate");
 // index, prediction, gold (when known), then one probability column per class.
 void write_predictions(const std::string& path, const FinetuneTask& task, const EncodedExamples& data,
-                       const Evaluation& evaluation, bool has_labels = true);
+                       const Evaluation& evaluation, bool has_labels = true, const std::string& command = "finetune");
 
 }  // namespace electra

@@ -42,8 +42,9 @@ FinetuneBatch make_finetune_batch(const EncodedExamples& data, const std::vector
 }
 
 Evaluation evaluate_classifier(const SequenceClassifier& classifier, const FinetuneTask& task,
-                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels) {
-  check(batch_size >= 1, "evaluate: batch size must be ≥ 1, got ", batch_size);
+                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels,
+                               const std::string& context) {
+  check(batch_size >= 1, context, ": batch size must be ≥ 1, got ", batch_size);
   Evaluation evaluation;
   Tape tape;
   NoGradScope no_grad(tape);
@@ -57,6 +58,11 @@ Evaluation evaluate_classifier(const SequenceClassifier& classifier, const Finet
     const std::vector<double> values = logits.value().to_vector();  // [B·C]
     for (std::size_t row = 0; row < end - begin; ++row) {
       const double* z = values.data() + row * static_cast<std::size_t>(C);
+      // argmax over NaN picks class 0 for every example: a metric (0.5 on balanced data) that
+      // looks like a weak model rather than a broken one.
+      for (std::int64_t c = 0; c < C; ++c)
+        check(std::isfinite(z[c]), context, ": example ", begin + row + 1, " gives the logit ", z[c],
+              " (the model's weights or activations are not finite)");
       if (task.regression) {
         evaluation.predictions.push_back(z[0]);
         continue;
@@ -83,9 +89,9 @@ Evaluation evaluate_classifier(const SequenceClassifier& classifier, const Finet
 }
 
 void write_predictions(const std::string& path, const FinetuneTask& task, const EncodedExamples& data,
-                       const Evaluation& evaluation, bool has_labels) {
+                       const Evaluation& evaluation, bool has_labels, const std::string& command) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  check(file.good(), "finetune: cannot write ", path);
+  check(file.good(), command, ": cannot write ", path);
   file << "index\tprediction";
   if (has_labels) file << "\tgold";
   if (!task.regression)
@@ -103,7 +109,7 @@ void write_predictions(const std::string& path, const FinetuneTask& task, const 
     }
     file << '\n';
   }
-  check(file.good(), "finetune: error writing ", path);
+  check(file.good(), command, ": error writing ", path);
 }
 
 FinetunedModel load_finetuned_model(const fs::path& directory) {
@@ -113,7 +119,14 @@ FinetunedModel load_finetuned_model(const fs::path& directory) {
   check(hf.config_json.contains(finetune_task_key), "evaluate: ", directory.string(), "/config.json has no \"", finetune_task_key,
         "\" section (not written by `electra finetune`)");
   FinetunedModel model;
-  model.task = finetune_task_from_json(hf.config_json[finetune_task_key], directory.string() + "/config.json");
+  const std::string config_path = (directory / "config.json").string();
+  try {
+    model.task = finetune_task_from_json(hf.config_json[finetune_task_key], config_path);
+  } catch (const Error& error) {
+    throw_error("evaluate: ", error.what());
+  }
+  check(model.task.max_seq_length <= hf.config.max_position_embeddings, "evaluate: ", config_path, ": max_seq_length ",
+        model.task.max_seq_length, " exceeds max_position_embeddings ", hf.config.max_position_embeddings);
   check(model.task.num_outputs() == hf.num_labels, "evaluate: ", directory.string(), ": ", hf.num_labels,
         " outputs in config.json but the task has ", model.task.num_outputs());
   check(!hf.vocab_path.empty(), "evaluate: ", directory.string(), ": no vocab.txt");
@@ -121,8 +134,12 @@ FinetunedModel load_finetuned_model(const fs::path& directory) {
   model.parameters = std::make_unique<ParameterStore>();
   model.classifier = std::make_unique<SequenceClassifier>(hf.config, hf.num_labels, *model.parameters, 0);
   for (const Parameter& parameter : model.parameters->parameters()) {
+    const Tensor& stored = hf.at(parameter.name);
+    // A diverged run's NaN weights would otherwise evaluate to one class for every example.
+    check(kernels::all_finite(stored), "evaluate: ", (directory / "model.safetensors").string(), ": tensor '",
+          parameter.name, "' holds NaN or infinite values; the model is unusable");
     Tensor& value = Var(parameter.var).value();
-    kernels::copy(hf.at(parameter.name), value);
+    kernels::copy(stored, value);
   }
   return model;
 }

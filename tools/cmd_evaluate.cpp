@@ -23,13 +23,15 @@ int run_evaluate(const EvaluateFlags& flags) {
   if (flags.unlabelled) columns.label.clear();
   const std::vector<LabelledExample> examples = read_labelled_tsv(flags.data, columns);
   const bool has_labels = !flags.unlabelled;
-  const EncodedExamples data = encode_examples(examples, *model.tokenizer, model.task, flags.data, has_labels);
-  const Evaluation evaluation = evaluate_classifier(*model.classifier, model.task, data, flags.batch, has_labels);
+  const EncodedExamples data =
+      encode_examples(examples, *model.tokenizer, model.task, flags.data, has_labels, "evaluate");
+  const Evaluation evaluation = evaluate_classifier(*model.classifier, model.task, data, flags.batch, has_labels,
+                                                    "evaluate: " + flags.model + " on " + flags.data);
   const std::string predictions =
       flags.predictions.empty()
           ? (std::filesystem::path(flags.model) / (std::filesystem::path(flags.data).stem().string() + ".predictions.tsv")).string()
           : flags.predictions;
-  write_predictions(predictions, model.task, data, evaluation, has_labels);
+  write_predictions(predictions, model.task, data, evaluation, has_labels, "evaluate");
   std::printf("electra evaluate: %s on %s (%lld examples)\n", flags.model.c_str(), flags.data.c_str(),
               static_cast<long long>(data.count));
   if (has_labels)
@@ -50,7 +52,7 @@ const CommandRegistration evaluate_command{Command{
       app.add_option("--data", flags->data, "TSV file to evaluate")->required();
       app.add_option("--predictions", flags->predictions,
                      "output TSV (default: MODEL/<data name>.predictions.tsv)");
-      app.add_option("--batch", flags->batch, "examples per batch")->check(CLI::PositiveNumber)->capture_default_str();
+      app.add_option("--batch", flags->batch, "examples per batch")->check(positive_integer())->capture_default_str();
       app.add_flag("--unlabelled", flags->unlabelled, "the file has no label column: predictions only");
       return [flags] { return run_evaluate(*flags); };
     }}};

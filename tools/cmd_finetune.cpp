@@ -91,6 +91,7 @@ const CommandRegistration finetune_command{Command{
       app.add_option("--train", o.train_path, "training TSV")->required();
       app.add_option("--dev", o.dev_path, "dev TSV (metrics each epoch; picks the best epoch)")->required();
       app.add_option("--out", o.out_dir, "output directory: best model, metrics.jsonl, dev_predictions.tsv")->required();
+      app.add_flag("--overwrite", o.overwrite, "replace the model, metrics and predictions of an earlier run in --out");
       app.add_option("--task", flags->task, "single sentence or sentence pair")
           ->check(CLI::IsMember({"single", "pair"}))
           ->capture_default_str();
@@ -101,28 +102,31 @@ const CommandRegistration finetune_command{Command{
       app.add_option("--text-b-column", flags->text_b_column, "column of the second sentence (pair task)");
       app.add_option("--label-column", flags->label_column, "column of the label");
       app.add_option("--vocab", o.vocab_path, "vocab.txt (default: the one the model records)");
-      app.add_option("--epochs", o.epochs, "passes over the training set")->check(CLI::PositiveNumber)->capture_default_str();
-      app.add_option("--batch", o.batch_size, "examples per update")->check(CLI::PositiveNumber)->capture_default_str();
-      app.add_option("--lr", o.learning_rate, "peak learning rate (of the head)")->check(CLI::PositiveNumber)->capture_default_str();
+      app.add_option("--epochs", o.epochs, "passes over the training set")->check(positive_integer())->capture_default_str();
+      app.add_option("--batch", o.batch_size, "examples per update")->check(positive_integer())->capture_default_str();
+      app.add_option("--lr", o.learning_rate, "peak learning rate (of the head)")->check(positive_number())->capture_default_str();
       app.add_option("--layer-decay", o.layer_decay, "layer-wise learning-rate decay")
-          ->check(CLI::Range(0.0, 1.0))
+          ->check(number_in(0.0, 1.0))
           ->capture_default_str();
       app.add_option("--warmup-fraction", o.warmup_fraction, "share of updates spent warming up")
-          ->check(CLI::Range(0.0, 1.0))
+          ->check(number_in(0.0, 1.0))
           ->capture_default_str();
-      app.add_option("--weight-decay", o.weight_decay, "decoupled weight decay")->capture_default_str();
-      app.add_option("--max-seq-length", o.task.max_seq_length, "tokens per example incl. [CLS]/[SEP]")
-          ->check(CLI::Range(3, 100000))
+      app.add_option("--weight-decay", o.weight_decay, "decoupled weight decay")
+          ->check(non_negative_number())
+          ->capture_default_str();
+      app.add_option("--max-seq-length", o.task.max_seq_length,
+                     "tokens per example incl. [CLS]/[SEP]: 3 (5 for pairs) up to the model's max_position_embeddings")
+          ->check(positive_integer())
           ->capture_default_str();
       app.add_option("--patience", o.patience, "stop after N epochs without dev improvement (0: never)")
-          ->check(CLI::NonNegativeNumber)
+          ->check(non_negative_integer())
           ->capture_default_str();
       app.add_option("--metric", o.metric, "dev metric picking the best epoch (default accuracy, or pearson)")
           ->check(CLI::IsMember({"accuracy", "f1", "mcc", "mse", "pearson", "spearman"}));
       app.add_option("--seed", o.seed, "head init, data order, dropout")->capture_default_str();
       app.add_option("--max-train-examples", o.max_train_examples, "use a fixed random subset of N training examples (0: all)")
-          ->check(CLI::NonNegativeNumber);
-      app.add_option("--eval-batch", o.eval_batch_size, "examples per evaluation batch")->check(CLI::PositiveNumber);
+          ->check(non_negative_integer());
+      app.add_option("--eval-batch", o.eval_batch_size, "examples per evaluation batch")->check(positive_integer());
       return [flags] { return run_finetune_command(*flags); };
     }}};
 

@@ -3,7 +3,9 @@
 // kept as an HF directory that evaluation reloads to the same figures; plus encoding rules.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "engine/error.hpp"
 #include "models/finetune.hpp"
@@ -130,4 +132,55 @@ TEST_CASE("finetune: regression task (MSE) and early stopping") {
   CHECK(model.task.regression);
   CHECK(model.classifier->num_outputs() == 1);
   fs::remove_all(root);
+}
+
+TEST_CASE("finetune: a non-finite logit stops evaluation with the caller's context, never a metric") {
+  // argmax over NaN picked class 0 everywhere: accuracy 0.5 on balanced labels, exit 0.
+  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab_path());
+  FinetuneTask task;
+  task.labels = {"no", "yes"};
+  const EncodedExamples data = encode_examples(
+      {{"the whale", std::nullopt, "yes"}, {"the sea", std::nullopt, "no"}, {"a ship", std::nullopt, "no"}}, tokenizer,
+      task, "mem");
+  ParameterStore store;
+  const SequenceClassifier classifier(test::tiny_config(), 2, store, 5);
+  const Evaluation fine = evaluate_classifier(classifier, task, data, 2);
+  CHECK(fine.metrics.contains("accuracy"));
+  Var(store.get("classifier.out_proj.bias")).value().data<float>()[1] = std::nanf("");
+  CHECK_THROWS_WITH_AS(evaluate_classifier(classifier, task, data, 2, true, "finetune: epoch 3, --dev dev.tsv"),
+                       doctest::Contains("finetune: epoch 3, --dev dev.tsv: example 1 gives the logit "), Error);
+  CHECK_THROWS_WITH_AS(evaluate_classifier(classifier, task, data, 2, false, "evaluate: model on data.tsv"),
+                       doctest::Contains("(the model's weights or activations are not finite)"), Error);
+}
+
+TEST_CASE("finetune: --init weights that are not finite are refused naming the tensor") {
+  const fs::path root = test::scratch_directory("nan_init");
+  const ModelConfig config = test::tiny_config();
+  ParameterStore store;
+  ElectraModel model(config, store, 4);
+  Var(store.get("discriminator.electra.encoder.layer.1.output.dense.weight")).value().data<float>()[3] =
+      std::numeric_limits<float>::infinity();
+  AdamW optimizer(store);
+  TrainerState state;
+  state.seed = 4;
+  state.config = {{"model", to_json(config)}};
+  state.data_position = {{"epoch", 0}, {"offset", 0}, {"vocab_path", test::sample_vocab_path()}};
+  const fs::path checkpoint = save_checkpoint(root / "run", store, optimizer, state);
+  const std::string expected = "finetune: --init " + checkpoint.string() +
+                               " (electra checkpoint, step 0): tensor 'electra.encoder.layer.1.output.dense.weight' "
+                               "holds NaN or infinite values";
+  CHECK_THROWS_WITH_AS(load_pretrained_encoder(root / "run"), expected.c_str(), Error);
+  fs::remove_all(root);
+}
+
+TEST_CASE("finetune: labels unknown to the task name where the labels came from") {
+  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab_path());
+  FinetuneTask task;
+  task.labels = {"no", "yes"};
+  CHECK_THROWS_WITH_AS(encode_examples({{"x", std::nullopt, "maybe"}}, tokenizer, task, "dev.tsv"),
+                       "finetune: dev.tsv: example 1: label 'maybe' is not one of the task's labels (no, yes), which "
+                       "come from --labels or else the train file",
+                       Error);
+  CHECK_THROWS_WITH_AS(encode_examples({{"x", std::nullopt, "maybe"}}, tokenizer, task, "dev.tsv", true, "evaluate"),
+                       "evaluate: dev.tsv: example 1: label 'maybe' is not one of the model's labels (no, yes)", Error);
 }

@@ -41,7 +41,7 @@ for objective in electra mlm; do
   for seed in $seeds; do
     "$electra" finetune --init "$run" --train "$train" --dev "$dev" --labels "$labels" \
       --out "$out/finetune-$objective-seed$seed" --seed "$seed" --epochs "$epochs" --lr "$lr" \
-      --max-train-examples "$max_train" --max-seq-length "$max_seq_length" \
+      --max-train-examples "$max_train" --max-seq-length "$max_seq_length" --overwrite \
       > "$out/finetune-$objective-seed$seed.log" 2>&1
   done
 done
