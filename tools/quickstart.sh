@@ -6,14 +6,26 @@
 #   4. pre-train the `mini` preset with a progress bar: its whole 800-update schedule, about 10
 #      minutes on 2 cores, stopped (with a checkpoint) at 15 minutes on a slower machine
 #      (electra pretrain → runs/quickstart/: checkpoints, metrics.jsonl, curves.svg)
-# Every flag is passed on to `electra pretrain`, so the same command trains `small` or runs long:
-#   tools/quickstart.sh --preset small --max-minutes 600
-#   tools/quickstart.sh --max-steps 20000 --total-steps 20000
-# Re-running resumes nothing by itself: it starts a fresh run unless you pass --resume.
+# Every flag is passed on to `electra pretrain` (and replaces the defaults --preset mini and
+# --max-minutes 15), so the same command trains `small` or runs long:
+#   tools/quickstart.sh --preset small --max-minutes 600 --overwrite
+#   tools/quickstart.sh --max-steps 20000 --total-steps 20000 --overwrite
+# Re-running continues the run in runs/quickstart when it holds a checkpoint (--resume is added;
+# a finished run then just reports that it is finished); --overwrite starts it afresh instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir="${ELECTRA_DATA_DIR:-data-cache}"
 run_dir="${ELECTRA_RUN_DIR:-runs/quickstart}"
+
+# Whether the flag $1 is among the remaining arguments (as "--flag value" or "--flag=value").
+has_flag() {
+  local flag=$1 arg
+  shift
+  for arg in "$@"; do
+    case "$arg" in "$flag" | "$flag"=*) return 0 ;; esac
+  done
+  return 1
+}
 
 tools/setup.sh
 tools/fetch-data.sh "$data_dir"
@@ -23,4 +35,13 @@ if [ ! -f "$shards/meta.json" ]; then
   "$electra" prepare --corpus "$data_dir/corpus" --vocab "$data_dir/vocab.txt" --seq-len 128 \
     --out "$shards"
 fi
-"$electra" pretrain --data "$shards" --out "$run_dir" --preset mini --max-minutes 15 "$@"
+# A flag given twice is an error to `electra pretrain`, so a default is added only when absent.
+defaults=()
+has_flag --preset "$@" || defaults+=(--preset mini)
+has_flag --max-minutes "$@" || defaults+=(--max-minutes 15)
+if compgen -G "$run_dir/step-*/trainer_state.json" >/dev/null &&
+  ! has_flag --resume "$@" && ! has_flag --overwrite "$@"; then
+  echo "quickstart: $run_dir holds a run: continuing it (--resume); pass --overwrite to start afresh"
+  defaults+=(--resume)
+fi
+"$electra" pretrain --data "$shards" --out "$run_dir" ${defaults[@]+"${defaults[@]}"} "$@"
