@@ -25,13 +25,17 @@ const CommandRegistration bench_command{Command{
                                            "time training steps of this preset on synthetic ids "
                                            "(tools/bench_model.cpp)");
       app.add_option("--batch", options->model.batch, "sequences per step (with --preset)")
+          ->check(positive_integer())
           ->capture_default_str();
       app.add_option("--seq-len", options->model.seq_len, "sequence length (with --preset)")
+          ->check(positive_integer())
           ->capture_default_str();
       app.add_option("--steps", options->model.steps, "timed steps (with --preset)")
+          ->check(positive_integer())
           ->capture_default_str();
       app.add_option("--warmup-steps", options->model.warmup_steps,
                      "untimed first steps (with --preset)")
+          ->check(non_negative_integer())
           ->capture_default_str();
       app.add_option("--device", options->model.device, "where to run the steps: cpu or cuda")
           ->check(CLI::IsMember({"cpu", "cuda"}))

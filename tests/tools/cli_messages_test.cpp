@@ -64,6 +64,8 @@ TEST_CASE("cli messages: out-of-range values name the rule and the value") {
       {"evaluate --model m --data d --batch 0", "evaluate: --batch: must be a positive integer, got 0"},
       {"plot m.jsonl --smooth 0", "plot: --smooth: must be a positive integer, got 0"},
       {"vocab --corpus c --out o --size 0", "vocab: --size: must be a positive integer, got 0"},
+      {"bench --preset tiny --seq-len 0", "bench: --seq-len: must be a positive integer, got 0"},
+      {"bench --preset tiny --warmup-steps -1", "bench: --warmup-steps: must be a non-negative integer, got -1"},
   };
   for (const BadFlag& bad : cases) check_refused(bad);
 }
