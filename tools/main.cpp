@@ -24,7 +24,14 @@ namespace {
 std::string parse_failure_line(const CLI::App* app, const CLI::Error& error) {
   std::string line = "electra: error: ";
   for (const CLI::App* sub : app->get_subcommands()) line += sub->get_name() + ": ";
-  line += error.what();
+  // After the syntax checks (add_numeric_syntax_checks) a failed conversion can only be a value
+  // too large for a 32-bit option; CLI11 says "Could not convert: --threads = 5000000000".
+  const std::string what = error.what(), prefix = "Could not convert: ";
+  const std::size_t equals = what.find(" = ");
+  if (error.get_name() == "ConversionError" && what.rfind(prefix, 0) == 0 && equals != std::string::npos)
+    return line + what.substr(prefix.size(), equals - prefix.size()) + ": '" + what.substr(equals + 3) +
+           "' is out of range\n";
+  line += what;
   // A bad value is named by the message itself; a missing or unknown flag wants the list.
   if (error.get_name() != "ValidationError") line += " (run with --help for the flags)";
   return line + "\n";

@@ -86,6 +86,8 @@ TEST_CASE("cli messages: values that are no number say so") {
       {pretrain + "--keep abc", "pretrain: --keep: 'abc' is not an integer"},
       {finetune + "--seed x1", "finetune: --seed: 'x1' is not an integer"},
       {"bench --preset tiny --steps many", "bench: --steps: 'many' is not an integer"},
+      // Fits 64 bits but not the option's int: CLI11's "Could not convert: --smooth = ..." otherwise.
+      {"plot m.jsonl --smooth 99999999999", "plot: --smooth: '99999999999' is out of range"},
   };
   for (const BadFlag& bad : cases) check_refused(bad);
 }
