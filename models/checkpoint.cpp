@@ -123,8 +123,9 @@ std::vector<CheckpointDirectory> checkpoint_directories(const fs::path& run_dir)
     if (step >= 0 && entry.is_directory(error))
       found.push_back({step, entry.path(), fs::exists(entry.path() / state_file, error)});
   }
-  std::sort(found.begin(), found.end(),
-            [](const CheckpointDirectory& a, const CheckpointDirectory& b) { return a.step < b.step; });
+  std::sort(
+      found.begin(), found.end(),
+      [](const CheckpointDirectory& a, const CheckpointDirectory& b) { return a.step < b.step; });
   return found;
 }
 
@@ -236,8 +237,9 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
   try {
     const nlohmann::json& step = json.at("step");
     // Checked before get<>: a float or an out-of-range integer would be converted silently.
-    check(step.is_number_integer() && !(step.is_number_unsigned() &&
-                                        step.get<std::uint64_t>() > std::uint64_t(max_checkpoint_step)),
+    check(step.is_number_integer() &&
+              !(step.is_number_unsigned() &&
+                step.get<std::uint64_t>() > std::uint64_t(max_checkpoint_step)),
           "checkpoint: ", path.string(), ": step ", step.dump(), " is not an integer in [0, ",
           max_checkpoint_step, "]");
     state.step = step.get<std::int64_t>();

@@ -10,9 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "engine/error.hpp"
 #include "models/checkpoint.hpp"
@@ -42,7 +41,8 @@ RunDirectoryLock::RunDirectoryLock(const fs::path& run_dir) {
     const ssize_t got = ::pread(descriptor_, holder, sizeof holder - 1, 0);
     ::close(descriptor_);
     descriptor_ = -1;
-    check(error == EWOULDBLOCK, "pretrain: cannot lock ", path.string(), ": ", std::strerror(error));
+    check(error == EWOULDBLOCK, "pretrain: cannot lock ", path.string(), ": ",
+          std::strerror(error));
     std::string pid = got > 0 ? std::string(holder, static_cast<std::size_t>(got)) : "";
     pid.erase(std::remove_if(pid.begin(), pid.end(), [](char c) { return c < '0' || c > '9'; }),
               pid.end());

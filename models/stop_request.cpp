@@ -59,8 +59,8 @@ void StopWatchdog::watch() {
   }
   const double grace = grace_seconds_();
   const auto requested = clock::now();
-  const auto deadline = requested + std::chrono::duration_cast<clock::duration>(
-                                        std::chrono::duration<double>(grace));
+  const auto deadline =
+      requested + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(grace));
   if (wake_.wait_until(lock, deadline, [this] { return finished_; })) return;
   lock.unlock();
   on_expiry_(std::chrono::duration<double>(clock::now() - requested).count());

@@ -54,21 +54,6 @@ std::string describe_loss(const Var& loss) {
   return text.str();
 }
 
-// object[key] if it is an integer in [0, max] (checked before get<>, which would convert a float
-// or an out-of-range integer silently); nullopt otherwise.
-std::optional<std::int64_t> bounded_integer(const nlohmann::json& object, const char* key,
-                                            std::int64_t max) {
-  if (!object.is_object() || !object.contains(key)) return std::nullopt;
-  const nlohmann::json& value = object[key];
-  if (value.is_number_unsigned())
-    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
-               ? std::optional(value.get<std::int64_t>())
-               : std::nullopt;
-  if (!value.is_number_integer()) return std::nullopt;
-  const auto integer = value.get<std::int64_t>();
-  return integer >= 0 && integer <= max ? std::optional(integer) : std::nullopt;
-}
-
 }  // namespace
 
 double binary_entropy(double p) {
@@ -147,87 +132,6 @@ Trainer::Trainer(TrainerOptions options)
   tape_.set_anomaly_detection(options_.detect_anomaly);
 
   open_run_directory();
-}
-
-void Trainer::open_run_directory() {
-  const fs::path out = options_.out_dir;
-  const bool resuming = options_.resume || !options_.resume_from.empty();
-  check(!(resuming && options_.overwrite), "pretrain: --resume continues the run in ",
-        out.string(), " and --overwrite deletes it; pass one of them");
-  std::error_code error;
-  check(!options_.resume || !options_.resume_from.empty() || fs::is_directory(out, error),
-        "pretrain: --resume: ", out.string(), " does not exist (no run to continue); drop --resume to start one");
-  fs::create_directories(out, error);
-  check(!error, "pretrain: cannot create --out ", out.string(), ": ", error.message());
-  lock_ = std::make_unique<RunDirectoryLock>(out);
-  removed_litter_ = remove_run_directory_litter(out);
-
-  if (!options_.resume_from.empty()) {
-    const fs::path checkpoint = options_.resume_from;
-    check(fs::exists(checkpoint / "trainer_state.json"), "pretrain: --resume ", checkpoint.string(),
-          " is not a checkpoint directory (no trainer_state.json)");
-    resume_from(checkpoint);
-    return;
-  }
-  const std::vector<CheckpointDirectory> candidates = checkpoint_directories(out);
-  if (!options_.resume) {
-    overwritten_ = previous_run_files(out);
-    std::string found;
-    for (const std::string& name : overwritten_) found += (found.empty() ? "" : ", ") + name;
-    check(overwritten_.empty() || options_.overwrite, "pretrain: --out ", out.string(),
-          " already holds a run (", found,
-          "); pass --resume to continue it, --overwrite to delete it and start afresh, or choose "
-          "another --out");
-    return;
-  }
-  // Newest first. A newer checkpoint that does not load (damaged by a crash or by hand) is passed
-  // over for an older one that does, and the log names it: losing some updates beats losing the
-  // run. Every candidate failing is an error listing each and why, so nothing is ever silently
-  // restarted from scratch.
-  std::string reasons;
-  for (auto candidate = candidates.rbegin(); candidate != candidates.rend(); ++candidate) {
-    const std::string name = candidate->path.filename().string();
-    std::string reason = "no trainer_state.json (incomplete)";
-    if (candidate->complete) {
-      try {
-        resume_from(candidate->path);
-        return;
-      } catch (const std::exception& failure) {  // electra::Error, or a filesystem error
-        reason = failure.what();
-      }
-    }
-    skipped_checkpoints_.push_back(name + ": " + reason);
-    reasons += (reasons.empty() ? "" : "; ") + name + ": " + reason;
-  }
-  check(!candidates.empty(), "pretrain: --resume: ", out.string(),
-        " holds no checkpoint (no step-* directory); drop --resume to start a new run there");
-  throw_error("pretrain: --resume: no checkpoint in ", out.string(), " can be continued (", reasons,
-              "); pass --overwrite to start a new run there instead");
-}
-
-void Trainer::resume_from(const fs::path& checkpoint) {
-  const TrainerState state = load_checkpoint(checkpoint, parameters_, optimizer_.get(), run_identity());
-  const std::string state_path = (checkpoint / "trainer_state.json").string();
-  check(state.step == optimizer_->updates_applied(), "checkpoint: ", state_path, ": step ", state.step,
-        " but the optimizer has applied ", optimizer_->updates_applied(), " updates");
-  DataPosition position;
-  for (const auto& [key, field] :
-       {std::pair{"epoch", &position.epoch}, std::pair{"offset", &position.offset}}) {
-    // Bounded before use: a hand-edited epoch near 2^63 would overflow when the epoch ends.
-    const std::optional<std::int64_t> value = bounded_integer(state.data_position, key, max_checkpoint_step);
-    check(value.has_value(), "checkpoint: ", state_path, ": data_position.", key, " = ",
-          state.data_position.contains(key) ? state.data_position[key].dump() : std::string("(missing)"),
-          " is not an integer in [0, ", max_checkpoint_step, "]");
-    *field = *value;
-  }
-  try {
-    batches_->set_position(position);
-  } catch (const Error& failure) {
-    throw_error("checkpoint: ", state_path, ": ", failure.what());
-  }
-  if (state.metrics.contains("last_logged")) last_metrics_json_ = state.metrics["last_logged"];
-  resumed_from_ = checkpoint.string();
-  last_saved_ = resumed_from_;
 }
 
 Trainer::~Trainer() = default;

@@ -310,11 +310,12 @@ const CommandRegistration pretrain_command{Command{
           "at T updates. T is --total-steps if given, else --max-steps, else the preset's (or config "
           "file's) num_train_steps (tiny 1000, mini 800, small 1M, base 766k). The run ends at "
           "--max-steps, else at T; --max-minutes only ever stops it sooner (with a checkpoint). seq_len and vocab_size come from "
-          "the shards' meta.json. --resume continues the latest checkpoint in --out (or the given one) "
-          "bit-identically (a newest checkpoint that does not load is skipped for an older one, and "
-          "said so; none loading is an error); the flags must describe the same run. A new run "
-          "refuses an --out that holds a previous one unless --overwrite is given. One --out has "
-          "one writer at a time (a lock file, OUT/.lock).");
+          "the shards' meta.json. --resume continues the newest checkpoint in --out that loads (or the "
+          "given one) bit-identically; a damaged newer one is skipped and named, and none loading is "
+          "an error. The flags must describe the same run. A new run refuses an --out that holds a "
+          "previous one unless --overwrite is given; one --out has one writer at a time (OUT/.lock). "
+          "SIGINT/SIGTERM finish the update, save and exit 0; an update that has not ended max(60 s, "
+          "2x the longest update + save) later is abandoned (exit 1, the last checkpoint intact).");
       app.add_option("--data", flags->data, "shard directory from `electra prepare`")->required();
       app.add_option("--out", flags->out, "run directory: checkpoints, metrics.jsonl, curves.svg")->required();
       app.add_option("--preset", flags->preset, "model size: tiny, mini, small, base")

@@ -10,10 +10,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "data/shards.hpp"
 #include "models/trainer.hpp"
@@ -24,7 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("electra_run_dir_life_" + name + "_" + std::to_string(::getpid()));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("electra_run_dir_life_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -40,7 +40,8 @@ std::string prepare_sample_shards(const fs::path& dir) {
   return settings.out_dir;
 }
 
-TrainerOptions tiny_options(const std::string& shards, const fs::path& out, std::int64_t max_steps) {
+TrainerOptions tiny_options(const std::string& shards, const fs::path& out,
+                            std::int64_t max_steps) {
   const ShardSetInfo info = read_shard_set_info(shards);
   TrainerOptions options;
   options.shards_dir = shards;
@@ -89,7 +90,8 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("run directory: --resume without a loadable checkpoint refuses instead of starting over") {
+TEST_CASE(
+    "run directory: --resume without a loadable checkpoint refuses instead of starting over") {
   const fs::path dir = scratch_dir("resume");
   const std::string shards = prepare_sample_shards(dir);
   const fs::path out = dir / "run";
@@ -158,8 +160,8 @@ TEST_CASE("run directory: a new run needs --overwrite to replace a previous one;
   both.overwrite = both.resume = true;
   CHECK(contains(construction_error(both), "pass one of them"));
 
-  fs::create_directories(out / "step-000009");           // emptied by a kill while deleting
-  fs::create_directories(out / ".tmp-step-000004-1");    // a save that died
+  fs::create_directories(out / "step-000009");         // emptied by a kill while deleting
+  fs::create_directories(out / ".tmp-step-000004-1");  // a save that died
   { std::ofstream(out / "notes.txt") << "mine"; }
   TrainerOptions overwrite = options;
   overwrite.overwrite = true;
@@ -196,7 +198,8 @@ TEST_CASE("run directory: a second Trainer on the same --out is refused while th
   fs::remove_all(dir);
 }
 
-TEST_CASE("run directory: a NaN loss ends the run naming the update, and no NaN checkpoint is saved") {
+TEST_CASE(
+    "run directory: a NaN loss ends the run naming the update, and no NaN checkpoint is saved") {
   const fs::path dir = scratch_dir("nan");
   const std::string shards = prepare_sample_shards(dir);
   TrainerOptions options = tiny_options(shards, dir / "run", 30);
@@ -224,7 +227,8 @@ TEST_CASE("run directory: a NaN loss ends the run naming the update, and no NaN 
   CHECK(read_trainer_state(*newest).step == failed - 1);
   std::size_t non_finite = 0;
   for (const Parameter& parameter : trainer.parameters().parameters())
-    for (const double value : parameter.var.value().to_vector()) non_finite += !std::isfinite(value);
+    for (const double value : parameter.var.value().to_vector())
+      non_finite += !std::isfinite(value);
   CHECK(non_finite == 0);
   fs::remove_all(dir);
 }
@@ -267,13 +271,16 @@ TEST_CASE("run directory: the watchdog stays quiet when the run ends in time, an
   }
   CHECK(expiries == 0);
   request_stop();
-  { StopWatchdog watchdog([] { return 60.0; }, [&](double) { ++expiries; }); }  // ended in time
+  {
+    StopWatchdog watchdog([] { return 60.0; }, [&](double) { ++expiries; });
+  }  // ended in time
   CHECK(expiries == 0);
   {
-    StopWatchdog watchdog([] { return 0.05; }, [&](double waited) {
-      CHECK(waited >= 0.05);
-      ++expiries;
-    });
+    StopWatchdog watchdog([] { return 0.05; },
+                          [&](double waited) {
+                            CHECK(waited >= 0.05);
+                            ++expiries;
+                          });
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // hang guard
     while (expiries == 0 && std::chrono::steady_clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -282,7 +289,8 @@ TEST_CASE("run directory: the watchdog stays quiet when the run ends in time, an
   CHECK(expiries == 1);
 }
 
-TEST_CASE("run directory: hand-edited special tokens and trainer state are refused naming the file") {
+TEST_CASE(
+    "run directory: hand-edited special tokens and trainer state are refused naming the file") {
   const fs::path dir = scratch_dir("values");
   const std::string shards = prepare_sample_shards(dir);
   const fs::path meta_path = fs::path(shards) / "meta.json";
@@ -328,7 +336,8 @@ TEST_CASE("run directory: hand-edited special tokens and trainer state are refus
     std::ofstream(state_path) << edited.dump(2);
     message = construction_error(resume);
     CHECK_MESSAGE(contains(message, state_path.string()), field, ": ", message);
-    CHECK_MESSAGE(contains(message, std::string(field).substr(std::string(field).rfind('/') + 1)), message);
+    CHECK_MESSAGE(contains(message, std::string(field).substr(std::string(field).rfind('/') + 1)),
+                  message);
   }
   fs::remove_all(dir);
 }

@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("electra_run_dir_" + name + "_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("electra_run_dir_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -87,18 +88,20 @@ TEST_CASE("run directory: a second lock is refused naming the holder's pid, and 
   fs::remove_all(dir);
 }
 
-TEST_CASE("run directory: leftovers of interrupted runs are removed, checkpoints and other files kept") {
+TEST_CASE(
+    "run directory: leftovers of interrupted runs are removed, checkpoints and other files kept") {
   const fs::path dir = scratch_dir("litter");
   fs::create_directories(dir / ".tmp-step-000004-99999");  // a save that died (disk full, kill)
   write_text(dir / ".tmp-step-000004-99999" / "model.safetensors", "partial");
-  write_text(dir / ".tmp-metrics.jsonl", "{}\n");     // a metrics rewrite that died
-  fs::create_directories(dir / "step-000002");         // a kill while deleting an old checkpoint
-  fs::create_directories(dir / "step-000006");         // a real checkpoint
+  write_text(dir / ".tmp-metrics.jsonl", "{}\n");  // a metrics rewrite that died
+  fs::create_directories(dir / "step-000002");     // a kill while deleting an old checkpoint
+  fs::create_directories(dir / "step-000006");     // a real checkpoint
   write_text(dir / "step-000006" / "trainer_state.json", "{}");
   write_text(dir / "notes.txt", "mine");
 
   const std::vector<std::string> removed = remove_run_directory_litter(dir);
-  CHECK(removed == std::vector<std::string>{".tmp-metrics.jsonl", ".tmp-step-000004-99999", "step-000002"});
+  CHECK(removed ==
+        std::vector<std::string>{".tmp-metrics.jsonl", ".tmp-step-000004-99999", "step-000002"});
   CHECK(fs::exists(dir / "step-000006" / "trainer_state.json"));
   CHECK(fs::exists(dir / "notes.txt"));
   CHECK(!fs::exists(dir / "step-000002"));
@@ -113,7 +116,8 @@ TEST_CASE("run directory: a previous run is found, and --overwrite deletes only 
   fs::create_directories(dir / "step-000002");
   write_text(dir / "metrics.jsonl", "{\"step\":1}\n");
   write_text(dir / "curves.svg", "<svg/>");
-  CHECK(previous_run_files(dir) == std::vector<std::string>{"curves.svg", "metrics.jsonl", "step-000002"});
+  CHECK(previous_run_files(dir) ==
+        std::vector<std::string>{"curves.svg", "metrics.jsonl", "step-000002"});
   remove_previous_run(dir);
   CHECK(previous_run_files(dir).empty());
   CHECK(read_text(dir / "notes.txt") == "mine");

@@ -9,10 +9,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "data/shards.hpp"
 #include "models/checkpoint.hpp"
@@ -28,7 +27,8 @@ namespace {
 const std::string electra_binary = ELECTRA_BINARY;
 
 fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("electra_pretrain_run_dir_" + name + "_" + std::to_string(::getpid()));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("electra_pretrain_run_dir_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -59,7 +59,8 @@ std::size_t line_count(const fs::path& path) {
 }
 
 // A hang guard only: the runs below take seconds; before the NaN fix one spun forever.
-std::string pretrain_command(const std::string& shards, const fs::path& out, const std::string& extra) {
+std::string pretrain_command(const std::string& shards, const fs::path& out,
+                             const std::string& extra) {
   return "timeout -s KILL 600 " + electra_binary + " pretrain --data " + shards + " --out " +
          out.string() + " --preset tiny --threads 1 --log-every 1 --save-every 0 " + extra;
 }
@@ -88,9 +89,10 @@ TEST_CASE("pretrain run directory: a diverging run stops with one line naming th
   const fs::path dir = scratch_dir("nan");
   const std::string shards = prepare_sample_shards(dir);
   const fs::path out = dir / "run";
-  const Run run = run_command("timeout -s KILL 600 " + electra_binary + " pretrain --data " + shards +
-                              " --out " + out.string() + " --preset tiny --threads 1 --log-every 1" +
-                              " --lr 1e3 --warmup 0 --max-steps 30 --total-steps 30 --save-every 1");
+  const Run run =
+      run_command("timeout -s KILL 600 " + electra_binary + " pretrain --data " + shards +
+                  " --out " + out.string() + " --preset tiny --threads 1 --log-every 1" +
+                  " --lr 1e3 --warmup 0 --max-steps 30 --total-steps 30 --save-every 1");
   CHECK_MESSAGE(run.exit_code == 1, run.output);  // before: spun in roc_auc until killed (-1)
   const std::string error = error_line(run.output);
   CHECK_MESSAGE(contains(error, "pretrain: update "), run.output);
@@ -111,7 +113,8 @@ TEST_CASE("pretrain run directory: --resume refuses to start over; a new run nee
   const fs::path out = dir / "run";
 
   // Before: "--resume: no checkpoint in run, starting fresh" and exit 0.
-  const Run nothing = run_command(pretrain_command(shards, out, "--max-steps 2 --total-steps 4 --resume"));
+  const Run nothing =
+      run_command(pretrain_command(shards, out, "--max-steps 2 --total-steps 4 --resume"));
   CHECK(nothing.exit_code == 1);
   CHECK(contains(error_line(nothing.output), out.string()));
   CHECK(!fs::exists(out / "metrics.jsonl"));
@@ -125,7 +128,8 @@ TEST_CASE("pretrain run directory: --resume refuses to start over; a new run nee
   const fs::path model = out / "step-000002" / "model.safetensors";
   const std::string model_bytes = read_text(model);
   { std::ofstream(model, std::ios::binary | std::ios::trunc) << model_bytes.substr(0, 100); }
-  const Run damaged = run_command(pretrain_command(shards, out, "--max-steps 4 --total-steps 4 --resume"));
+  const Run damaged =
+      run_command(pretrain_command(shards, out, "--max-steps 4 --total-steps 4 --resume"));
   CHECK(damaged.exit_code == 1);
   CHECK(contains(error_line(damaged.output), "step-000002"));
   CHECK(contains(error_line(damaged.output), "--overwrite"));
@@ -138,12 +142,14 @@ TEST_CASE("pretrain run directory: --resume refuses to start over; a new run nee
   CHECK(contains(error_line(fresh.output), "--resume"));
   CHECK(contains(error_line(fresh.output), "--overwrite"));
 
-  const Run resumed = run_command(pretrain_command(shards, out, "--max-steps 4 --total-steps 4 --resume"));
+  const Run resumed =
+      run_command(pretrain_command(shards, out, "--max-steps 4 --total-steps 4 --resume"));
   REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
   CHECK(line_count(out / "metrics.jsonl") == 4);
   CHECK(line_count(dir / "metrics_before.jsonl") == 2);
 
-  const Run overwrite = run_command(pretrain_command(shards, out, "--max-steps 1 --total-steps 4 --overwrite"));
+  const Run overwrite =
+      run_command(pretrain_command(shards, out, "--max-steps 1 --total-steps 4 --overwrite"));
   REQUIRE_MESSAGE(overwrite.exit_code == 0, overwrite.output);
   CHECK(contains(overwrite.output, "--overwrite: deleting the previous run"));
   CHECK(line_count(out / "metrics.jsonl") == 1);
@@ -164,7 +170,8 @@ TEST_CASE("pretrain run directory: a second writer is refused naming the process
   REQUIRE(::write(descriptor, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size()));
   const Run second = run_command(pretrain_command(shards, out, "--max-steps 1"));
   CHECK(second.exit_code == 1);  // before: both ran, interleaving metrics.jsonl
-  CHECK_MESSAGE(contains(error_line(second.output), "in use by another run (pid " + std::to_string(::getpid())),
+  CHECK_MESSAGE(contains(error_line(second.output),
+                         "in use by another run (pid " + std::to_string(::getpid())),
                 second.output);
   CHECK(!fs::exists(out / "metrics.jsonl"));
   ::close(descriptor);
@@ -186,7 +193,8 @@ TEST_CASE("pretrain run directory: values the shards decide, and seeds, are chec
 
   const fs::path config = dir / "config.json";
   { std::ofstream(config) << R"({"hidden_size": 64, "seq_len": 128})"; }
-  const Run config_run = run_command(pretrain_command(shards, out, "--max-steps 1 --config " + config.string()));
+  const Run config_run =
+      run_command(pretrain_command(shards, out, "--max-steps 1 --config " + config.string()));
   CHECK(config_run.exit_code == 1);  // before: seq_len silently replaced by the shards' 32
   CHECK(contains(error_line(config_run.output), config.string()));
   CHECK(contains(error_line(config_run.output), "seq_len 128"));
@@ -218,8 +226,9 @@ TEST_CASE("pretrain run directory: the next: commands run as printed, the resume
   const fs::path base = binary.parent_path().parent_path();
   const std::string relative = fs::relative(binary, base).string();
   const std::string in_base = "cd " + base.string() + " && ";
-  const Run first = run_command(in_base + relative + " pretrain --data " + shards + " --out " +
-                                out.string() + " --preset tiny --threads 1 --max-steps 2 --total-steps 4");
+  const Run first =
+      run_command(in_base + relative + " pretrain --data " + shards + " --out " + out.string() +
+                  " --preset tiny --threads 1 --max-steps 2 --total-steps 4");
   REQUIRE_MESSAGE(first.exit_code == 0, first.output);
   const std::string plot = printed_line(first.output, relative + " plot ");
   const std::string resume = printed_line(first.output, relative + " pretrain ");
