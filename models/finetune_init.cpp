@@ -9,7 +9,9 @@ namespace electra {
 namespace fs = std::filesystem;
 namespace {
 
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
 
 // NaN or infinite weights (a diverged run) would train on NaN from the first update; refuse them
 // up front, naming the tensor.
@@ -25,9 +27,12 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
   PretrainedEncoder encoder;
   check(fs::is_directory(path), "finetune: --init ", path.string(), ": no such directory");
   fs::path hf_dir;
-  if (fs::is_regular_file(path / "config.json")) hf_dir = path;
-  else if (fs::is_regular_file(path / "discriminator" / "config.json")) hf_dir = path / "discriminator";
-  else if (fs::is_regular_file(path / "generator" / "config.json")) hf_dir = path / "generator";
+  if (fs::is_regular_file(path / "config.json"))
+    hf_dir = path;
+  else if (fs::is_regular_file(path / "discriminator" / "config.json"))
+    hf_dir = path / "discriminator";
+  else if (fs::is_regular_file(path / "generator" / "config.json"))
+    hf_dir = path / "generator";
   if (hf_dir.empty() && !fs::exists(path / "trainer_state.json")) {
     // Weights without their config.json (nor a checkpoint's trainer_state.json) are a Hugging
     // Face directory missing a file, not a bad checkpoint: say that rather than what a checkpoint
@@ -36,7 +41,8 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
       check(!fs::exists(dir / "model.safetensors"), "finetune: --init ", dir.string(),
             ": looks like a Hugging Face directory (model.safetensors) but has no config.json");
     check(latest_checkpoint(path).has_value(), "finetune: --init ", path.string(),
-          " is neither a Hugging Face directory (config.json, model.safetensors), a pre-training checkpoint ",
+          " is neither a Hugging Face directory (config.json, model.safetensors), a pre-training "
+          "checkpoint ",
           "(trainer_state.json) nor a run directory (step-* checkpoints)");
   }
   if (!hf_dir.empty()) {
@@ -61,8 +67,8 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
   }
   const nlohmann::json& position = loaded.state.data_position;
   if (position.is_object()) encoder.vocab_path = position.value("vocab_path", std::string());
-  encoder.description = loaded.checkpoint_dir.string() + " (" + loaded.config.objective + " checkpoint, step " +
-                        std::to_string(loaded.state.step) + ")";
+  encoder.description = loaded.checkpoint_dir.string() + " (" + loaded.config.objective +
+                        " checkpoint, step " + std::to_string(loaded.state.step) + ")";
   check_finite_tensors(encoder);
   return encoder;
 }
@@ -72,14 +78,16 @@ void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& stor
   for (const Parameter& parameter : store.parameters()) {
     if (!starts_with(parameter.name, "electra.")) continue;
     const auto found = encoder.tensors.find(parameter.name);
-    check(found != encoder.tensors.end(), "finetune: ", encoder.description, " has no tensor '", parameter.name, "'");
+    check(found != encoder.tensors.end(), "finetune: ", encoder.description, " has no tensor '",
+          parameter.name, "'");
     const Tensor& value = parameter.var.value();
-    check(found->second.shape() == value.shape() && found->second.dtype() == value.dtype(), "finetune: ",
-          encoder.description, ": tensor '", parameter.name, "' is ", found->second.describe(), ", the classifier needs ",
-          value.describe());
+    check(found->second.shape() == value.shape() && found->second.dtype() == value.dtype(),
+          "finetune: ", encoder.description, ": tensor '", parameter.name, "' is ",
+          found->second.describe(), ", the classifier needs ", value.describe());
     assignments.push_back({parameter.var, &found->second});
   }
-  for (auto& [var, tensor] : assignments) kernels::copy(tensor->to(var.value().device()), var.value());
+  for (auto& [var, tensor] : assignments)
+    kernels::copy(tensor->to(var.value().device()), var.value());
 }
 
 }  // namespace electra

@@ -5,14 +5,13 @@
 //   --batch: must be a positive integer, got 0
 //   --lr: 'abc' is not a number
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 
 namespace electra::cli {
 
 CLI::Validator integer_in(std::int64_t minimum, std::int64_t maximum);
-CLI::Validator positive_integer();      // ≥ 1
-CLI::Validator non_negative_integer();  // ≥ 0
+CLI::Validator positive_integer();                         // ≥ 1
+CLI::Validator non_negative_integer();                     // ≥ 0
 CLI::Validator number_in(double minimum, double maximum);  // finite, inclusive bounds
 CLI::Validator positive_number();                          // finite, > 0
 CLI::Validator non_negative_number();                      // finite, ≥ 0
