@@ -286,7 +286,11 @@ std::vector<PlotPanel> training_panels(const std::map<std::string, std::vector<d
       panel("Discriminator loss", "loss", false, {{"disc_loss", "disc (discriminator)"}}),
       panel(
           "Discriminator AUC / accuracy, generator accuracy", "fraction", true,
-          {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}})};
+          {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}}),
+      // The plain AUC also rewards spotting rare ids; 0.5 here means no judging in context yet.
+      panel("Discriminator in context", "AUC", true,
+            {{"disc_auc_context", "AUC within token id"},
+             {"disc_auc_no_special", "AUC without [CLS]/[SEP]"}})};
 }
 
 }  // namespace electra::cli

@@ -51,7 +51,8 @@ void write_metrics(const fs::path& path) {
          << ",\"disc_loss\":" << disc << ",\"gen_acc\":" << 0.5 * (1 - std::exp(-i / 15.0))
          << ",\"disc_acc\":" << 0.85 + 0.1 * i / 50.0 << ",\"disc_auc\":"
          << (i == 0 ? std::string("null") : std::to_string(0.6 + 0.3 * i / 50.0))
-         << ",\"lr\":0.001}\n";
+         << ",\"disc_auc_context\":" << 0.5 + 0.1 * i / 50.0
+         << ",\"disc_auc_no_special\":" << 0.55 + 0.3 * i / 50.0 << ",\"lr\":0.001}\n";
   }
 }
 
@@ -73,7 +74,9 @@ TEST_CASE("plot: electra plot draws loss and discriminator panels with labels an
         "data-title=\"Discriminator loss\"", "data-label=\"total\"",
         "data-label=\"mlm (generator)\"", "data-label=\"disc (discriminator)\"",
         "data-label=\"disc AUC\"", "data-label=\"disc accuracy\"", "data-label=\"gen accuracy\"",
-        "data-label=\"total (raw)\"", ">step</text>", ">fraction</text>", "class=\"legend\""}) {
+        "data-label=\"total (raw)\"", "data-title=\"Discriminator in context\"",
+        "data-label=\"AUC within token id\"", "data-label=\"AUC without [CLS]/[SEP]\"",
+        ">step</text>", ">fraction</text>", "class=\"legend\""}) {
     CHECK_MESSAGE(svg.find(text) != std::string::npos, text);
   }
   // Self-contained: nothing external is referenced.
