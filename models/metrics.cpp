@@ -10,6 +10,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
+#include "models/context_metrics.hpp"
 
 namespace electra {
 namespace {
@@ -99,7 +100,8 @@ BinaryMetrics binary_metrics(const Tensor& logits, const Tensor& labels, const T
           ratio(actual_positive, total)};
 }
 
-StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& batch) {
+StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& batch,
+                                 const SpecialTokens& special) {
   StepMetrics metrics;
   metrics.total_loss = loss_value(output.total_loss);
   metrics.mlm_loss = loss_value(output.mlm_loss);
@@ -122,18 +124,30 @@ StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& ba
     metrics.disc_recall = disc.recall;
     metrics.disc_auc = disc.auc;
     metrics.replaced_frac = disc.positive_fraction;
+    const ContextMetrics context =
+        context_metrics(output.disc_logits, output.disc_labels, output.disc_weights,
+                        output.corrupted_ids, special.cls, special.sep);
+    metrics.disc_auc_context = context.auc_context;
+    metrics.disc_auc_no_special = context.auc_no_special;
+    metrics.disc_best_threshold = context.best_threshold;
+    metrics.disc_precision_best = context.precision_best;
+    metrics.disc_recall_best = context.recall_best;
   } else {
     metrics.disc_acc = metrics.disc_precision = metrics.disc_recall = metrics.disc_auc =
-        metrics.replaced_frac = not_defined;
+        metrics.replaced_frac = metrics.disc_auc_context = metrics.disc_auc_no_special =
+            metrics.disc_best_threshold = metrics.disc_precision_best = metrics.disc_recall_best =
+                not_defined;
   }
   return metrics;
 }
 
 const std::vector<std::string>& metrics_keys() {
   static const std::vector<std::string> keys{
-      "step",     "total_loss",     "mlm_loss",    "disc_loss", "gen_acc",       "gen_sampled_acc",
-      "disc_acc", "disc_precision", "disc_recall", "disc_auc",  "replaced_frac", "grad_norm",
-      "lr",       "tokens_per_s",   "elapsed_s"};
+      "step",          "total_loss",       "mlm_loss",          "disc_loss",
+      "gen_acc",       "gen_sampled_acc",  "disc_acc",          "disc_precision",
+      "disc_recall",   "disc_auc",         "disc_auc_context",  "disc_auc_no_special",
+      "disc_best_threshold", "disc_precision_best", "disc_recall_best", "replaced_frac",
+      "grad_norm",     "lr",               "tokens_per_s",      "elapsed_s"};
   return keys;
 }
 
@@ -141,7 +155,10 @@ nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics) {
   const double values[] = {metrics.total_loss,     metrics.mlm_loss,        metrics.disc_loss,
                            metrics.gen_acc,        metrics.gen_sampled_acc, metrics.disc_acc,
                            metrics.disc_precision, metrics.disc_recall,     metrics.disc_auc,
-                           metrics.replaced_frac,  metrics.grad_norm,       metrics.lr,
+                           metrics.disc_auc_context, metrics.disc_auc_no_special,
+                           metrics.disc_best_threshold, metrics.disc_precision_best,
+                           metrics.disc_recall_best, metrics.replaced_frac, metrics.grad_norm,
+                           metrics.lr,
                            metrics.tokens_per_s,   metrics.elapsed_s};
   nlohmann::ordered_json line;
   line["step"] = metrics.step;

@@ -12,6 +12,10 @@
 //                    Mann–Whitney statistic, ties counted one half (average ranks). Defined only
 //                    when both classes are present and no logit is NaN; otherwise NaN.
 //   replaced_frac    Σ w·label / Σ w: the share of non-pad tokens the generator changed
+//   disc_auc_context, disc_auc_no_special, disc_best_threshold, disc_precision_best,
+//   disc_recall_best: the context-only metrics of models/context_metrics.hpp (the AUC within each
+//                    token id of the discriminator's input, 0.5 for any identity-only rule; the
+//                    AUC without [CLS]/[SEP]; the best-F1 logit threshold and P/R there)
 // NaN means "undefined this step" and is written as JSON null, so a plot shows a gap rather than
 // a made-up 0 or 1. A ratio with Σ w = 0 is NaN as well.
 #include <cstdint>
@@ -31,6 +35,8 @@ struct StepMetrics {
   double total_loss = 0, mlm_loss = 0, disc_loss = 0;
   double gen_acc = 0, gen_sampled_acc = 0;
   double disc_acc = 0, disc_precision = 0, disc_recall = 0, disc_auc = 0;
+  double disc_auc_context = 0, disc_auc_no_special = 0;
+  double disc_best_threshold = 0, disc_precision_best = 0, disc_recall_best = 0;
   double replaced_frac = 0;
   double grad_norm = 0, lr = 0;
   double tokens_per_s = 0, elapsed_s = 0;
@@ -51,12 +57,15 @@ double roc_auc(const std::vector<double>& scores, const std::vector<double>& lab
 BinaryMetrics binary_metrics(const Tensor& logits, const Tensor& labels, const Tensor& weights);
 
 // Fills the losses and the accuracy metrics from one step; the caller sets step, grad_norm, lr,
-// tokens_per_s and elapsed_s. With objective "mlm" the discriminator metrics are NaN.
-StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& batch);
+// tokens_per_s and elapsed_s. With objective "mlm" the discriminator metrics are NaN. `special`
+// names the [CLS]/[SEP] ids that disc_auc_no_special leaves out.
+StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& batch,
+                                 const SpecialTokens& special);
 
 // The fixed key order of every line: step, total_loss, mlm_loss, disc_loss, gen_acc,
-// gen_sampled_acc, disc_acc, disc_precision, disc_recall, disc_auc, replaced_frac, grad_norm, lr,
-// tokens_per_s, elapsed_s.
+// gen_sampled_acc, disc_acc, disc_precision, disc_recall, disc_auc, disc_auc_context,
+// disc_auc_no_special, disc_best_threshold, disc_precision_best, disc_recall_best, replaced_frac,
+// grad_norm, lr, tokens_per_s, elapsed_s.
 const std::vector<std::string>& metrics_keys();
 nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics);  // NaN/Inf → null
 

@@ -36,7 +36,9 @@ constexpr double StepMetrics::*averaged_fields[] = {
     &StepMetrics::total_loss, &StepMetrics::mlm_loss,       &StepMetrics::disc_loss,
     &StepMetrics::gen_acc,    &StepMetrics::gen_sampled_acc, &StepMetrics::disc_acc,
     &StepMetrics::disc_precision, &StepMetrics::disc_recall, &StepMetrics::disc_auc,
-    &StepMetrics::replaced_frac};
+    &StepMetrics::disc_auc_context, &StepMetrics::disc_auc_no_special,
+    &StepMetrics::disc_best_threshold, &StepMetrics::disc_precision_best,
+    &StepMetrics::disc_recall_best, &StepMetrics::replaced_frac};
 
 std::int64_t count_tokens(const Tensor& attention_mask) {
   const std::int32_t* mask = attention_mask.data<std::int32_t>();
@@ -171,7 +173,7 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
       tape_.backward(loss);
       tokens += count_tokens(packed.attention_mask);
       if (compute_metrics) {
-        const StepMetrics micro_metrics = compute_step_metrics(output, batch);
+        const StepMetrics micro_metrics = compute_step_metrics(output, batch, special_);
         for (std::size_t i = 0; i < std::size(averaged_fields); ++i)
           averages[i].add(micro_metrics.*averaged_fields[i]);
       }

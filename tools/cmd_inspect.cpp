@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -55,6 +56,21 @@ std::string bar_of(double probability, int width) {
   std::string bar;
   for (int i = 0; i < width; ++i) bar += i < filled ? "#" : ".";
   return bar;
+}
+
+// One sentence has too few within-id pairs for an AUC; the checkpoint's last logged batch says
+// whether the discriminator judges context or only spots rare ids.
+void print_logged_auc(const nlohmann::json& checkpoint_metrics) {
+  const nlohmann::json logged = checkpoint_metrics.value("last_logged", nlohmann::json::object());
+  auto number = [&](const char* key) {
+    return logged.contains(key) && logged[key].is_number() ? logged[key].get<double>() : std::nan("");
+  };
+  if (!logged.contains("step") || !logged["step"].is_number_integer() || std::isnan(number("disc_auc")))
+    return;
+  std::printf("at the checkpoint's last logged update (%lld): disc AUC %.3f, within token id %.3f "
+              "(0.5: not judging context yet; n/a in logs older than this metric)\n\n",
+              static_cast<long long>(logged["step"].get<std::int64_t>()), number("disc_auc"),
+              number("disc_auc_context"));
 }
 
 int run_inspect(const InspectFlags& flags) {
@@ -119,6 +135,7 @@ int run_inspect(const InspectFlags& flags) {
               static_cast<long long>(tokens), static_cast<long long>(masked_count),
               static_cast<long long>(replaced_count), static_cast<long long>(right),
               static_cast<long long>(tokens));
+  print_logged_auc(loaded.state.metrics);
   std::printf("%s  pos  %s%s%s%s  P(replaced)%s\n", bold, pad_right("original", token_width).c_str(),
               pad_right("generator in", token_width).c_str(), pad_right("generator out", token_width).c_str(),
               pad_right("disc. sees", token_width).c_str(), reset);

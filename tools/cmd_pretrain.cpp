@@ -135,9 +135,10 @@ std::string format_count(double value) {
 std::string status_line(const StepMetrics& metrics, double tokens_per_s, bool electra) {
   char text[256];
   if (electra) {
-    std::snprintf(text, sizeof text, "loss %.3f mlm %.3f disc %.4f | AUC %.3f | %s tok/s",
+    std::snprintf(text, sizeof text,
+                  "loss %.3f mlm %.3f disc %.4f | AUC %.3f in-context %.3f | %s tok/s",
                   metrics.total_loss, metrics.mlm_loss, metrics.disc_loss, metrics.disc_auc,
-                  format_count(tokens_per_s).c_str());
+                  metrics.disc_auc_context, format_count(tokens_per_s).c_str());
   } else {
     std::snprintf(text, sizeof text, "mlm %.3f | gen acc %.3f | %s tok/s", metrics.mlm_loss,
                   metrics.gen_acc, format_count(tokens_per_s).c_str());
@@ -264,8 +265,10 @@ int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
   const std::int64_t last_step = options.max_steps > 0 ? options.max_steps : config.num_train_steps;
   ProgressBar bar("pretrain", last_step > 0 ? last_step - first_step : 0, 10.0);
   std::string status;
+  std::optional<StepMetrics> last_logged;
   const TrainingResult result = trainer.run([&](const StepReport& report) {
     if (report.metrics) status = status_line(*report.metrics, report.tokens_per_s, electra);
+    if (report.metrics) last_logged = *report.metrics;
     bar.update(report.step - first_step, "step " + std::to_string(report.step) + " | " + status);
   });
   bar.finish("step " + std::to_string(result.final_step) + " | " + status);
@@ -282,6 +285,13 @@ int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
   std::printf("  checkpoint  %s\n  metrics     %s\n", result.last_checkpoint.string().c_str(),
               result.metrics_path.c_str());
   if (!curves.empty()) std::printf("  curves      %s\n", curves.c_str());
+  if (electra && last_logged) {
+    // The plain AUC also rewards spotting rare ids; only the within-id AUC shows judging in context.
+    std::printf("  discriminator at update %lld: AUC %.3f, within token id %.3f (0.5: not judging "
+                "context yet), without [CLS]/[SEP] %.3f\n",
+                static_cast<long long>(last_logged->step), last_logged->disc_auc,
+                last_logged->disc_auc_context, last_logged->disc_auc_no_special);
+  }
   const std::string binary = invoked_binary();
   std::printf("next:\n");
   if (electra && !result.last_checkpoint.empty())

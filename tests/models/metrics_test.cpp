@@ -89,7 +89,11 @@ TEST_CASE("metrics: a whole step from StepOutput, and the mlm objective") {
   output.disc_logits = Tensor::from_vector<float>({2, -1, 0.5f, -3, 1, -0.2f}, {1, 6});
   output.disc_labels = Tensor::from_vector<float>({1, 1, 0, 0, 1, 0}, {1, 6});
   output.disc_weights = Tensor::from_vector<float>({1, 1, 1, 1, 0, 1}, {1, 6});
-  StepMetrics metrics = compute_step_metrics(output, batch);
+  // Input ids 7 9 7 9 (pad) [SEP]: within id 7 the positive 2 beats 0.5, within id 9 −1 beats
+  // −3; [SEP] (−0.2) is out of the no-special AUC.
+  output.corrupted_ids = Tensor::from_vector<std::int32_t>({7, 9, 7, 9, 0, 102}, {1, 6});
+  const SpecialTokens special;  // cls 101, sep 102
+  StepMetrics metrics = compute_step_metrics(output, batch, special);
   CHECK(metrics.total_loss == 52.5);
   CHECK(metrics.mlm_loss == 2.5);
   CHECK(metrics.disc_loss == 1.0);
@@ -98,13 +102,22 @@ TEST_CASE("metrics: a whole step from StepOutput, and the mlm objective") {
   CHECK(metrics.disc_acc == doctest::Approx(0.6).epsilon(1e-12));
   CHECK(metrics.disc_auc == doctest::Approx(4.0 / 6).epsilon(1e-12));
   CHECK(metrics.replaced_frac == doctest::Approx(0.4).epsilon(1e-12));
+  CHECK(metrics.disc_auc_context == 1.0);
+  // Positives 2, −1 vs negatives 0.5, −3 once [SEP] is out: 2 + 1 of 4 pairs.
+  CHECK(metrics.disc_auc_no_special == doctest::Approx(0.75).epsilon(1e-12));
+  // Sweep 2 (p) → F1 ⅔; 0.5 (n) → ½; −0.2 (n) → 0.4; −1 (p) → 4/6; −3 (n): the first ⅔ stays.
+  CHECK(metrics.disc_best_threshold == 2.0);
+  CHECK(metrics.disc_precision_best == 1.0);
+  CHECK(metrics.disc_recall_best == 0.5);
 
   output.disc_loss = Var();
   output.disc_logits = output.disc_labels = output.disc_weights = Tensor();
-  metrics = compute_step_metrics(output, batch);
+  output.corrupted_ids = Tensor();
+  metrics = compute_step_metrics(output, batch, special);
   CHECK(std::isnan(metrics.disc_loss));
   CHECK(std::isnan(metrics.disc_auc));
   CHECK(std::isnan(metrics.replaced_frac));
+  CHECK(std::isnan(metrics.disc_auc_context));
   CHECK(metrics.gen_acc == 0.5);
 }
 
@@ -138,7 +151,7 @@ TEST_CASE("metrics: JSON Lines with stable keys, null for undefined values, appe
   CHECK(keys == metrics_keys());
   CHECK(keys.front() == "step");
   CHECK(keys.back() == "elapsed_s");
-  CHECK(keys.size() == 15);
+  CHECK(keys.size() == 20);
   CHECK(lines[0]["step"] == 10);
   CHECK(lines[0]["disc_auc"].is_null());
   CHECK(lines[1]["disc_auc"] == 0.75);

@@ -96,6 +96,9 @@ TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint 
   CHECK(electra::read_trainer_state(*checkpoint).step >= 1);
   CHECK(output.find(checkpoint->string()) != std::string::npos);
   CHECK(fs::exists(out / "curves.svg"));
+  // The context-only metrics are logged and summed up next to the plain AUC.
+  CHECK(read_text(metrics).find("\"disc_auc_context\":") != std::string::npos);
+  CHECK(output.find("within token id") != std::string::npos);
 
   // inspect finds the vocabulary recorded by pretrain and prints the table.
   const Run inspect = run_command(electra_binary + " inspect --checkpoint " + out.string() +
@@ -105,6 +108,7 @@ TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint 
   CHECK(inspect.output.find("[CLS]") != std::string::npos);
   CHECK(inspect.output.find("[SEP]") != std::string::npos);
   CHECK(inspect.output.find("chosen for prediction") != std::string::npos);
+  CHECK(inspect.output.find("last logged update") != std::string::npos);
   CHECK(inspect.output.find("\033[") == std::string::npos);  // --color never
   fs::remove_all(dir);
 }
