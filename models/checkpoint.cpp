@@ -227,11 +227,16 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
   } catch (const nlohmann::json::exception& error) {
     throw_error("checkpoint: ", path.string(), " is not valid JSON: ", error.what());
   }
-  check(json.is_object() && json.value("format", std::string()) == "electra.cpp checkpoint",
+  // Fields are type-checked before they are read or printed: a hand-edited file may hold anything
+  // there (json::value throws on a non-string, dump() of a deeply nested value recurses).
+  check(json.is_object() && json.contains("format") && json["format"].is_string() &&
+            json["format"] == "electra.cpp checkpoint",
         "checkpoint: ", path.string(), " is not an electra.cpp trainer state");
   check(json.contains("format_version") && json["format_version"] == checkpoint_format_version,
         "checkpoint: ", path.string(), " has format_version ",
-        json.contains("format_version") ? json["format_version"].dump() : std::string("(none)"),
+        !json.contains("format_version")               ? std::string("(none)")
+        : json["format_version"].is_number_integer() ? json["format_version"].dump()
+                                                       : std::string("of type ") + json["format_version"].type_name(),
         ", this build reads ", checkpoint_format_version);
   TrainerState state;
   try {
@@ -240,13 +245,21 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
     check(step.is_number_integer() &&
               !(step.is_number_unsigned() &&
                 step.get<std::uint64_t>() > std::uint64_t(max_checkpoint_step)),
-          "checkpoint: ", path.string(), ": step ", step.dump(), " is not an integer in [0, ",
-          max_checkpoint_step, "]");
+          "checkpoint: ", path.string(), ": step ",
+          step.is_number() ? step.dump() : std::string("of type ") + step.type_name(),
+          " is not an integer in [0, ", max_checkpoint_step, "]");
     state.step = step.get<std::int64_t>();
     check(state.step >= 0 && state.step <= max_checkpoint_step, "checkpoint: ", path.string(),
           ": step ", state.step, " is not in [0, ", max_checkpoint_step, "]");
     state.data_position = json.at("data_position");
-    state.seed = json.at("rng").at("seed").get<std::uint64_t>();
+    // get<uint64_t> of a float out of range (1e300) or a negative integer would be undefined
+    // or wrap.
+    const nlohmann::json& seed = json.at("rng").at("seed");
+    check(seed.is_number_unsigned() || (seed.is_number_integer() && seed.get<std::int64_t>() >= 0),
+          "checkpoint: ", path.string(), ": rng.seed ",
+          seed.is_number() ? seed.dump() : std::string("of type ") + seed.type_name(),
+          " is not an integer in [0, 2^64)");
+    state.seed = seed.get<std::uint64_t>();
     state.rng_counters = json.at("rng").at("counters");
     state.config = json.at("config");
     state.metrics = json.at("metrics");

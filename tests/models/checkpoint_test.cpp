@@ -203,6 +203,29 @@ TEST_CASE("checkpoint: corrupt files and mismatched models are refused, changing
     CHECK_THROWS_WITH(load_checkpoint(saved, target, &target_optimizer, nullptr),
                       doctest::Contains("format_version 99"));
   }
+  SUBCASE("hand-edited fields of the wrong type are electra::Errors naming the field") {
+    // Found by fuzz_trainer_state: a non-string "format" escaped as a nlohmann type_error, a
+    // seed of 1e300 was converted to uint64 (undefined behaviour), a negative one wrapped.
+    const fs::path state_path = saved / "trainer_state.json";
+    const nlohmann::json good = nlohmann::json::parse(read_file_bytes(state_path.string()));
+    auto refused_with = [&](const nlohmann::json& edited, const std::string& expected) {
+      std::ofstream(state_path) << edited.dump();
+      CHECK_THROWS_AS(read_trainer_state(saved), const Error&);
+      CHECK_THROWS_WITH(read_trainer_state(saved), doctest::Contains(expected.c_str()));
+    };
+    nlohmann::json edited = good;
+    edited["format"] = 5;
+    refused_with(edited, "is not an electra.cpp trainer state");
+    edited = good;
+    edited["rng"]["seed"] = 1e300;
+    refused_with(edited, "rng.seed 1e+300 is not an integer");
+    edited["rng"]["seed"] = -1;
+    refused_with(edited, "rng.seed -1 is not an integer");
+    edited = good;
+    edited["format_version"] = nlohmann::json::array({nlohmann::json::array()});
+    refused_with(edited, "format_version of type array");
+    std::ofstream(state_path) << good.dump();
+  }
   CHECK(target.get("embeddings.word_embeddings.weight").value().to_vector() == untouched);
   CHECK(target_optimizer.updates_applied() == 0);
   fs::remove_all(run);
