@@ -17,7 +17,7 @@ echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long)
   >"$probe/probe.cpp"
 if ! command -v clang++ >/dev/null ||
    ! clang++ -fsanitize=fuzzer "$probe/probe.cpp" -o "$probe/probe" 2>/dev/null; then
-  echo "fuzz: skipped: clang++ with the libFuzzer runtime is not installed (apt-get install clang)"
+  echo "fuzz: skipped: clang++ with the libFuzzer runtime is not installed (Debian: apt-get install clang libclang-rt-14-dev)"
   exit 2
 fi
 
@@ -56,7 +56,7 @@ for ((i = 0; i < ${#targets[@]}; i += 2)); do
   for j in "${!pids[@]}"; do
     target=${names[j]} log="$build/logs/${names[j]}.log"
     if wait "${pids[j]}"; then
-      echo "fuzz: $target: $(grep -E '^#[0-9]+ +DONE' "$log" | tail -n 1)"
+      echo "fuzz: $target: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)"
     else
       echo "fuzz: $target FAILED (input kept in $build/artifacts/):"; tail -n 40 "$log"
       failed+=("$target")

@@ -3,8 +3,8 @@
 # binary corpora in the repository):
 #   tools/fuzz/seeds.sh <target> <dir>     e.g. tools/fuzz/seeds.sh fuzz_safetensors build-fuzz/corpus/safetensors
 set -euo pipefail
+target=$1 dir=$(realpath -m "$2")  # relative to where it is called from
 cd "$(dirname "$0")/../.."
-target=$1 dir=$2
 mkdir -p "$dir"
 
 # A safetensors file: the 8-byte little-endian header length, the header, the data.
@@ -52,6 +52,16 @@ JSON
     printf 'Héllo, wörld! 東京 \xe2\x80\x8b naïve café\n' >"$dir/unicode"
     ;;
   fuzz_shard_reader)
-    ;;  # no small committed shard: libFuzzer starts from an empty corpus
+    # Two sequences of seq_len 8 with u16 ids (layout in data/shard_format.hpp): 64-byte header,
+    # 2 records {length, segment_a_end}, padding to byte 128, 2 x 8 ids.
+    {
+      printf 'ELSHARD\0\x01\0\0\0\x08\0\0\0\x02\0\0\0\0\0\0\0\x02\0\0\0\x64\0\0\0'
+      head -c 32 /dev/zero
+      printf '\x06\0\x03\0\x08\0\x08\0'
+      head -c 56 /dev/zero
+      printf '\x02\0\x05\0\x06\0\x03\0\x07\0\x03\0\0\0\0\0'
+      printf '\x02\0\x09\0\x0a\0\x0b\0\x0c\0\x0d\0\x0e\0\x03\0'
+    } >"$dir/two-sequences"
+    ;;
   *) echo "seeds.sh: unknown target '$target'" >&2; exit 1 ;;
 esac
