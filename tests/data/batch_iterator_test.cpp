@@ -6,10 +6,11 @@
 
 #include "data/batch_iterator.hpp"
 #include "data/vocab.hpp"
-#include "pipeline_test_helpers.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 
 namespace {
 const std::filesystem::path& prepared_sample() {

@@ -11,31 +11,18 @@
 #include "data/shard_format.hpp"
 #include "data/shard_set_staging.hpp"
 #include "engine/error.hpp"
-#include "pipeline_test_helpers.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const PrepareSettings& settings) {
-  try {
-    prepare_shards(settings);
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // The first `bytes` of the sample (clean UTF-8, no control characters), cut after a newline.
 std::string sample_text(std::size_t bytes) {
-  std::string text = read_bytes(sample_corpus);
+  std::string text = read_text(sample_corpus);
   text.resize(text.rfind('\n', bytes) + 1);
   return text;
 }
@@ -49,7 +36,7 @@ std::string random_bytes(std::size_t count, std::uint32_t seed) {
 
 // Every shard meta.json lists opens and validates; returns meta.json.
 nlohmann::json check_complete_set(const fs::path& dir) {
-  const nlohmann::json meta = nlohmann::json::parse(read_bytes(dir / "meta.json"));
+  const nlohmann::json meta = nlohmann::json::parse(read_text(dir / "meta.json"));
   std::int64_t sequences = 0;
   for (const auto& shard : meta["shards"]) {
     ShardReader reader((dir / shard["file"].get<std::string>()).string());
@@ -71,7 +58,7 @@ TEST_CASE(
   write_file(corpus, text + random_bytes(1 << 20, 7));
   PrepareSettings settings = sample_settings(dir / "out");
   settings.corpus_paths = {corpus.string()};
-  const std::string message = error_of(settings);
+  const std::string message = prepare_error(settings);
   CHECK(message.find(corpus.string()) != std::string::npos);
   CHECK(message.find("binary data from byte 65536") != std::string::npos);
   CHECK(message.find('\n') == std::string::npos);
@@ -82,7 +69,7 @@ TEST_CASE(
   std::string utf16;
   for (const char c : sample_text(80 * 1024)) utf16 += std::string{c, '\0'};
   write_file(corpus, sample_text(20 * 1024) + utf16);
-  CHECK(error_of(settings).find("binary data from byte") != std::string::npos);
+  CHECK(prepare_error(settings).find("binary data from byte") != std::string::npos);
 }
 
 TEST_CASE("prepare reliability: Latin-1 prose and stray bad bytes are read, and counted") {
@@ -125,7 +112,7 @@ TEST_CASE("prepare reliability: the old set stays complete until the new one rep
   PrepareSettings first = sample_settings(out, 128);
   first.sequences_per_shard = 100;
   prepare_shards(first);
-  const std::string old_meta = read_bytes(out / "meta.json");
+  const std::string old_meta = read_text(out / "meta.json");
 
   // A second prepare (another seq_len, --overwrite) interrupted midway: at every progress call,
   // i.e. after each chunk and its shards, --out still holds the first set, whole. A kill there
@@ -137,14 +124,14 @@ TEST_CASE("prepare reliability: the old set stays complete until the new one rep
   int calls = 0;
   second.progress = [&](std::int64_t, std::int64_t) {
     ++calls;
-    CHECK(read_bytes(out / "meta.json") == old_meta);
+    CHECK(read_text(out / "meta.json") == old_meta);
     check_complete_set(out);
     if (calls < 5) return;
     CHECK(fs::exists(fs::path(ShardSetStaging::staging_path(out.string())) / "shard_00000.bin"));
     throw_error("interrupted");
   };
-  CHECK(error_of(second) == "interrupted");
-  CHECK(read_bytes(out / "meta.json") == old_meta);
+  CHECK(prepare_error(second) == "interrupted");
+  CHECK(read_text(out / "meta.json") == old_meta);
   CHECK_FALSE(fs::exists(ShardSetStaging::staging_path(out.string())));  // removed on the error
 
   second.progress = nullptr;
@@ -161,7 +148,7 @@ TEST_CASE("prepare reliability: leftovers of a killed prepare are cleaned or res
   const fs::path out = dir / "shards";
   PrepareSettings settings = sample_settings(out);
   prepare_shards(settings);
-  const std::string old_meta = read_bytes(out / "meta.json");
+  const std::string old_meta = read_text(out / "meta.json");
 
   // Killed while building: a partial staging directory. The next prepare removes it.
   const fs::path staging = ShardSetStaging::staging_path(out.string());
@@ -176,9 +163,9 @@ TEST_CASE("prepare reliability: leftovers of a killed prepare are cleaned or res
   const fs::path old_set = dir / ".shards.prepare-old";
   fs::rename(out, old_set);
   PrepareSettings refused = sample_settings(out, 64);  // another seq_len, no --overwrite
-  CHECK(error_of(refused).find("seq_len 128") != std::string::npos);
+  CHECK(prepare_error(refused).find("seq_len 128") != std::string::npos);
   CHECK_FALSE(fs::exists(old_set));
-  CHECK(read_bytes(out / "meta.json") == old_meta);
+  CHECK(read_text(out / "meta.json") == old_meta);
 }
 
 TEST_CASE(
@@ -187,15 +174,15 @@ TEST_CASE(
   const fs::path out = dir / "shards";
   fs::create_directories(out);
   write_file(out / "notes.txt", "mine");
-  const std::string message = error_of(sample_settings(out));
+  const std::string message = prepare_error(sample_settings(out));
   CHECK(message.find("notes.txt") != std::string::npos);
   CHECK(message.find("not part of a shard set") != std::string::npos);
-  CHECK(read_bytes(out / "notes.txt") == "mine");
+  CHECK(read_text(out / "notes.txt") == "mine");
   fs::remove(out / "notes.txt");
 
   {
     ShardSetStaging holder(out.string(), false, "sha", 128);  // another prepare at work
-    const std::string locked = error_of(sample_settings(out));
+    const std::string locked = prepare_error(sample_settings(out));
     CHECK(locked.find("another `electra prepare`") != std::string::npos);
     CHECK(locked.find(out.string()) != std::string::npos);
   }

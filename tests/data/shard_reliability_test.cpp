@@ -14,10 +14,11 @@
 
 #include "data/mapped_file_guard.hpp"
 #include "data/shard_format.hpp"
-#include "pipeline_test_helpers.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 namespace fs = std::filesystem;
 
 namespace {

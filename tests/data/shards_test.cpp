@@ -10,22 +10,14 @@
 #include "data/sha256.hpp"
 #include "data/vocab.hpp"
 #include "engine/error.hpp"
-#include "pipeline_test_helpers.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 namespace fs = std::filesystem;
 
 namespace {
-std::string error_of(const PrepareSettings& settings) {
-  try {
-    prepare_shards(settings);
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
-
 nlohmann::json read_meta(const fs::path& dir) {
   std::ifstream in(dir / "meta.json");
   return nlohmann::json::parse(in);
@@ -83,7 +75,7 @@ TEST_CASE("shards: the output does not depend on the chunk size (thread scheduli
 TEST_CASE("shards: seq-len outside 8..512 is a one-line error") {
   const fs::path out = scratch_dir("seq_len");
   for (std::int64_t bad : {4, 1000}) {
-    const std::string message = error_of(sample_settings(out, bad));
+    const std::string message = prepare_error(sample_settings(out, bad));
     CHECK(message.find("--seq-len " + std::to_string(bad)) != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
@@ -93,10 +85,10 @@ TEST_CASE("shards: a missing vocab and a vocab without MASK are errors") {
   const fs::path out = scratch_dir("vocab");
   PrepareSettings settings = sample_settings(out);
   settings.vocab_path = (out / "no_such_vocab.txt").string();
-  CHECK(error_of(settings).find("--vocab") != std::string::npos);
+  CHECK(prepare_error(settings).find("--vocab") != std::string::npos);
   write_file(out / "no_mask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n");
   settings.vocab_path = (out / "no_mask.txt").string();
-  CHECK(error_of(settings).find("[MASK]") != std::string::npos);
+  CHECK(prepare_error(settings).find("[MASK]") != std::string::npos);
 }
 
 TEST_CASE("shards: empty file and directory without text are errors and binary files are skipped") {
@@ -104,16 +96,16 @@ TEST_CASE("shards: empty file and directory without text are errors and binary f
   write_file(dir / "empty.txt", "");
   PrepareSettings settings = sample_settings(dir / "out");
   settings.corpus_paths = {(dir / "empty.txt").string()};
-  CHECK(error_of(settings).find("empty") != std::string::npos);
+  CHECK(prepare_error(settings).find("empty") != std::string::npos);
 
   fs::create_directories(dir / "no_text");
   write_file(dir / "no_text" / "image.png", "\x89PNG\r\n");
   write_file(dir / "no_text" / "blob", std::string("\x00\x01\x02", 3));
   settings.corpus_paths = {(dir / "no_text").string()};
-  CHECK(error_of(settings).find("no text files") != std::string::npos);
+  CHECK(prepare_error(settings).find("no text files") != std::string::npos);
 
   settings.corpus_paths = {(dir / "missing").string()};
-  CHECK(error_of(settings).find("no such file") != std::string::npos);
+  CHECK(prepare_error(settings).find("no such file") != std::string::npos);
 
   // A directory with text plus binary and empty files: the text is read, the rest counted.
   fs::create_directories(dir / "mixed" / "sub");
@@ -173,9 +165,9 @@ TEST_CASE("shards: an out dir from another vocabulary or seq-len is refused unle
   Vocab::from_tokens(tokens).save((dir / "other_vocab.txt").string());
   PrepareSettings other = settings;
   other.vocab_path = (dir / "other_vocab.txt").string();
-  CHECK(error_of(other).find("another vocabulary") != std::string::npos);
+  CHECK(prepare_error(other).find("another vocabulary") != std::string::npos);
   PrepareSettings longer = sample_settings(dir / "out", 256);
-  CHECK(error_of(longer).find("seq_len 128") != std::string::npos);
+  CHECK(prepare_error(longer).find("seq_len 128") != std::string::npos);
 
   other.overwrite = true;
   prepare_shards(other);
@@ -186,8 +178,7 @@ TEST_CASE("shards: the reader rejects truncated and corrupted files") {
   const fs::path dir = scratch_dir("corrupt");
   PrepareSettings settings = sample_settings(dir);
   prepare_shards(settings);
-  std::ifstream in(dir / "shard_00000.bin", std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_text(dir / "shard_00000.bin");
   const auto view_of = [](const std::string& data) {
     return ShardView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), "test");
   };

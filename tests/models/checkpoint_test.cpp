@@ -7,21 +7,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "helpers/scratch.hpp"
 #include "models/safetensors.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
+using namespace electra::test;
 
 namespace {
-
-// A fresh, empty directory per test case.
-fs::path scratch_directory(const std::string& name) {
-  const fs::path path = fs::temp_directory_path() /
-                        ("electra_checkpoint_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(path);
-  fs::create_directories(path);
-  return path;
-}
 
 void make_parameters(ParameterStore& store, float offset) {
   store.add("embeddings.word_embeddings.weight",
@@ -56,7 +49,7 @@ TrainerState sample_state(std::int64_t step) {
 }  // namespace
 
 TEST_CASE("checkpoint: save then load restores parameters, moments and state exactly") {
-  const fs::path run = scratch_directory("roundtrip");
+  const fs::path run = scratch_dir("roundtrip");
   ParameterStore store;
   make_parameters(store, 0.0f);
   AdamW optimizer(store);
@@ -105,7 +98,7 @@ TEST_CASE("checkpoint: save then load restores parameters, moments and state exa
 TEST_CASE("checkpoint: naming, latest, keep-last retention and replacing a step") {
   CHECK(checkpoint_directory_name(0) == "step-000000");
   CHECK(checkpoint_directory_name(1234567) == "step-1234567");
-  const fs::path run = scratch_directory("retention");
+  const fs::path run = scratch_dir("retention");
   CHECK_FALSE(latest_checkpoint(run).has_value());
   CHECK_FALSE(latest_checkpoint(run / "does-not-exist").has_value());
 
@@ -137,7 +130,7 @@ TEST_CASE("checkpoint: naming, latest, keep-last retention and replacing a step"
 }
 
 TEST_CASE("checkpoint: corrupt files and mismatched models are refused, changing nothing") {
-  const fs::path run = scratch_directory("refusals");
+  const fs::path run = scratch_dir("refusals");
   ParameterStore store;
   make_parameters(store, 0.0f);
   AdamW optimizer(store);

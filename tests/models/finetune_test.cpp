@@ -8,30 +8,16 @@
 #include <limits>
 
 #include "engine/error.hpp"
+#include "helpers/scratch.hpp"
+#include "helpers/tiny_checkpoint.hpp"
 #include "models/finetune.hpp"
 #include "models/hf_format.hpp"
-#include "tests/models/finetune_test_helpers.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
 
-namespace {
-
-// The sample's first 160 lines as train, the last 40 as dev (with the header in both).
-void split_sample(const fs::path& train, const fs::path& dev) {
-  std::ifstream in(std::string(ELECTRA_TEST_DATA_DIR) + "/labelled_sample.tsv");
-  std::string header, line;
-  std::getline(in, header);
-  std::ofstream train_file(train), dev_file(dev);
-  train_file << header << '\n';
-  dev_file << header << '\n';
-  for (int i = 0; std::getline(in, line); ++i) (i < 160 ? train_file : dev_file) << line << '\n';
-}
-
-}  // namespace
-
 TEST_CASE("finetune: encoding maps labels, pads to the longest example and refuses unknown labels") {
-  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab_path());
+  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab);
   FinetuneTask task;
   task.labels = {"no", "yes"};
   task.max_seq_length = 16;
@@ -52,8 +38,8 @@ TEST_CASE("finetune: encoding maps labels, pads to the longest example and refus
 }
 
 TEST_CASE("finetune: a tiny model learns the labelled sample; evaluation reloads the best epoch") {
-  const fs::path root = test::scratch_directory("learns");
-  split_sample(root / "train.tsv", root / "dev.tsv");
+  const fs::path root = test::scratch_dir("learns");
+  test::split_labelled_sample(root / "train.tsv", root / "dev.tsv");
   FinetuneOptions options;
   const std::int64_t vocab_size = test::write_labelled_sample_vocab(root / "vocab.txt");
   options.init = test::write_tiny_checkpoint(root / "run", test::tiny_config("electra", vocab_size), 1,
@@ -93,7 +79,7 @@ TEST_CASE("finetune: a tiny model learns the labelled sample; evaluation reloads
 }
 
 TEST_CASE("finetune: regression task (MSE) and early stopping") {
-  const fs::path root = test::scratch_directory("regression");
+  const fs::path root = test::scratch_dir("regression");
   // Score = 5 for positive lines, 1 for negative ones.
   std::ifstream in(std::string(ELECTRA_TEST_DATA_DIR) + "/labelled_sample.tsv");
   std::string line;
@@ -136,7 +122,7 @@ TEST_CASE("finetune: regression task (MSE) and early stopping") {
 
 TEST_CASE("finetune: a non-finite logit stops evaluation with the caller's context, never a metric") {
   // argmax over NaN picked class 0 everywhere: accuracy 0.5 on balanced labels, exit 0.
-  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab_path());
+  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab);
   FinetuneTask task;
   task.labels = {"no", "yes"};
   const EncodedExamples data = encode_examples(
@@ -154,7 +140,7 @@ TEST_CASE("finetune: a non-finite logit stops evaluation with the caller's conte
 }
 
 TEST_CASE("finetune: --init weights that are not finite are refused naming the tensor") {
-  const fs::path root = test::scratch_directory("nan_init");
+  const fs::path root = test::scratch_dir("nan_init");
   const ModelConfig config = test::tiny_config();
   ParameterStore store;
   ElectraModel model(config, store, 4);
@@ -164,7 +150,7 @@ TEST_CASE("finetune: --init weights that are not finite are refused naming the t
   TrainerState state;
   state.seed = 4;
   state.config = {{"model", to_json(config)}};
-  state.data_position = {{"epoch", 0}, {"offset", 0}, {"vocab_path", test::sample_vocab_path()}};
+  state.data_position = {{"epoch", 0}, {"offset", 0}, {"vocab_path", test::sample_vocab}};
   const fs::path checkpoint = save_checkpoint(root / "run", store, optimizer, state);
   const std::string expected = "finetune: --init " + checkpoint.string() +
                                " (electra checkpoint, step 0): tensor 'electra.encoder.layer.1.output.dense.weight' "
@@ -174,7 +160,7 @@ TEST_CASE("finetune: --init weights that are not finite are refused naming the t
 }
 
 TEST_CASE("finetune: labels unknown to the task name where the labels came from") {
-  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab_path());
+  const Tokenizer tokenizer = Tokenizer::from_file(test::sample_vocab);
   FinetuneTask task;
   task.labels = {"no", "yes"};
   CHECK_THROWS_WITH_AS(encode_examples({{"x", std::nullopt, "maybe"}}, tokenizer, task, "dev.tsv"),

@@ -6,11 +6,12 @@
 #include <fstream>
 
 #include "engine/error.hpp"
+#include "helpers/scratch.hpp"
+#include "helpers/tiny_checkpoint.hpp"
 #include "models/finetune.hpp"
 #include "models/hf_format.hpp"
 #include "models/pretrained_model.hpp"
 #include "models/safetensors.hpp"
-#include "tests/models/finetune_test_helpers.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
@@ -32,11 +33,12 @@ void edit_weights(const fs::path& directory, Edit edit) {
 }  // namespace
 
 TEST_CASE("hf format: export then import restores every parameter bit for bit") {
-  const fs::path root = test::scratch_directory("hf_roundtrip");
+  const fs::path root = test::scratch_dir("hf_roundtrip");
   const ModelConfig config = test::tiny_config();
   const fs::path checkpoint = test::write_tiny_checkpoint(root / "run", config, 11);
   const PretrainedModel original = load_pretrained_model(checkpoint);
-  const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", test::sample_vocab_path());
+  const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config,
+                                                     root / "hf", test::sample_vocab);
   CHECK(fs::is_regular_file(exported.discriminator / "vocab.txt"));
   CHECK(fs::is_regular_file(exported.generator / "config.json"));
 
@@ -62,7 +64,7 @@ TEST_CASE("hf format: export then import restores every parameter bit for bit") 
 }
 
 TEST_CASE("hf format: an mlm checkpoint exports only the generator and imports as mlm") {
-  const fs::path root = test::scratch_directory("hf_mlm");
+  const fs::path root = test::scratch_dir("hf_mlm");
   const fs::path checkpoint = test::write_tiny_checkpoint(root / "run", test::tiny_config("mlm"), 5);
   const PretrainedModel original = load_pretrained_model(checkpoint);
   const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", "");
@@ -81,7 +83,7 @@ TEST_CASE("hf format: an mlm checkpoint exports only the generator and imports a
 }
 
 TEST_CASE("hf format: a generator file without the tied lm_head weight is accepted") {
-  const fs::path root = test::scratch_directory("hf_tied");
+  const fs::path root = test::scratch_dir("hf_tied");
   const PretrainedModel original = load_pretrained_model(test::write_tiny_checkpoint(root / "run", test::tiny_config(), 3));
   const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", "");
   edit_weights(exported.generator, [](std::vector<NamedTensor>& tensors) {
@@ -93,7 +95,7 @@ TEST_CASE("hf format: a generator file without the tied lm_head weight is accept
 }
 
 TEST_CASE("hf format: missing, mis-shaped or wrongly typed tensors are refused by name") {
-  const fs::path root = test::scratch_directory("hf_broken");
+  const fs::path root = test::scratch_dir("hf_broken");
   const PretrainedModel original = load_pretrained_model(test::write_tiny_checkpoint(root / "run", test::tiny_config(), 4));
   const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", "");
   const fs::path disc = exported.discriminator;
@@ -134,9 +136,10 @@ TEST_CASE("hf format: missing, mis-shaped or wrongly typed tensors are refused b
 }
 
 TEST_CASE("hf format: a discriminator directory alone initialises a classifier") {
-  const fs::path root = test::scratch_directory("hf_encoder");
+  const fs::path root = test::scratch_dir("hf_encoder");
   const PretrainedModel original = load_pretrained_model(test::write_tiny_checkpoint(root / "run", test::tiny_config(), 8));
-  const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", test::sample_vocab_path());
+  const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config,
+                                                     root / "hf", test::sample_vocab);
   fs::remove_all(exported.generator);
   for (const fs::path& source : {exported.discriminator, root / "hf", root / "run"}) {
     const PretrainedEncoder encoder = load_pretrained_encoder(source);

@@ -15,56 +15,24 @@
 #include <thread>
 
 #include "data/shards.hpp"
+#include "helpers/cli_run.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
+#include "helpers/tiny_trainer.hpp"
 #include "models/trainer.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
+using namespace electra::test;
 
 namespace {
 
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("electra_run_dir_life_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string prepare_sample_shards(const fs::path& dir) {
-  PrepareSettings settings;
-  settings.corpus_paths = {std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt"};
-  settings.vocab_path = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
-  settings.seq_len = 32;
-  settings.out_dir = (dir / "shards").string();
-  prepare_shards(settings);
-  return settings.out_dir;
-}
-
+// The tiny trainer on a fixed 8-update schedule, whatever max_steps.
 TrainerOptions tiny_options(const std::string& shards, const fs::path& out,
                             std::int64_t max_steps) {
-  const ShardSetInfo info = read_shard_set_info(shards);
-  TrainerOptions options;
-  options.shards_dir = shards;
-  options.out_dir = out.string();
-  options.config = model_preset("tiny");
-  options.config.seq_len = info.seq_len;
-  options.config.vocab_size = info.vocab_size;
+  TrainerOptions options = test::tiny_trainer_options(shards, out, max_steps);
   options.config.num_train_steps = 8;
-  options.config.warmup_steps = 2;
-  options.seed = 7;
-  options.max_steps = max_steps;
-  options.log_every = 1;
-  options.save_every = 0;
   return options;
-}
-
-std::string construction_error(const TrainerOptions& options) {
-  try {
-    Trainer trainer(options);
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 void flip_byte(const fs::path& path) {
@@ -77,23 +45,12 @@ void flip_byte(const fs::path& path) {
   file.put(static_cast<char>(byte ^ 0x5A));
 }
 
-std::size_t line_count(const fs::path& path) {
-  std::ifstream in(path);
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 }  // namespace
 
 TEST_CASE(
     "run directory: --resume without a loadable checkpoint refuses instead of starting over") {
   const fs::path dir = scratch_dir("resume");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   TrainerOptions options = tiny_options(shards, out, 4);
   options.save_every = 2;
@@ -144,7 +101,7 @@ TEST_CASE(
 
 TEST_CASE("run directory: a new run needs --overwrite to replace a previous one; litter is swept") {
   const fs::path dir = scratch_dir("overwrite");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   TrainerOptions options = tiny_options(shards, out, 3);
   Trainer(options).run();
@@ -180,7 +137,7 @@ TEST_CASE("run directory: a new run needs --overwrite to replace a previous one;
 
 TEST_CASE("run directory: a second Trainer on the same --out is refused while the first lives") {
   const fs::path dir = scratch_dir("lock");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   TrainerOptions options = tiny_options(shards, dir / "run", 1);
   {
     Trainer first(options);
@@ -201,7 +158,7 @@ TEST_CASE("run directory: a second Trainer on the same --out is refused while th
 TEST_CASE(
     "run directory: a NaN loss ends the run naming the update, and no NaN checkpoint is saved") {
   const fs::path dir = scratch_dir("nan");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   TrainerOptions options = tiny_options(shards, dir / "run", 30);
   options.config.num_train_steps = 30;
   options.config.learning_rate = 1e3;  // diverges within a few updates
@@ -235,7 +192,7 @@ TEST_CASE(
 
 TEST_CASE("run directory: a stop request while an update is stuck is ended by the watchdog") {
   const fs::path dir = scratch_dir("watchdog");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   TrainerOptions options = tiny_options(shards, dir / "run", 8);
   options.stop_grace_seconds = 0.2;
   std::atomic<bool> expired{false};
@@ -292,7 +249,7 @@ TEST_CASE("run directory: the watchdog stays quiet when the run ends in time, an
 TEST_CASE(
     "run directory: hand-edited special tokens and trainer state are refused naming the file") {
   const fs::path dir = scratch_dir("values");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path meta_path = fs::path(shards) / "meta.json";
   nlohmann::json meta = nlohmann::json::parse(std::ifstream(meta_path));
   const nlohmann::json original = meta;

@@ -12,32 +12,14 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "helpers/scratch.hpp"
 #include "models/run_directory.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
+using namespace electra::test;
 
 namespace {
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("electra_run_dir_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-}
 
 std::string lock_error(const fs::path& dir) {
   try {
@@ -92,12 +74,12 @@ TEST_CASE(
     "run directory: leftovers of interrupted runs are removed, checkpoints and other files kept") {
   const fs::path dir = scratch_dir("litter");
   fs::create_directories(dir / ".tmp-step-000004-99999");  // a save that died (disk full, kill)
-  write_text(dir / ".tmp-step-000004-99999" / "model.safetensors", "partial");
-  write_text(dir / ".tmp-metrics.jsonl", "{}\n");  // a metrics rewrite that died
+  write_file(dir / ".tmp-step-000004-99999" / "model.safetensors", "partial");
+  write_file(dir / ".tmp-metrics.jsonl", "{}\n");  // a metrics rewrite that died
   fs::create_directories(dir / "step-000002");     // a kill while deleting an old checkpoint
   fs::create_directories(dir / "step-000006");     // a real checkpoint
-  write_text(dir / "step-000006" / "trainer_state.json", "{}");
-  write_text(dir / "notes.txt", "mine");
+  write_file(dir / "step-000006" / "trainer_state.json", "{}");
+  write_file(dir / "notes.txt", "mine");
 
   const std::vector<std::string> removed = remove_run_directory_litter(dir);
   CHECK(removed ==
@@ -111,11 +93,11 @@ TEST_CASE(
 
 TEST_CASE("run directory: a previous run is found, and --overwrite deletes only its files") {
   const fs::path dir = scratch_dir("previous");
-  write_text(dir / "notes.txt", "mine");
+  write_file(dir / "notes.txt", "mine");
   CHECK(previous_run_files(dir).empty());
   fs::create_directories(dir / "step-000002");
-  write_text(dir / "metrics.jsonl", "{\"step\":1}\n");
-  write_text(dir / "curves.svg", "<svg/>");
+  write_file(dir / "metrics.jsonl", "{\"step\":1}\n");
+  write_file(dir / "curves.svg", "<svg/>");
   CHECK(previous_run_files(dir) ==
         std::vector<std::string>{"curves.svg", "metrics.jsonl", "step-000002"});
   remove_previous_run(dir);
@@ -129,7 +111,7 @@ TEST_CASE("run directory: trimming metrics.jsonl writes a new file, the old one 
   const fs::path dir = scratch_dir("trim");
   const fs::path metrics = dir / "metrics.jsonl";
   const std::string original = "{\"step\":1}\n{\"step\":2}\n{\"step\":3}\n{\"step\":4,\"lo";
-  write_text(metrics, original);
+  write_file(metrics, original);
   // A second name for the original file: an in-place truncation (the old code) would cut it too,
   // which is exactly what a kill in the middle of the rewrite left behind as 0 bytes.
   fs::create_hard_link(metrics, dir / "before.jsonl");

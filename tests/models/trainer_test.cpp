@@ -15,54 +15,25 @@
 #include "data/batch_iterator.hpp"
 #include "data/masking.hpp"
 #include "data/shards.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
+#include "helpers/tiny_trainer.hpp"
 #include "models/pretrained_model.hpp"
 #include "models/trainer.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
+using namespace electra::test;
 
 namespace {
-
-const std::string sample_corpus = std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
-const std::string sample_vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
 
 bool small_scale() {
   const char* scale = std::getenv("ELECTRA_TEST_SCALE");
   return scale != nullptr && std::string(scale) == "small";
 }
 
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("electra_trainer_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Shards of the sample at this length, prepared through the data API.
-std::string prepare_sample_shards(const fs::path& dir, std::int64_t seq_len) {
-  PrepareSettings settings;
-  settings.corpus_paths = {sample_corpus};
-  settings.vocab_path = sample_vocab;
-  settings.seq_len = seq_len;
-  settings.out_dir = (dir / "shards").string();
-  prepare_shards(settings);
-  return settings.out_dir;
-}
-
 TrainerOptions tiny_options(const std::string& shards, const fs::path& out, std::int64_t max_steps) {
-  const ShardSetInfo info = read_shard_set_info(shards);
-  TrainerOptions options;
-  options.shards_dir = shards;
-  options.out_dir = out.string();
-  options.config = model_preset("tiny");
-  options.config.seq_len = info.seq_len;
-  options.config.vocab_size = info.vocab_size;
-  options.config.num_train_steps = max_steps;
-  options.config.warmup_steps = 2;
-  options.seed = 7;
-  options.max_steps = max_steps;
-  options.log_every = 1;
-  options.save_every = 0;
+  TrainerOptions options = test::tiny_trainer_options(shards, out, max_steps);
   options.vocab_path = sample_vocab;
   return options;
 }
@@ -94,16 +65,6 @@ void flip_byte(const fs::path& path, std::size_t offset) {
   byte = static_cast<char>(byte ^ 0x5A);
   file.seekp(static_cast<std::streamoff>(offset));
   file.write(&byte, 1);
-}
-
-// The error message of constructing a Trainer (empty if it succeeded).
-std::string construction_error(const TrainerOptions& options) {
-  try {
-    Trainer trainer(options);
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 double mean_of_last(const std::vector<double>& values, std::size_t count) {

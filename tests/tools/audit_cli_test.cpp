@@ -2,8 +2,6 @@
 // checkpoint, the whole-model verdict table, flag errors; and `electra pretrain --detect-anomaly`
 // naming the op, the update and the parameter of the first NaN/Inf.
 #include <doctest/doctest.h>
-
-#include "tools/cli_run.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +15,9 @@
 
 #include "data/masking.hpp"
 #include "data/shards.hpp"
+#include "helpers/cli_run.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 #include "models/audit_dump.hpp"
 #include "models/checkpoint.hpp"
 
@@ -25,21 +26,10 @@ using namespace electra;
 
 namespace {
 
-const std::string electra_binary = ELECTRA_BINARY;
 const std::string golden_config =
     std::string(ELECTRA_SOURCE_DIR) + "/tests/golden/golden_config.json";
 
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("electra_audit_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-using electra::test::Run;
-using electra::test::contains;
-using electra::test::run_command;
+using namespace electra::test;
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -213,16 +203,11 @@ TEST_CASE(
     "pretrain CLI: --detect-anomaly names the op and update and parameter of the first NaN or "
     "Inf") {
   const fs::path dir = scratch_dir("anomaly");
-  PrepareSettings settings;
-  settings.corpus_paths = {std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt"};
-  settings.vocab_path = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
-  settings.seq_len = 32;
-  settings.out_dir = (dir / "shards").string();
-  prepare_shards(settings);
+  const std::string shards = test::prepare_sample_shards(dir, 32);
   // lr 1e30 without warm-up: update 1 (clipped, Adam-normalised) moves every weight by ~1e30, so
   // the first matmul of update 2 overflows to Inf.
   const std::string command =
-      electra_binary + " pretrain --data " + settings.out_dir + " --out " + (dir / "run").string() +
+      electra_binary + " pretrain --data " + shards + " --out " + (dir / "run").string() +
       " --preset tiny --threads 1 --max-steps 5 --warmup 0 --lr 1e30 --save-every 0";
   const Run run = run_command(command + " --detect-anomaly");
   CHECK(run.exit_code != 0);

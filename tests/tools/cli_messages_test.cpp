@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "tools/cli_run.hpp"
+#include "helpers/cli_run.hpp"
 
-using electra::test::contains;
-using electra::test::run_command;
+using namespace electra::test;
 
 namespace {
-
-const std::string electra_binary = ELECTRA_BINARY;
 
 // The longest run of decimal digits in `text`.
 std::size_t longest_digit_run(const std::string& text) {

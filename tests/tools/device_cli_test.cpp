@@ -2,8 +2,6 @@
 // usable GPU (or without the CUDA backend) --device cuda is one error line saying which, before any
 // data is read; with a GPU the bench reports TFLOP/s and the device allocator's peak.
 #include <doctest/doctest.h>
-
-#include "tools/cli_run.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,16 +11,13 @@
 #include <string>
 
 #include "engine/device.hpp"
+#include "helpers/cli_run.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string electra_binary = ELECTRA_BINARY;
-
-using electra::test::Run;
-using electra::test::contains;
-using electra::test::run_command;
+using namespace electra::test;
 
 // The run failed with exactly one line that holds `message`.
 void check_one_line_error(const Run& run, const std::string& message) {

@@ -13,20 +13,17 @@
 #include <sstream>
 #include <string>
 
+#include "helpers/cli_run.hpp"
+#include "helpers/scratch.hpp"
+#include "helpers/tiny_checkpoint.hpp"
 #include "models/hf_format.hpp"
 #include "models/pretrained_model.hpp"
 #include "models/safetensors.hpp"
-#include "tests/models/finetune_test_helpers.hpp"
-#include "tools/cli_run.hpp"
 
 namespace fs = std::filesystem;
-using electra::test::contains;
-using electra::test::Run;
-using electra::test::run_command;
+using namespace electra::test;
 
 namespace {
-
-const std::string electra_binary = ELECTRA_BINARY;
 
 std::size_t line_count(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -40,33 +37,19 @@ std::string last_line(const std::string& text) {
                      end - (start == std::string::npos ? 0 : start + 1));
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A tiny random pre-trained checkpoint with a whole-word vocabulary, and the labelled sample
 // split 160 / 40 into train.tsv and dev.tsv.
 struct Workspace {
   fs::path root, run, train, dev;
 
-  explicit Workspace(const std::string& name)
-      : root(electra::test::scratch_directory("cli_" + name)) {
+  explicit Workspace(const std::string& name) : root(electra::test::scratch_dir(name)) {
     const std::int64_t vocab_size = electra::test::write_labelled_sample_vocab(root / "vocab.txt");
     run = electra::test::write_tiny_checkpoint(root / "run",
                                                electra::test::tiny_config("electra", vocab_size), 1,
                                                (root / "vocab.txt").string());
     train = root / "train.tsv";
     dev = root / "dev.tsv";
-    std::ifstream in(std::string(ELECTRA_TEST_DATA_DIR) + "/labelled_sample.tsv");
-    std::string header, line;
-    std::getline(in, header);
-    std::ofstream train_file(train), dev_file(dev);
-    train_file << header << '\n';
-    dev_file << header << '\n';
-    for (int i = 0; std::getline(in, line); ++i) (i < 160 ? train_file : dev_file) << line << '\n';
+    electra::test::split_labelled_sample(train, dev);
   }
   ~Workspace() { fs::remove_all(root); }
 

@@ -11,23 +11,18 @@
 #include <sstream>
 #include <string>
 
+#include "helpers/scratch.hpp"
 #include "tools/plot_svg.hpp"
 
 using namespace electra::cli;
 namespace fs = std::filesystem;
+using namespace electra::test;
 
 namespace {
 
 fs::path scratch(const std::string& name) {
   return fs::temp_directory_path() /
          ("electra_plot_test_" + std::to_string(::getpid()) + "_" + name);
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 // Runs the CLI, returning its exit status and (stdout + stderr) text.

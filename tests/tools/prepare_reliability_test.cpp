@@ -17,36 +17,19 @@
 
 #include "data/shard_format.hpp"
 #include "data/shards.hpp"
-#include "tools/cli_run.hpp"
+#include "helpers/cli_run.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 
 namespace fs = std::filesystem;
-using electra::test::contains;
-using electra::test::run_command;
+using namespace electra::test;
 
 namespace {
-
-const std::string electra_binary = ELECTRA_BINARY;
-const std::string sample_corpus =
-    std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
-const std::string sample_vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("electra_prepare_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // The seq_len of the complete set in `dir`: meta.json parses and every shard it lists validates.
 std::int64_t complete_set_seq_len(const fs::path& dir) {
   REQUIRE(fs::exists(dir / "meta.json"));
-  const nlohmann::json meta = nlohmann::json::parse(read_bytes(dir / "meta.json"));
+  const nlohmann::json meta = nlohmann::json::parse(read_text(dir / "meta.json"));
   std::int64_t sequences = 0;
   for (const auto& shard : meta["shards"]) {
     electra::ShardReader reader((dir / shard["file"].get<std::string>()).string());
@@ -61,7 +44,7 @@ std::int64_t complete_set_seq_len(const fs::path& dir) {
 TEST_CASE("prepare CLI: kill -9 at any moment leaves the old or the new complete set") {
   const fs::path dir = scratch_dir("kill");
   std::string corpus_text;
-  const std::string sample = read_bytes(sample_corpus);
+  const std::string sample = read_text(sample_corpus);
   for (int copy = 0; copy < 8; ++copy) corpus_text += sample + "\n";
   const fs::path corpus = dir / "corpus.txt";
   std::ofstream(corpus, std::ios::binary) << corpus_text;
@@ -110,7 +93,7 @@ TEST_CASE("prepare CLI: kill -9 at any moment leaves the old or the new complete
 
 TEST_CASE("prepare CLI: binary data further in is one error line; the summary counts drops") {
   const fs::path dir = scratch_dir("binary");
-  std::string text = read_bytes(sample_corpus);
+  std::string text = read_text(sample_corpus);
   text.resize(text.rfind('\n', 100 * 1024) + 1);
   std::string noise(1 << 20, '\0');
   std::uint32_t state = 12345;

@@ -16,40 +16,15 @@
 #include <vector>
 
 #include "data/shards.hpp"
+#include "helpers/cli_run.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 #include "models/checkpoint.hpp"
-#include "tools/cli_run.hpp"
 
 namespace fs = std::filesystem;
-using electra::test::Run;
-using electra::test::run_command;
+using namespace electra::test;
 
 namespace {
-
-const std::string electra_binary = ELECTRA_BINARY;
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("electra_pretrain_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string prepare_sample_shards(const fs::path& dir) {
-  electra::PrepareSettings settings;
-  settings.corpus_paths = {std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt"};
-  settings.vocab_path = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
-  settings.seq_len = 32;
-  settings.out_dir = (dir / "shards").string();
-  electra::prepare_shards(settings);
-  return settings.out_dir;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string pretrain_command(const std::string& shards, const fs::path& out, const std::string& extra) {
   return electra_binary + " pretrain --data " + shards + " --out " + out.string() +
@@ -60,7 +35,7 @@ std::string pretrain_command(const std::string& shards, const fs::path& out, con
 
 TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint and exits 0") {
   const fs::path dir = scratch_dir("sigterm");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run", log = dir / "log.txt";
   const std::string vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
 
@@ -115,7 +90,7 @@ TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint 
 
 TEST_CASE("pretrain CLI: a corrupted checkpoint is refused with one line naming the file") {
   const fs::path dir = scratch_dir("corrupt");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   const Run first = run_command(pretrain_command(shards, out, "--max-steps 2"));
   REQUIRE_MESSAGE(first.exit_code == 0, first.output);
@@ -142,7 +117,7 @@ TEST_CASE("pretrain CLI: a corrupted checkpoint is refused with one line naming 
 
 TEST_CASE("pretrain CLI: --seq-len must match the shards, --max-steps resumes where it left off") {
   const fs::path dir = scratch_dir("flags");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   const Run mismatch = run_command(pretrain_command(shards, out, "--max-steps 1 --seq-len 64"));
   CHECK(mismatch.exit_code == 1);

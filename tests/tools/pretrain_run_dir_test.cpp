@@ -14,49 +14,15 @@
 #include <string>
 
 #include "data/shards.hpp"
+#include "helpers/cli_run.hpp"
+#include "helpers/sample_shards.hpp"
+#include "helpers/scratch.hpp"
 #include "models/checkpoint.hpp"
-#include "tools/cli_run.hpp"
 
 namespace fs = std::filesystem;
-using electra::test::contains;
-using electra::test::Run;
-using electra::test::run_command;
+using namespace electra::test;
 
 namespace {
-
-const std::string electra_binary = ELECTRA_BINARY;
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("electra_pretrain_run_dir_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string prepare_sample_shards(const fs::path& dir) {
-  electra::PrepareSettings settings;
-  settings.corpus_paths = {std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt"};
-  settings.vocab_path = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
-  settings.seq_len = 32;
-  settings.out_dir = (dir / "shards").string();
-  electra::prepare_shards(settings);
-  return settings.out_dir;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::size_t line_count(const fs::path& path) {
-  std::ifstream in(path);
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
 
 // A hang guard only: the runs below take seconds; before the NaN fix one spun forever.
 std::string pretrain_command(const std::string& shards, const fs::path& out,
@@ -87,7 +53,7 @@ std::string printed_line(const std::string& output, const std::string& start) {
 
 TEST_CASE("pretrain run directory: a diverging run stops with one line naming the update") {
   const fs::path dir = scratch_dir("nan");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   const Run run =
       run_command("timeout -s KILL 600 " + electra_binary + " pretrain --data " + shards +
@@ -109,7 +75,7 @@ TEST_CASE("pretrain run directory: a diverging run stops with one line naming th
 
 TEST_CASE("pretrain run directory: --resume refuses to start over; a new run needs --overwrite") {
   const fs::path dir = scratch_dir("resume");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
 
   // Before: "--resume: no checkpoint in run, starting fresh" and exit 0.
@@ -159,7 +125,7 @@ TEST_CASE("pretrain run directory: --resume refuses to start over; a new run nee
 
 TEST_CASE("pretrain run directory: a second writer is refused naming the process holding --out") {
   const fs::path dir = scratch_dir("lock");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   fs::create_directories(out);
   // This test process plays the first run: it holds the lock the way a run does.
@@ -182,7 +148,7 @@ TEST_CASE("pretrain run directory: a second writer is refused naming the process
 
 TEST_CASE("pretrain run directory: values the shards decide, and seeds, are checked in one line") {
   const fs::path dir = scratch_dir("values");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
 
   const Run zero = run_command(pretrain_command(shards, out, "--max-steps 1 --seq-len 0"));
@@ -219,7 +185,7 @@ TEST_CASE("pretrain run directory: values the shards decide, and seeds, are chec
 
 TEST_CASE("pretrain run directory: the next: commands run as printed, the resume hint included") {
   const fs::path dir = scratch_dir("next");
-  const std::string shards = prepare_sample_shards(dir);
+  const std::string shards = prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
   // Run as the quick start does: from a directory above the binary, by a relative path.
   const fs::path binary = fs::path(electra_binary);

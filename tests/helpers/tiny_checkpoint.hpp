@@ -1,29 +1,20 @@
 #pragma once
-// Shared by the fine-tuning and HF-format tests: a tiny pre-trained-looking checkpoint on disk.
-#include <unistd.h>
-
+// Shared by the fine-tuning and HF-format tests: a tiny pre-trained-looking checkpoint on disk,
+// and tests/data/labelled_sample.tsv split into train and dev.
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 
+#include "helpers/sample_shards.hpp"
 #include "models/checkpoint.hpp"
 #include "models/electra_model.hpp"
 
 namespace electra::test {
 
-inline std::filesystem::path scratch_directory(const std::string& name) {
-  const std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                     ("electra_finetune_test_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(path);
-  std::filesystem::create_directories(path);
-  return path;
-}
-
-inline std::string sample_vocab_path() { return std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt"; }
-
-inline ModelConfig tiny_config(const std::string& objective = "electra", std::int64_t vocab_size = 2000) {
+inline ModelConfig tiny_config(const std::string& objective = "electra",
+                               std::int64_t vocab_size = 2000) {
   ModelConfig config = model_preset("tiny");
   config.vocab_size = vocab_size;  // 2000: tests/data/sample_vocab.txt
   config.objective = objective;
@@ -31,9 +22,9 @@ inline ModelConfig tiny_config(const std::string& objective = "electra", std::in
 }
 
 // A freshly initialised tiny model saved as a pre-training checkpoint recording the sample vocab.
-inline std::filesystem::path write_tiny_checkpoint(const std::filesystem::path& run, const ModelConfig& config,
-                                                   std::uint64_t seed,
-                                                   const std::string& vocab_path = sample_vocab_path()) {
+inline std::filesystem::path write_tiny_checkpoint(const std::filesystem::path& run,
+                                                   const ModelConfig& config, std::uint64_t seed,
+                                                   const std::string& vocab_path = sample_vocab) {
   ParameterStore store;
   ElectraModel model(config, store, seed);
   AdamW optimizer(store);
@@ -53,7 +44,9 @@ inline std::int64_t write_labelled_sample_vocab(const std::filesystem::path& pat
   std::set<std::string> words;
   std::string line, word;
   while (std::getline(in, line)) {
-    for (char& c : line) c = (c == '.' || c == '\t') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : line)
+      c = (c == '.' || c == '\t') ? ' '
+                                  : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::istringstream split(line);
     while (split >> word) words.insert(word);
   }
@@ -61,6 +54,18 @@ inline std::int64_t write_labelled_sample_vocab(const std::filesystem::path& pat
   out << "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n.\n";
   for (const std::string& w : words) out << w << '\n';
   return static_cast<std::int64_t>(words.size()) + 6;
+}
+
+// The labelled sample's first 160 lines as train, the last 40 as dev (with the header in both).
+inline void split_labelled_sample(const std::filesystem::path& train,
+                                  const std::filesystem::path& dev) {
+  std::ifstream in(std::string(ELECTRA_TEST_DATA_DIR) + "/labelled_sample.tsv");
+  std::string header, line;
+  std::getline(in, header);
+  std::ofstream train_file(train), dev_file(dev);
+  train_file << header << '\n';
+  dev_file << header << '\n';
+  for (int i = 0; std::getline(in, line); ++i) (i < 160 ? train_file : dev_file) << line << '\n';
 }
 
 }  // namespace electra::test

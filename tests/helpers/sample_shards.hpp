@@ -1,15 +1,14 @@
 #pragma once
-// Helpers shared by the data-pipeline tests (packing, shards, batches, masking): scratch
-// directories and a shard set prepared from the committed Moby-Dick sample.
-#include <unistd.h>
-
+// The committed Moby-Dick sample (tests/data/sample/) and its vocabulary, and shard sets prepared
+// from it through the data API.
+#include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "data/shards.hpp"
+#include "engine/error.hpp"
 
-namespace electra::testing {
+namespace electra::test {
 
 inline const std::string sample_corpus =
     std::string(ELECTRA_TEST_DATA_DIR) + "/sample/moby_dick_sample.txt";
@@ -19,22 +18,9 @@ inline const std::string sample_corpus =
 // Likelihood merges split common words into characters, which gives the tiny discriminator of the
 // trainer test an easy signal (sampled pieces that break words). With --scoring frequency the
 // generator samples whole plausible words from early on, and within that test's budget the
-// discriminator falls to AUC ~0.55 at every learning rate tried (see tests/models/trainer_test.cpp).
+// discriminator falls to AUC ~0.55 at every learning rate tried (see
+// tests/models/trainer_test.cpp).
 inline const std::string sample_vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/sample_vocab.txt";
-
-// A fresh, empty directory under the system temp dir, unique to this process and name.
-inline std::filesystem::path scratch_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("electra_pipeline_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-inline void write_file(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 inline PrepareSettings sample_settings(const std::filesystem::path& out_dir,
                                        std::int64_t seq_len = 128) {
@@ -46,4 +32,21 @@ inline PrepareSettings sample_settings(const std::filesystem::path& out_dir,
   return settings;
 }
 
-}  // namespace electra::testing
+// Shards of the sample at this length in `dir`/shards; returns that directory.
+inline std::string prepare_sample_shards(const std::filesystem::path& dir, std::int64_t seq_len) {
+  const PrepareSettings settings = sample_settings(dir / "shards", seq_len);
+  prepare_shards(settings);
+  return settings.out_dir;
+}
+
+// The message prepare_shards throws ("" if it succeeds).
+inline std::string prepare_error(const PrepareSettings& settings) {
+  try {
+    prepare_shards(settings);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace electra::test

@@ -8,6 +8,8 @@
 
 namespace electra::test {
 
+inline const std::string electra_binary = ELECTRA_BINARY;
+
 struct Run {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
@@ -25,6 +27,7 @@ inline Run run_command(const std::string& command) {
   return run;
 }
 
+// Also used by tests that check error messages without running the binary.
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
