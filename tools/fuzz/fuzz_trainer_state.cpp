@@ -3,9 +3,9 @@
 // It is the one checkpoint file a user may edit by hand: the safetensors files next to it are
 // covered by their SHA-256 recorded here and by fuzz_safetensors, so this target fuzzes the JSON
 // side only. The reader must either refuse the bytes with a one-line electra::Error or return a
-// state, without undefined behaviour on the way (e.g. a float step converted to an integer). Each
-// input is written to a file in a private temporary directory, as the real reader takes a
-// checkpoint directory.
+// state with a step in [0, max_checkpoint_step], without undefined behaviour on the way (e.g. a
+// float seed converted to an integer). Each input is written to a file in a private temporary
+// directory, as the real reader takes a checkpoint directory.
 #include <unistd.h>
 
 #include <cstdint>
@@ -44,9 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(file.good());
   }
   try {
-    // Accepted: nothing more is promised today (a negative step or a data_position without
-    // epoch/offset is refused later, by the trainer); the sanitizers watch the conversions.
-    (void)electra::read_trainer_state(checkpoint_dir());
+    // Accepted: the step is one a checkpoint directory can be named after and the trainer can
+    // count from (a float, negative or huge step once got through, as did a float seed).
+    const electra::TrainerState state = electra::read_trainer_state(checkpoint_dir());
+    require(state.step >= 0 && state.step <= electra::max_checkpoint_step);
   } catch (const electra::Error& error) {
     require(std::strchr(error.what(), '\n') == nullptr);  // refused in one line
   }
