@@ -3,7 +3,8 @@
 # docs/reliability.md both use it.
 #   tools/fuzz/run.sh [seconds per target = 60] [build dir = build-fuzz]
 # First every committed reproducer (tools/fuzz/regressions/<target>/) is run once, then each
-# target is fuzzed from a fresh seed corpus (tools/fuzz/seeds.sh), two at a time. Exits non-zero
+# target is fuzzed, two at a time, from freshly generated seeds (tools/fuzz/seeds.sh) and the
+# corpus an earlier run left in <build dir>/corpus/. Exits non-zero
 # if any input crashes, hangs (> 10 s) or breaks an invariant; the input is kept as
 # <build dir>/artifacts/<target>-crash-*. Exit 2 when clang or its libFuzzer runtime is missing.
 set -euo pipefail
