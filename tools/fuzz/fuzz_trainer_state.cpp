@@ -6,8 +6,10 @@
 // state with a step in [0, max_checkpoint_step], without undefined behaviour on the way (e.g. a
 // float seed converted to an integer). Each input is written to a file in a private temporary
 // directory, as the real reader takes a checkpoint directory.
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -24,13 +26,24 @@ void require(bool condition) {
   if (!condition) std::abort();  // libFuzzer reports the input that got here
 }
 
+// <tmp>/fuzz-trainer-state-<pid>/. libFuzzer ends a run with _Exit (and kills fork-mode
+// children), so no exit handler would remove it: each process removes those of dead processes.
 const std::filesystem::path& checkpoint_dir() {
   static const std::filesystem::path dir = [] {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "fuzz-trainer-state-XXXXXX").string();
-    require(::mkdtemp(pattern.data()) != nullptr);
-    std::atexit([] { std::filesystem::remove_all(checkpoint_dir()); });
-    return std::filesystem::path(pattern);
+    namespace fs = std::filesystem;
+    const std::string prefix = "fuzz-trainer-state-";
+    std::error_code ignored;
+    for (const fs::directory_entry& entry : fs::directory_iterator(fs::temp_directory_path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      char* end = nullptr;
+      const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+      if (*end == '\0' && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+        fs::remove_all(entry.path(), ignored);
+    }
+    const fs::path path = fs::temp_directory_path() / (prefix + std::to_string(::getpid()));
+    fs::create_directories(path);
+    return path;
   }();
   return dir;
 }
