@@ -38,6 +38,13 @@ TEST_CASE("tsv: no header, columns by index (CoLA layout)") {
   CHECK(examples[1].label == "0");
 }
 
+TEST_CASE("tsv: a column index of SIZE_MAX is refused, not wrapped to column 0") {
+  // Found by fuzz_tsv: index + 1 wrapped to 0 and the field read ran past the line.
+  TsvColumns columns = TsvColumns::defaults_for("single", false);
+  columns.label = "18446744073709551615";
+  CHECK_THROWS_AS(parse_labelled_tsv("a\tb\n", columns, "f.tsv"), Error);
+}
+
 TEST_CASE("tsv: errors name the source, the line and the column") {
   const TsvColumns columns = TsvColumns::defaults_for("single");
   CHECK_THROWS_WITH_AS(parse_labelled_tsv("text\tlabel\nx\t1\n", columns, "f.tsv"),
