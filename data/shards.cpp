@@ -2,10 +2,13 @@
 
 #include <tbb/parallel_pipeline.h>
 
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "data/sha256.hpp"
@@ -38,8 +41,8 @@ bool is_blank(std::string_view line) {
 }
 
 void tokenize_chunk(const Tokenizer& tokenizer, Chunk& chunk) {
-  chunk.scan = scan_corpus_text(chunk.text, chunk.file_offset,
-                                chunk.file_offset == 0 && chunk.last_of_file);
+  chunk.scan =
+      scan_corpus_text(chunk.text, chunk.file_offset, chunk.file_offset == 0 && chunk.last_of_file);
   if (chunk.scan.binary_offset >= 0) return;  // the writing stage reports it, in file order
   std::string_view rest = chunk.text;
   chunk.ids.reserve(chunk.text.size() / 4);
@@ -159,7 +162,8 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
   report.file_census.resize(corpus.files.size());
   report.threads = num_threads();
   std::int64_t total_bytes = 0;
-  for (const std::string& file : corpus.files) total_bytes += static_cast<std::int64_t>(fs::file_size(file));
+  for (const std::string& file : corpus.files)
+    total_bytes += static_cast<std::int64_t>(fs::file_size(file));
 
   std::vector<std::int32_t> sentence_end_ids;
   for (const char* mark : {".", "!", "?"}) {
@@ -185,55 +189,83 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
 
   const auto start = std::chrono::steady_clock::now();
   const auto max_live_chunks = static_cast<std::size_t>(2 * report.threads + 1);
+  // No stage throws: an exception cancels the pipeline and oneTBB then drops the chunks in
+  // flight without destroying them (LeakSanitizer saw them). The first error is kept, the reader
+  // stops, the chunks still in flight pass through untouched, and it is rethrown after the run.
+  std::mutex error_mutex;
+  std::exception_ptr pipeline_error;
+  std::atomic<bool> failed{false};
+  const auto keep_first_error = [&] {
+    const std::lock_guard<std::mutex> lock(error_mutex);
+    if (!pipeline_error) pipeline_error = std::current_exception();
+    failed = true;
+  };
   tbb::parallel_pipeline(
       max_live_chunks,
       tbb::make_filter<void, std::shared_ptr<Chunk>>(
           tbb::filter_mode::serial_in_order,
-          [&](tbb::flow_control& control) {
-            std::shared_ptr<Chunk> chunk = reader.next();
+          [&](tbb::flow_control& control) -> std::shared_ptr<Chunk> {
+            std::shared_ptr<Chunk> chunk;
+            try {
+              if (!failed) chunk = reader.next();
+            } catch (...) {
+              keep_first_error();
+            }
             if (!chunk) control.stop();
             return chunk;
           }) &
           tbb::make_filter<std::shared_ptr<Chunk>, std::shared_ptr<Chunk>>(
               tbb::filter_mode::parallel,
               [&](std::shared_ptr<Chunk> chunk) {
-                tokenize_chunk(tokenizer, *chunk);
+                try {
+                  if (!failed) tokenize_chunk(tokenizer, *chunk);
+                } catch (...) {
+                  keep_first_error();
+                }
                 return chunk;
               }) &
           tbb::make_filter<std::shared_ptr<Chunk>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Chunk> chunk) {
-                const CorpusTextScan& scan = chunk->scan;
-                const std::string& file = corpus.files[chunk->file_index];
-                check(scan.binary_offset < 0, "prepare: ", file, " holds binary data from byte ",
-                      scan.binary_offset, " (in its ", scan.binary_block.bytes, " bytes there: ",
-                      scan.binary_block.nul_bytes, " NUL, ", scan.binary_block.invalid_utf8,
-                      " malformed UTF-8 sequences, ", scan.binary_block.ascii_controls,
-                      " control characters); remove it from --corpus or clean it");
-                report.file_census[chunk->file_index] += scan.census;
-                report.dropped += scan.census;
-                std::int64_t begin = 0;
-                for (const std::int64_t end : chunk->passage_ends) {
-                  if (end == document_break) {
+                if (failed) return;
+                try {
+                  const CorpusTextScan& scan = chunk->scan;
+                  const std::string& file = corpus.files[chunk->file_index];
+                  check(scan.binary_offset < 0, "prepare: ", file, " holds binary data from byte ",
+                        scan.binary_offset, " (in its ", scan.binary_block.bytes,
+                        " bytes there: ", scan.binary_block.nul_bytes, " NUL, ",
+                        scan.binary_block.invalid_utf8, " malformed UTF-8 sequences, ",
+                        scan.binary_block.ascii_controls,
+                        " control characters); remove it from --corpus or clean it");
+                  report.file_census[chunk->file_index] += scan.census;
+                  report.dropped += scan.census;
+                  std::int64_t begin = 0;
+                  for (const std::int64_t end : chunk->passage_ends) {
+                    if (end == document_break) {
+                      packer.end_document(pending);
+                      ++report.documents;
+                      continue;
+                    }
+                    const std::span<const std::int32_t> passage(
+                        chunk->ids.data() + begin, static_cast<std::size_t>(end - begin));
+                    for (const std::int32_t id : passage)
+                      report.unk_tokens += id == special.unk ? 1 : 0;
+                    report.corpus_tokens += end - begin;
+                    packer.add_passage(passage, pending);
+                    ++report.passages;
+                    begin = end;
+                  }
+                  if (chunk->last_of_file) {
                     packer.end_document(pending);
                     ++report.documents;
-                    continue;
                   }
-                  const std::span<const std::int32_t> passage(chunk->ids.data() + begin,
-                                                              static_cast<std::size_t>(end - begin));
-                  for (const std::int32_t id : passage) report.unk_tokens += id == special.unk ? 1 : 0;
-                  report.corpus_tokens += end - begin;
-                  packer.add_passage(passage, pending);
-                  ++report.passages;
-                  begin = end;
+                  report.bytes += chunk->bytes;
+                  flush_shard(false);
+                  if (settings.progress) settings.progress(report.bytes, total_bytes);
+                } catch (...) {
+                  keep_first_error();
                 }
-                if (chunk->last_of_file) {
-                  packer.end_document(pending);
-                  ++report.documents;
-                }
-                report.bytes += chunk->bytes;
-                flush_shard(false);
-                if (settings.progress) settings.progress(report.bytes, total_bytes);
               }));
+  if (pipeline_error) std::rethrow_exception(pipeline_error);
   flush_shard(true);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.packing = packer.stats();
@@ -250,34 +282,38 @@ PrepareReport prepare_shards(const PrepareSettings& settings) {
                             {"dropped_characters", census.dropped_characters()}});
   }
   nlohmann::json skipped = nlohmann::json::array();
-  for (const SkippedFile& file : corpus.skipped) skipped.push_back({{"path", file.path}, {"reason", file.reason}});
+  for (const SkippedFile& file : corpus.skipped)
+    skipped.push_back({{"path", file.path}, {"reason", file.reason}});
   const PackingStats& packing = report.packing;
-  const nlohmann::json meta = {
-      {"format", "electra-shards"},
-      {"format_version", shard_format_version},
-      {"seq_len", settings.seq_len},
-      {"sequences", packing.sequences},
-      {"tokens", packing.tokens},
-      {"vocab_sha256", vocab_sha256},
-      {"vocab_size", tokenizer.vocab().size()},
-      {"special_tokens",
-       {{"pad", special.pad}, {"unk", special.unk}, {"cls", special.cls}, {"sep", special.sep},
-        {"mask", special.mask}}},
-      {"seed", settings.seed},
-      {"shards", shards},
-      {"corpus_files", corpus_files},
-      {"skipped_files", skipped},
-      {"corpus_tokens", report.corpus_tokens},
-      {"unk_tokens", report.unk_tokens},
-      {"dropped",
-       {{"invalid_utf8", report.dropped.invalid_utf8},
-        {"nul_bytes", report.dropped.nul_bytes},
-        {"control_characters", report.dropped.ascii_controls},
-        {"other_characters", report.dropped.other_dropped}}},
-      {"passages", report.passages},
-      {"packing",
-       {{"single_segment", packing.single_segment}, {"short_targets", packing.short_targets},
-        {"dropped_tokens", packing.dropped_tokens}}}};
+  const nlohmann::json meta = {{"format", "electra-shards"},
+                               {"format_version", shard_format_version},
+                               {"seq_len", settings.seq_len},
+                               {"sequences", packing.sequences},
+                               {"tokens", packing.tokens},
+                               {"vocab_sha256", vocab_sha256},
+                               {"vocab_size", tokenizer.vocab().size()},
+                               {"special_tokens",
+                                {{"pad", special.pad},
+                                 {"unk", special.unk},
+                                 {"cls", special.cls},
+                                 {"sep", special.sep},
+                                 {"mask", special.mask}}},
+                               {"seed", settings.seed},
+                               {"shards", shards},
+                               {"corpus_files", corpus_files},
+                               {"skipped_files", skipped},
+                               {"corpus_tokens", report.corpus_tokens},
+                               {"unk_tokens", report.unk_tokens},
+                               {"dropped",
+                                {{"invalid_utf8", report.dropped.invalid_utf8},
+                                 {"nul_bytes", report.dropped.nul_bytes},
+                                 {"control_characters", report.dropped.ascii_controls},
+                                 {"other_characters", report.dropped.other_dropped}}},
+                               {"passages", report.passages},
+                               {"packing",
+                                {{"single_segment", packing.single_segment},
+                                 {"short_targets", packing.short_targets},
+                                 {"dropped_tokens", packing.dropped_tokens}}}};
   const fs::path meta_path = fs::path(staging.dir()) / "meta.json";
   {
     std::ofstream out(meta_path);
