@@ -24,17 +24,6 @@ const char* const optimizer_file = "optimizer.safetensors";
 const char* const state_file = "trainer_state.json";
 const char* const temporary_prefix = ".tmp-";
 
-// The step of a directory named "step-<digits>", or -1 for any other name.
-std::int64_t step_of_directory_name(const std::string& name) {
-  if (name.size() <= 5 || name.compare(0, 5, "step-") != 0 || name.size() > 5 + 18) return -1;
-  std::int64_t step = 0;
-  for (std::size_t i = 5; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return -1;
-    step = step * 10 + (name[i] - '0');
-  }
-  return step;
-}
-
 // Complete checkpoints in run_dir, sorted by step.
 std::vector<std::pair<std::int64_t, fs::path>> complete_checkpoints(const fs::path& run_dir) {
   std::vector<std::pair<std::int64_t, fs::path>> found;
@@ -127,6 +116,29 @@ std::vector<CheckpointDirectory> checkpoint_directories(const fs::path& run_dir)
       found.begin(), found.end(),
       [](const CheckpointDirectory& a, const CheckpointDirectory& b) { return a.step < b.step; });
   return found;
+}
+
+std::int64_t step_of_directory_name(const std::string& name) {
+  if (name.size() <= 5 || name.compare(0, 5, "step-") != 0 || name.size() > 5 + 18) return -1;
+  std::int64_t step = 0;
+  for (std::size_t i = 5; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    step = step * 10 + (name[i] - '0');
+  }
+  return step;
+}
+
+std::optional<std::int64_t> bounded_integer(const nlohmann::json& object, const char* key,
+                                            std::int64_t max) {
+  if (!object.is_object() || !object.contains(key)) return std::nullopt;
+  const nlohmann::json& value = object[key];
+  if (value.is_number_unsigned())
+    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
+               ? std::optional(value.get<std::int64_t>())
+               : std::nullopt;
+  if (!value.is_number_integer()) return std::nullopt;
+  const auto integer = value.get<std::int64_t>();
+  return integer >= 0 && integer <= max ? std::optional(integer) : std::nullopt;
 }
 
 std::string checkpoint_directory_name(std::int64_t step) {
@@ -241,16 +253,11 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
   TrainerState state;
   try {
     const nlohmann::json& step = json.at("step");
-    // Checked before get<>: a float or an out-of-range integer would be converted silently.
-    check(step.is_number_integer() &&
-              !(step.is_number_unsigned() &&
-                step.get<std::uint64_t>() > std::uint64_t(max_checkpoint_step)),
-          "checkpoint: ", path.string(), ": step ",
+    const std::optional<std::int64_t> valid_step = bounded_integer(json, "step", max_checkpoint_step);
+    check(valid_step.has_value(), "checkpoint: ", path.string(), ": step ",
           step.is_number() ? step.dump() : std::string("of type ") + step.type_name(),
           " is not an integer in [0, ", max_checkpoint_step, "]");
-    state.step = step.get<std::int64_t>();
-    check(state.step >= 0 && state.step <= max_checkpoint_step, "checkpoint: ", path.string(),
-          ": step ", state.step, " is not in [0, ", max_checkpoint_step, "]");
+    state.step = *valid_step;
     state.data_position = json.at("data_position");
     // get<uint64_t> of a float out of range (1e300) or a negative integer would be undefined
     // or wrap.

@@ -72,6 +72,14 @@ TrainerState load_checkpoint(const std::filesystem::path& checkpoint_dir,
                              ParameterStore& parameters, AdamW* optimizer,
                              const nlohmann::json& expected_config);
 
+// The step of a directory named "step-<digits>" (at most 18 digits), or -1 for any other name.
+std::int64_t step_of_directory_name(const std::string& name);
+
+// object[key] if it is an integer in [0, max], else nullopt. Checked before get<>, which would
+// convert a float or an out-of-range integer silently (a hand-edited trainer_state.json).
+std::optional<std::int64_t> bounded_integer(const nlohmann::json& object, const char* key,
+                                            std::int64_t max);
+
 // Reads and validates trainer_state.json alone (format version, fields, 0 ≤ step ≤
 // max_checkpoint_step), for inspection.
 TrainerState read_trainer_state(const std::filesystem::path& checkpoint_dir);

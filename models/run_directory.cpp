@@ -23,11 +23,6 @@ namespace {
 const char* const lock_file = ".lock";
 const char* const temporary_prefix = ".tmp-";
 
-bool is_step_directory_name(const std::string& name) {
-  return name.size() > 5 && name.compare(0, 5, "step-") == 0 &&
-         std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 }  // namespace
 
 RunDirectoryLock::RunDirectoryLock(const fs::path& run_dir) {
@@ -68,7 +63,7 @@ std::vector<std::string> remove_run_directory_litter(const fs::path& run_dir) {
   for (const fs::directory_entry& entry : fs::directory_iterator(run_dir)) {
     const std::string name = entry.path().filename().string();
     const bool temporary = name.rfind(temporary_prefix, 0) == 0;
-    const bool empty_step = is_step_directory_name(name) && entry.is_directory(error) &&
+    const bool empty_step = step_of_directory_name(name) >= 0 && entry.is_directory(error) &&
                             fs::is_empty(entry.path(), error);
     if (!temporary && !empty_step) continue;
     fs::remove_all(entry.path(), error);
@@ -86,7 +81,7 @@ std::vector<std::string> previous_run_files(const fs::path& run_dir) {
   if (!fs::is_directory(run_dir, error)) return found;
   for (const fs::directory_entry& entry : fs::directory_iterator(run_dir)) {
     const std::string name = entry.path().filename().string();
-    if (is_step_directory_name(name) || name == "metrics.jsonl" || name == "curves.svg")
+    if (step_of_directory_name(name) >= 0 || name == "metrics.jsonl" || name == "curves.svg")
       found.push_back(name);
   }
   std::sort(found.begin(), found.end());

@@ -7,25 +7,6 @@
 
 namespace electra {
 namespace fs = std::filesystem;
-namespace {
-
-// object[key] if it is an integer in [0, max] (checked before get<>, which would convert a float
-// or an out-of-range integer silently); nullopt otherwise.
-std::optional<std::int64_t> bounded_integer(const nlohmann::json& object, const char* key,
-                                            std::int64_t max) {
-  if (!object.is_object() || !object.contains(key)) return std::nullopt;
-  const nlohmann::json& value = object[key];
-  if (value.is_number_unsigned())
-    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
-               ? std::optional(value.get<std::int64_t>())
-               : std::nullopt;
-  if (!value.is_number_integer()) return std::nullopt;
-  const auto integer = value.get<std::int64_t>();
-  return integer >= 0 && integer <= max ? std::optional(integer) : std::nullopt;
-}
-
-}  // namespace
-
 void Trainer::open_run_directory() {
   const fs::path out = options_.out_dir;
   const bool resuming = options_.resume || !options_.resume_from.empty();
