@@ -7,11 +7,21 @@ cd "$(dirname "$0")/.."
 tools/setup.sh --deps
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(release debug-asan)
+skipped=()  # "preset: test" for every test CTest reported Skipped (tests/cuda/ without a GPU)
 for preset in "${presets[@]}"; do
   echo "=== $preset: configure + build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
   echo "=== $preset: ctest"
-  ctest --preset "$preset"
+  log="build/$preset/ctest.log"
+  ctest --preset "$preset" | tee "$log"
+  while read -r name; do skipped+=("$preset: $name"); done < <(
+    sed -n 's/.*Test *#[0-9]*: \([^ ]*\) .*\*\*\*Skipped.*/\1/p' "$log")
 done
-echo "test.sh: all suites passed (${presets[*]})"
+if [ ${#skipped[@]} -eq 0 ]; then
+  echo "test.sh: all tests passed (${presets[*]})"
+else
+  # A skip is not a pass: name each one (`ctest -V -R NAME` says why), but do not fail on it.
+  echo "test.sh: all tests that ran passed (${presets[*]}); ${#skipped[@]} skipped, not run:"
+  printf '  %s\n' "${skipped[@]}"
+fi

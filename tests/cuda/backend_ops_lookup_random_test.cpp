@@ -1,69 +1,23 @@
-// CUDA against CPU for lookups, permutes, randomness, losses and AdamW, plus the pieces that run
-// without a GPU: the host/device Philox mirror checked word for word against engine/philox.hpp,
-// and the device probe failing cleanly. Helpers and rules in backend_ops.hpp.
+// CUDA against CPU for lookups, permutes, randomness, losses and AdamW (helpers and rules in
+// backend_ops.hpp). The host-side pieces (Philox mirror, device probe) are checked without a GPU
+// in tests/engine/cuda_host_test.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstdint>
 
-#include "engine/cuda/philox_device.hpp"
-#include "engine/philox.hpp"
-
-using namespace electra;
-
-// Host-only: needs no GPU and no CUDA build, so it runs in every configuration.
-TEST_CASE("cuda philox mirror: equals the CPU Philox for words, uniforms and normals") {
-  const std::uint64_t seeds[] = {0, 1, 0x123456789ABCDEF0ull, ~0ull};
-  const std::uint32_t streams[] = {0, 7, 0xFFFFFFFFu};
-  const std::uint64_t starts[] = {0, 3, (1ull << 32) - 2, (1ull << 40) + 1};
-  int compared = 0;
-  for (std::uint64_t seed : seeds)
-    for (std::uint32_t stream : streams)
-      for (std::uint64_t start : starts)
-        for (std::uint64_t j = start; j < start + 9; ++j) {
-          CAPTURE(seed);
-          CAPTURE(stream);
-          CAPTURE(j);
-          const std::uint32_t word = philox::uniform_word(seed, stream, j);
-          REQUIRE(philox_device::uniform_word(seed, stream, j) == word);
-          CHECK(philox_device::uniform_from_word(word) == philox::uniform_from_word(word));
-          CHECK(philox_device::open_uniform_from_word(word) == philox::open_uniform_from_word(word));
-          CHECK(philox_device::truncated_standard_normal(seed, stream, j, 2.0) ==
-                philox::truncated_standard_normal(seed, stream, j, 2.0));
-          ++compared;
-        }
-  CHECK(compared == 4 * 3 * 4 * 9);
-  // The raw block function too, on a counter with every word set.
-  const philox::Counter words = philox::philox4x32_10({1u, 2u, 3u, 4u}, {5u, 6u});
-  const philox_device::Words mirrored = philox_device::philox4x32_10({{1u, 2u, 3u, 4u}}, 5u, 6u);
-  for (int i = 0; i < 4; ++i) CHECK(mirrored.word[i] == words[i]);
-}
-
-#ifdef ELECTRA_HAS_CUDA
 #include "engine/allocator.hpp"
 #include "engine/cuda/cuda_runtime.hpp"
 #include "engine/cuda/kernels_cuda.hpp"
 #include "engine/kernels.hpp"
-#include "tests/engine/backend_ops.hpp"
+#include "tests/cuda/backend_ops.hpp"
 
+using namespace electra;
 using namespace electra::backend_ops_test;
 namespace cpu_k = electra::kernels;
 namespace gpu_k = electra::cuda_kernels;
 
-// Runs on this GPU-less build machine too: the probe must answer, not crash.
-TEST_CASE("cuda runtime: the device probe answers with a description either way") {
-  const bool available = cuda::device_available();
-  const std::string description = cuda::device_description();
-  MESSAGE("cuda device: " << description);
-  CHECK_FALSE(description.empty());
-  if (!available) {
-    CHECK(description.find("no usable CUDA device") != std::string::npos);
-    CHECK_THROWS_AS(Tensor::empty(Shape{4}, DType::f32, Device::cuda), Error);
-  }
-}
-
 TEST_CASE("cuda runtime: copies round-trip and the allocator reuses blocks") {
-  if (!gpu_ready()) return;
   const Tensor host = random_tensor(Shape{33, 17}, 81);
   const Tensor back = host.to(Device::cuda).clone().to(Device::cpu);
   CHECK(back.to_vector() == host.to_vector());
@@ -76,7 +30,6 @@ TEST_CASE("cuda runtime: copies round-trip and the allocator reuses blocks") {
 }
 
 TEST_CASE("backend ops: embedding forward/backward, gather_rows and permute_0213") {
-  if (!gpu_ready()) return;
   const Tensor table = random_tensor(Shape{50, 13}, 91);
   const Tensor ids = random_ids(Shape{7, 9}, 50, 92);  // 63 ids, many repeated
   const Tensor ids_gpu = ids.to(Device::cuda);
@@ -120,7 +73,6 @@ TEST_CASE("backend ops: embedding forward/backward, gather_rows and permute_0213
 }
 
 TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, Gumbel)") {
-  if (!gpu_ready()) return;
   const kernels::RandomKey key{0xC0FFEEull, 3, 1001};  // odd counter: blocks straddle elements
   const Shape shape{31, 37};
   const Tensor x = random_tensor(shape, 101);
@@ -161,7 +113,6 @@ TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, 
 }
 
 TEST_CASE("backend ops: cross-entropy and BCE with logits, forward and backward") {
-  if (!gpu_ready()) return;
   const Shape shape{43, 301};
   const Tensor logits = random_tensor(shape, 111, -30.0, 30.0);
   const Tensor targets = random_ids(Shape{43}, 301, 112);
@@ -203,7 +154,6 @@ TEST_CASE("backend ops: cross-entropy and BCE with logits, forward and backward"
 }
 
 TEST_CASE("backend ops: AdamW, with and without bias correction and weight decay") {
-  if (!gpu_ready()) return;
   const Shape shape{37, 29};
   for (bool correction : {false, true}) {
     CAPTURE(correction);
@@ -226,4 +176,3 @@ TEST_CASE("backend ops: AdamW, with and without bias correction and weight decay
     expect_match("adamw second moment", v_cpu, v_gpu);
   }
 }
-#endif  // ELECTRA_HAS_CUDA

@@ -4,8 +4,8 @@
 // electra::cuda_kernels on the GPU, outputs compared by normalised MSE (≤ 1e-7 in f32), NaN/Inf
 // in a CUDA output fail outright, and sentinel bytes in the allocation slack past the last
 // element catch writes beyond the end. Overwriting kernels get NaN-filled outputs, so an element
-// a kernel forgot to write fails too. Without a visible GPU every case says why and returns.
-#ifdef ELECTRA_HAS_CUDA
+// a kernel forgot to write fails too. Like everything in tests/cuda/, built only with the CUDA
+// backend, and run only where a GPU is visible (test_main.cpp reports the file skipped otherwise).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -23,13 +23,6 @@ namespace electra::backend_ops_test {
 
 inline constexpr double f32_tolerance = 1e-7;  // normalised MSE, as ggml's test-backend-ops
 inline constexpr unsigned char sentinel = 0xA5;
-
-// True when a GPU is usable; otherwise records why in the test log and the case returns early.
-inline bool gpu_ready() {
-  if (cuda::device_available()) return true;
-  MESSAGE("skipped: " << cuda::device_description());
-  return false;
-}
 
 inline Tensor random_tensor(const Shape& shape, std::uint64_t seed, double low = -1.0,
                             double high = 1.0) {
@@ -127,4 +120,3 @@ inline void expect_identical(const char* what, const Tensor& cpu_result, const T
 }
 
 }  // namespace electra::backend_ops_test
-#endif  // ELECTRA_HAS_CUDA

@@ -1,16 +1,15 @@
 // CUDA against CPU for the dense kernels: products, elementwise, GELU, reductions, softmax
 // family and layer norm (helpers and rules in backend_ops.hpp). Shapes are deliberately odd so
-// every output has allocation slack for the sentinel bytes. Cases skip without a GPU.
+// every output has allocation slack for the sentinel bytes.
 #include <doctest/doctest.h>
 
-#ifdef ELECTRA_HAS_CUDA
 #include <cmath>
 #include <limits>
 
 #include "engine/cuda/cuda_runtime.hpp"
 #include "engine/cuda/kernels_cuda.hpp"
 #include "engine/kernels.hpp"
-#include "tests/engine/backend_ops.hpp"
+#include "tests/cuda/backend_ops.hpp"
 
 using namespace electra;
 using namespace electra::backend_ops_test;
@@ -18,7 +17,6 @@ namespace cpu_k = electra::kernels;
 namespace gpu_k = electra::cuda_kernels;
 
 TEST_CASE("backend ops: gemm in all four transpose modes, with alpha and beta") {
-  if (!gpu_ready()) return;
   const std::int64_t m = 37, n = 29, k = 53;
   for (int mode = 0; mode < 4; ++mode) {
     const bool transpose_a = mode & 1, transpose_b = mode & 2;
@@ -36,7 +34,6 @@ TEST_CASE("backend ops: gemm in all four transpose modes, with alpha and beta") 
 }
 
 TEST_CASE("backend ops: gemm_batched on rank-3 and rank-4 operands") {
-  if (!gpu_ready()) return;
   // Attention-like: scores [B,H,Lq,Lk] = q [B,H,Lq,D] · kᵀ, then context = probs · v.
   const Tensor q = random_tensor(Shape{2, 3, 17, 11}, 31);
   const Tensor key = random_tensor(Shape{2, 3, 19, 11}, 32);
@@ -57,7 +54,6 @@ TEST_CASE("backend ops: gemm_batched on rank-3 and rank-4 operands") {
 }
 
 TEST_CASE("backend ops: elementwise, bias and bias gradient") {
-  if (!gpu_ready()) return;
   const Shape shape{23, 41};
   const Tensor a = random_tensor(shape, 41), b = random_tensor(shape, 42);
   const Tensor start = random_tensor(shape, 43);
@@ -107,7 +103,6 @@ TEST_CASE("backend ops: elementwise, bias and bias gradient") {
 }
 
 TEST_CASE("backend ops: deterministic reductions and stats") {
-  if (!gpu_ready()) return;
   // More elements than one block's grid-stride share, so both passes reduce many partials.
   const Tensor x = random_tensor(Shape{1000, 301}, 51, -2.0, 3.0);
   const Tensor y = random_tensor(Shape{1000, 301}, 52);
@@ -139,7 +134,6 @@ TEST_CASE("backend ops: deterministic reductions and stats") {
 }
 
 TEST_CASE("backend ops: softmax with an attention mask, log-softmax, and their backward") {
-  if (!gpu_ready()) return;
   // scores [B=2, H=3, Lq=5, Lk=37] with a key-padding mask [B, Lk]; batch 1 masks every key
   // with −inf (the uniform-row rule) and batch 0 masks the last keys with −10000.
   const Shape shape{2, 3, 5, 37};
@@ -181,7 +175,6 @@ TEST_CASE("backend ops: softmax with an attention mask, log-softmax, and their b
 }
 
 TEST_CASE("backend ops: layer norm forward and backward") {
-  if (!gpu_ready()) return;
   const Shape shape{3, 331, 67};  // 993 rows: several row chunks for dgamma/dbeta
   const Tensor x = random_tensor(shape, 71, -3.0, 5.0);
   const Tensor gamma = random_tensor(Shape{67}, 72, 0.5, 1.5);
@@ -223,7 +216,6 @@ TEST_CASE("backend ops: layer norm forward and backward") {
 }
 
 TEST_CASE("backend ops: CUDA kernels refuse f64 and cpu tensors with a message") {
-  if (!gpu_ready()) return;
   const Tensor f64_gpu = Tensor::zeros(Shape{4, 5}, DType::f64, Device::cuda);
   Tensor out = Tensor::zeros(Shape{4, 5}, DType::f64, Device::cuda);
   CHECK_THROWS_WITH_AS(gpu_k::gelu_forward(f64_gpu, out),
@@ -233,11 +225,3 @@ TEST_CASE("backend ops: CUDA kernels refuse f64 and cpu tensors with a message")
                                     cpu_out),
                        doctest::Contains("not on cuda"), Error);
 }
-
-#else  // no CUDA backend in this build
-
-TEST_CASE("backend ops: CUDA vs CPU") {
-  MESSAGE("skipped: this build has no CUDA backend (configure where nvcc exists)");
-}
-
-#endif

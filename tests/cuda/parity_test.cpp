@@ -1,18 +1,15 @@
 // The CUDA backend end to end: a short training run on cuda must follow the CPU run with the same
-// seed (same initial weights, masks, dropout and Gumbel samples) loss for loss. Without a GPU, or
-// in a build without the CUDA backend, the run is skipped with a message saying which; what can be
-// checked without a GPU (the errors a user sees) is checked in both builds.
+// seed (same initial weights, masks, dropout and Gumbel samples) loss for loss. The errors a user
+// sees without a GPU are checked in every build by tests/models/device_errors_test.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
-#include <string>
 #include <vector>
 
 #include "autograd/tape.hpp"
 #include "data/masking.hpp"
 #include "engine/device.hpp"
-#include "engine/kernels.hpp"
 #include "models/electra_model.hpp"
 #include "models/optimizer.hpp"
 
@@ -93,11 +90,6 @@ bool close(double cuda, double cpu, double relative) {
 }  // namespace
 
 TEST_CASE("cuda parity: 20 training steps on cuda follow the CPU run with the same seed") {
-  std::string why_not;
-  if (!cuda_available(&why_not)) {
-    MESSAGE("skipped, nothing ran on a GPU: " << why_not);
-    return;
-  }
   MESSAGE("running on " << device_description(Device::cuda));
   set_allow_tf32(false);  // TF32 products would differ from the CPU far beyond 1e-4
   constexpr int steps = 20;
@@ -118,60 +110,4 @@ TEST_CASE("cuda parity: 20 training steps on cuda follow the CPU run with the sa
   // Training moved the losses (the discriminator learns fastest: total ≈ 38 → 22 on the CPU), so
   // the comparison above is between two runs that both learned, not two that stood still.
   CHECK(cpu.back().total < 0.8 * cpu.front().total);
-}
-
-TEST_CASE("cuda parity: a kernel call mixing cpu and cuda tensors names the kernel and devices") {
-  const Tensor on_cpu = Tensor::full({2, 3}, 1.0);
-  std::string why_not;
-  if (!cuda_available(&why_not)) {
-    // No mixed call can be made: asking for a cuda tensor already fails, with the reason.
-    INFO("cuda_available says: " << why_not);
-    CHECK_FALSE(why_not.empty());
-    CHECK_THROWS_WITH_AS(Tensor::empty({2, 3}, DType::f32, Device::cuda),
-                         doctest::Contains(why_not.substr(0, 20).c_str()), Error);
-    MESSAGE("no GPU: checked that a cuda tensor is refused with the reason (" << why_not << ")");
-    return;
-  }
-  const Tensor on_cuda = on_cpu.to(Device::cuda);
-  Tensor out = Tensor::empty({2, 3}, DType::f32, Device::cuda);
-  try {
-    kernels::add(on_cuda, on_cpu, out);
-    FAIL("kernels::add accepted a cpu tensor next to cuda tensors");
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    CHECK(message.find("add") != std::string::npos);
-    CHECK(message.find("cuda") != std::string::npos);
-    CHECK(message.find("cpu") != std::string::npos);
-  }
-  // Same devices dispatch to CUDA and compute.
-  kernels::add(on_cuda, on_cuda, out);
-  CHECK(out.to(Device::cpu).to_vector() == std::vector<double>(6, 2.0));
-}
-
-TEST_CASE("cuda parity: device flags and queries fail with one clear line") {
-  CHECK(parse_device("cpu", "--device") == Device::cpu);
-  CHECK(parse_device("cuda", "--device") == Device::cuda);
-  CHECK_THROWS_WITH_AS(parse_device("gpu", "--device"), "--device: expected cpu or cuda, got 'gpu'",
-                       Error);
-  CHECK_NOTHROW(require_device(Device::cpu, "--device"));
-  CHECK(device_description(Device::cpu).rfind("cpu: ", 0) == 0);
-  std::string why_not;
-  if (cuda_available(&why_not)) {
-    CHECK_NOTHROW(require_device(Device::cuda, "--device"));
-    return;
-  }
-  CHECK_THROWS_WITH_AS(require_device(Device::cuda, "--device"),
-                       ("--device cuda: " + why_not).c_str(), Error);
-  // A CUDA model cannot be built here: the error is the device's, before any parameter exists.
-  ParameterStore store;
-  CHECK_THROWS_WITH_AS(ElectraModel(parity_config(), store, 1, DType::f32, Device::cuda),
-                       ("ElectraModel: device cuda: " + why_not).c_str(), Error);
-  CHECK(store.size() == 0);
-}
-
-TEST_CASE("cuda parity: an f64 model on cuda is refused because the CUDA backend is f32 only") {
-  ParameterStore store;
-  CHECK_THROWS_WITH_AS(ElectraModel(parity_config(), store, 1, DType::f64, Device::cuda),
-                       doctest::Contains("f32 only"), Error);
-  CHECK(store.size() == 0);
 }
