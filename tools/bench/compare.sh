@@ -24,14 +24,17 @@ usage: $0 [options]
   --electra PATH     the electra binary (default \$ELECTRA or build/release/tools/electra)
   --python PATH      a Python with torch (default /usr/bin/python3)
   --log-dir DIR      keep every run's full output there (default: a temporary directory, removed)
+  --glibc-malloc-defaults  leave glibc's malloc untuned (torch then page-faults its activations in
+                     again in every step; docs/performance.md)
 EOF
 }
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
 preset=small batch="" seq_len="" threads=$(nproc) rounds=3 steps=10 warmup=2
-electra=${ELECTRA:-$root/build/release/tools/electra} python=/usr/bin/python3 log_dir=""
+electra=${ELECTRA:-$root/build/release/tools/electra} python=/usr/bin/python3 log_dir="" tune_malloc=1
 while [[ $# -gt 0 ]]; do
   [[ $1 == -h || $1 == --help ]] && { usage; exit 0; }
+  [[ $1 == --glibc-malloc-defaults ]] && { tune_malloc=0; shift; continue; }
   [[ $# -ge 2 ]] || die "$1 needs a value (--help lists the options)"
   case $1 in
     --preset) preset=$2 ;;
@@ -75,6 +78,17 @@ fi
 # single-threaded inside it), torch through torch.set_num_threads and OpenMP's variable. A passive
 # wait policy stops torch's idle OpenMP workers from spinning on the cores the other one needs.
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=PASSIVE
+# glibc's malloc returns freed blocks above its mmap threshold (at most 32 MiB, adapted at run
+# time) and the top of its heap to the kernel, so a torch step, which frees its activations and
+# allocates them again in the next step, takes every page fault again in every step: tiny ran at
+# ~1 500 tokens/s that way against ~5 200 with freed memory kept in the process (same peak RSS).
+# Our engine caches its own blocks and runs the same either way. Keeping freed memory is what a
+# tuned PyTorch CPU setup does (jemalloc, tcmalloc); both programs get the same variables.
+malloc_note="glibc malloc defaults"
+if ((tune_malloc)); then
+  export MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=4294967295
+  malloc_note="MALLOC_MMAP_THRESHOLD_=1 GiB, MALLOC_TRIM_THRESHOLD_=4 GiB"
+fi
 shape=(--preset "$preset" --batch "$batch" --seq-len "$seq_len" --steps "$steps" --warmup-steps "$warmup")
 
 # run NAME ROUND COMMAND...: the command's output goes to LOG_DIR/NAME-ROUND.txt; a failure stops all.
@@ -104,7 +118,8 @@ median() {
 echo "electra.cpp vs PyTorch: preset $preset, batch $batch, seq_len $seq_len, $threads thread(s)," \
   "$steps timed steps after $warmup per run, $rounds rounds (electra first in each)"
 echo "  electra: $electra"
-echo "  torch:   $("$python" -c 'import torch; print(torch.__version__)') ($python), OMP_WAIT_POLICY=PASSIVE"
+echo "  torch:   $("$python" -c 'import torch; print(torch.__version__)') ($python)"
+echo "  both:    OMP_NUM_THREADS=$threads, OMP_WAIT_POLICY=PASSIVE, $malloc_note"
 printf '%-6s %14s %14s %7s %14s %14s %7s\n' round "electra tok/s" "torch tok/s" speed \
   "electra RSS MB" "torch RSS MB" memory
 speed_ratios=() memory_ratios=()

@@ -20,7 +20,9 @@ The model is the golden-fixture reference's (electra_reference.py, imported): it
 embeddings run here with torch's own fused kernels (F.linear, F.layer_norm, F.gelu, F.dropout)
 bound in place of the reference's spelled-out formulas, as an ordinary PyTorch model would run.
 One difference in arithmetic, not in work: torch.optim.AdamW always applies Adam's bias
-correction, which our optimizer (like ELECTRA's) does not.
+correction, which our optimizer (like ELECTRA's) does not. Run it with glibc's malloc told to keep
+freed memory (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, as compare.sh does), or torch
+page-faults its activations in again in every step.
 """
 import argparse
 import os
@@ -242,6 +244,9 @@ def main():
           f"{config['vocab_size']}, {total_params} parameters, threads {torch.get_num_threads()} "
           f"(torch {torch.__version__}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')})")
+    tuned = [f"{name}={os.environ[name]}" for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+             if name in os.environ]
+    print(f"  malloc: {', '.join(tuned) if tuned else 'glibc defaults (tools/bench/compare.sh explains)'}")
     print("  device CPU, float32")
     sys.stdout.flush()
 
