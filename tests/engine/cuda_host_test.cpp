@@ -29,7 +29,8 @@ TEST_CASE("cuda philox mirror: equals the CPU Philox for words, uniforms and nor
           const std::uint32_t word = philox::uniform_word(seed, stream, j);
           REQUIRE(philox_device::uniform_word(seed, stream, j) == word);
           CHECK(philox_device::uniform_from_word(word) == philox::uniform_from_word(word));
-          CHECK(philox_device::open_uniform_from_word(word) == philox::open_uniform_from_word(word));
+          CHECK(philox_device::open_uniform_from_word(word) ==
+                philox::open_uniform_from_word(word));
           CHECK(philox_device::truncated_standard_normal(seed, stream, j, 2.0) ==
                 philox::truncated_standard_normal(seed, stream, j, 2.0));
           ++compared;

@@ -39,9 +39,9 @@ TEST_CASE("device CLI: --device cuda without a usable GPU is one error line sayi
   // A data directory that does not exist: the device must be refused before it is read.
   const std::string missing =
       (fs::temp_directory_path() / "electra_device_cli_no_such_dir").string();
-  check_one_line_error(
-      run_command(no_gpu + " pretrain --data " + missing + " --out " + missing + "_out --device cuda"),
-      "pretrain: --device cuda: " + reason);
+  check_one_line_error(run_command(no_gpu + " pretrain --data " + missing + " --out " + missing +
+                                   "_out --device cuda"),
+                       "pretrain: --device cuda: " + reason);
   check_one_line_error(
       run_command(no_gpu + " bench --preset tiny --steps 1 --warmup-steps 0 --device cuda"),
       "bench: --device cuda: " + reason);
