@@ -28,6 +28,27 @@ void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, 
 void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
                   double alpha = 1.0, double beta = 0.0);
 
+// ---------------------------------------------------------------- strided batched products
+// Products of matrices that live inside bigger tensors, like each attention head's [L, D] block
+// of a [B, L, H·D] activation (or of a fused [B, L, 3·H·D] QKV projection): the heads are read
+// and written in place, with no copy into a head-first [B, H, L, D] layout.
+// A StridedMatrices describes outer × inner matrices of one tensor: matrix (i, j) starts at
+// element offset + i·outer_stride + j·inner_stride and has `rows` rows of `cols` elements, each
+// row `leading` elements after the previous one (leading ≥ cols).
+struct StridedMatrices {
+  std::int64_t offset = 0;
+  std::int64_t rows = 0, cols = 0, leading = 0;
+  std::int64_t outer_stride = 0, inner_stride = 0;
+};
+// For each (i, j) in [outer] × [inner]: c_ij = alpha · op(a_ij) · op(b_ij) + beta · c_ij, with
+// the shapes of gemm (a_ij [M,K] or [K,M], b_ij [K,N] or [N,K], c_ij [M,N]). Every matrix must lie
+// inside its tensor; the matrices of c must not overlap one another (not checked).
+void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
+                          const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
+                          const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
+                          const StridedMatrices& c_layout, double alpha = 1.0, double beta = 0.0);
+// ---------------------------------------------------------------- (end strided batched products)
+
 // ---------------------------------------------------------------- elementwise
 void copy(const Tensor& source, Tensor& destination);          // same shape
 void add(const Tensor& a, const Tensor& b, Tensor& out);       // out = a + b

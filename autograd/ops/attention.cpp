@@ -1,15 +1,17 @@
 // Fused multi-head self-attention with a hand-written backward.
 //
 //   forward                                          saved for backward
-//   qh, kh, vh = heads(q, k, v)      [B, H, L, D]    qh, kh, vh
-//   scores     = qh · khᵀ / √D       [B, H, L, L]
+//   q_h, k_h, v_h = head h of q, k, v  [L, D] each   q, k, v (the inputs themselves)
+//   scores     = q_h · k_hᵀ / √D       [B, H, L, L]
 //   probs      = softmax(scores + key mask)          probs
 //   attended   = probs ⊙ keep        (dropout)       keep (undefined without dropout)
-//   context_h  = attended · vh       [B, H, L, D]
-//   context    = merge(context_h)    [B, L, H·D]
+//   context_h  = attended · v_h      → head h of context [B, L, H·D]
 //
 // One node replaces seven (split ×3, matmul, scale, softmax, dropout, matmul, merge): fewer saved
 // tensors, and the 1/√D scale rides in the GEMM's alpha instead of costing a pass of its own.
+// Head h of a [B, L, H·D] tensor is read and written in place as a strided matrix (rows H·D
+// apart, kernels::gemm_strided_batched): no head-first copies of q, k, v, the context or their
+// gradients, which backward accumulates straight into the inputs' buffers with beta = 1.
 #include <cmath>
 
 #include "autograd/ops.hpp"
@@ -19,9 +21,16 @@ namespace {
 
 struct AttentionShape {
   std::int64_t batch, length, heads, head_dim;
-  Shape heads_last() const { return Shape{batch, length, heads, head_dim}; }   // [B, L, H, D]
-  Shape heads_first() const { return Shape{batch, heads, length, head_dim}; }  // [B, H, L, D]
-  Shape scores() const { return Shape{batch, heads, length, length}; }         // [B, H, L, L]
+  Shape scores() const { return Shape{batch, heads, length, length}; }  // [B, H, L, L]
+  // Head h of sequence b of a [B, L, ·] tensor whose rows are `leading` apart, starting at column
+  // `offset`: an [L, D] matrix at offset + b·L·leading + h·D.
+  kernels::StridedMatrices head(std::int64_t offset, std::int64_t leading) const {
+    return {offset, length, head_dim, leading, length * leading, head_dim};
+  }
+  // Matrix (b, h) of scores-shaped [B, H, L, L] tensors.
+  kernels::StridedMatrices scores_matrix() const {
+    return {0, length, length, length, heads * length * length, length * length};
+  }
 };
 
 AttentionShape check_attention(const Var& q, const Var& k, const Var& v,
@@ -44,17 +53,13 @@ AttentionShape check_attention(const Var& q, const Var& k, const Var& v,
   return {query.dim(0), query.dim(1), heads, query.dim(2) / heads};
 }
 
-// [B, L, H·D] → [B, H, L, D] (a new tensor).
-Tensor to_heads(const Tensor& x, const AttentionShape& shape) {
-  Tensor out = Tensor::empty(shape.heads_first(), x.dtype(), x.device());
-  kernels::permute_0213(x.reshape(shape.heads_last()), out);
-  return out;
-}
-
-// gradient [B, L, H·D] += heads_gradient [B, H, L, D] moved back to the sequence axis.
-void accumulate_from_heads(const Tensor& heads_gradient, Var& input, const AttentionShape& shape) {
-  Tensor gradient_view = input.grad_buffer().reshape(shape.heads_last());
-  kernels::permute_0213_accumulate(heads_gradient, gradient_view);
+// c_bh = alpha · op(a_bh) · op(b_bh) + beta · c_bh for every sequence b and head h.
+void per_head(const AttentionShape& shape, const Tensor& a, const kernels::StridedMatrices& a_layout,
+              bool transpose_a, const Tensor& b, const kernels::StridedMatrices& b_layout,
+              bool transpose_b, Tensor& c, const kernels::StridedMatrices& c_layout,
+              double alpha = 1.0, double beta = 0.0) {
+  kernels::gemm_strided_batched(shape.batch, shape.heads, a, a_layout, transpose_a, b, b_layout,
+                                transpose_b, c, c_layout, alpha, beta);
 }
 
 }  // namespace
@@ -87,10 +92,10 @@ Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
   const Device device = q.value().device();
   const double scale = 1.0 / std::sqrt(static_cast<double>(shape.head_dim));
 
-  const Tensor qh = to_heads(q.value(), shape), kh = to_heads(k.value(), shape),
-               vh = to_heads(v.value(), shape);
+  const std::int64_t width = shape.heads * shape.head_dim;
+  const kernels::StridedMatrices head = shape.head(0, width), scores_matrix = shape.scores_matrix();
   Tensor scores = Tensor::empty(shape.scores(), dtype, device);
-  kernels::gemm_batched(qh, false, kh, true, scores, scale);
+  per_head(shape, q.value(), head, false, k.value(), head, true, scores, scores_matrix, scale);
   // Scores rows are (b, h, query); mask row b serves H·L consecutive rows.
   Tensor probs = Tensor::empty(shape.scores(), dtype, device);
   kernels::softmax_forward(scores, additive_key_mask(attention_mask, dtype),
@@ -101,33 +106,30 @@ Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
     attended = Tensor::empty(shape.scores(), dtype, device);
     kernels::dropout_forward(probs, dropout_probability, key, attended, keep);
   }
-  Tensor context_heads = Tensor::empty(shape.heads_first(), dtype, device);
-  kernels::gemm_batched(attended, false, vh, false, context_heads);
-  Tensor context = Tensor::empty(shape.heads_last(), dtype, device);
-  kernels::permute_0213(context_heads, context);
+  Tensor context = Tensor::empty(q.shape(), dtype, device);
+  per_head(shape, attended, scores_matrix, false, v.value(), head, false, context, head);
 
   return tape.record(
-      "self_attention", {q, k, v}, context.reshape(q.shape()),
-      [q = q, k = k, v = v, qh, kh, vh, probs, keep, shape, scale](const Var& output) mutable {
+      "self_attention", {q, k, v}, context,
+      [q = q, k = k, v = v, probs, keep, shape, scale, head, scores_matrix](
+          const Var& output) mutable {
         const DType dtype = probs.dtype();
         const Device device = probs.device();
-        Tensor dcontext_heads = Tensor::empty(shape.heads_first(), dtype, device);
-        kernels::permute_0213(output.grad().reshape(shape.heads_last()), dcontext_heads);
+        const Tensor& dcontext = output.grad();  // [B, L, H·D], read per head in place
         if (v.requires_grad()) {
-          // dvh = attendedᵀ · dcontext_h, attended rebuilt from probs and the keep mask.
+          // dv_h += attendedᵀ · dcontext_h, attended rebuilt from probs and the keep mask.
           Tensor attended = probs;
           if (keep.defined()) {
             attended = Tensor::empty(shape.scores(), dtype, device);
             kernels::mul(probs, keep, attended);
           }
-          Tensor dvh = Tensor::empty(shape.heads_first(), dtype, device);
-          kernels::gemm_batched(attended, true, dcontext_heads, false, dvh);
-          accumulate_from_heads(dvh, v, shape);
+          per_head(shape, attended, scores_matrix, true, dcontext, head, false, v.grad_buffer(),
+                   head, 1.0, 1.0);
         }
         if (!q.requires_grad() && !k.requires_grad()) return;
-        // dprobs = (dcontext_h · vhᵀ) ⊙ keep; dscores = softmax backward of dprobs.
+        // dprobs = (dcontext_h · v_hᵀ) ⊙ keep; dscores = softmax backward of dprobs.
         Tensor dattended = Tensor::empty(shape.scores(), dtype, device);
-        kernels::gemm_batched(dcontext_heads, false, vh, true, dattended);
+        per_head(shape, dcontext, head, false, v.value(), head, true, dattended, scores_matrix);
         Tensor dprobs = dattended;
         if (keep.defined()) {
           dprobs = Tensor::empty(shape.scores(), dtype, device);
@@ -135,17 +137,13 @@ Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
         }
         Tensor dscores = Tensor::zeros(shape.scores(), dtype, device);
         kernels::softmax_backward_accumulate(probs, dprobs, dscores);
-        // scores = qh·khᵀ·scale: dqh = dscores·kh·scale, dkh = dscoresᵀ·qh·scale.
-        if (q.requires_grad()) {
-          Tensor dqh = Tensor::empty(shape.heads_first(), dtype, device);
-          kernels::gemm_batched(dscores, false, kh, false, dqh, scale);
-          accumulate_from_heads(dqh, q, shape);
-        }
-        if (k.requires_grad()) {
-          Tensor dkh = Tensor::empty(shape.heads_first(), dtype, device);
-          kernels::gemm_batched(dscores, true, qh, false, dkh, scale);
-          accumulate_from_heads(dkh, k, shape);
-        }
+        // scores = q_h·k_hᵀ·scale: dq_h += dscores·k_h·scale, dk_h += dscoresᵀ·q_h·scale.
+        if (q.requires_grad())
+          per_head(shape, dscores, scores_matrix, false, k.value(), head, false, q.grad_buffer(),
+                   head, scale, 1.0);
+        if (k.requires_grad())
+          per_head(shape, dscores, scores_matrix, true, q.value(), head, false, k.grad_buffer(),
+                   head, scale, 1.0);
       });
 }
 

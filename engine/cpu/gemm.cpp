@@ -23,20 +23,29 @@ constexpr double small_product_flops = 2.0 * 64 * 64 * 64;
 // Row bands are multiples of this (OpenBLAS's register tiles are 16 rows at most).
 constexpr std::int64_t band_rows = 16;
 
-// c[M, N] = alpha·op(a)·op(b) + beta·c, row-major; a's leading dimension given (a row band of a
-// bigger a keeps the big one's).
+// c[M, N] = alpha·op(a)·op(b) + beta·c, row-major, every leading dimension given.
+template <typename T>
+void blas_gemm_leading(bool transpose_a, bool transpose_b, const ProductShape& s,
+                       std::int64_t a_leading, std::int64_t b_leading, std::int64_t c_leading,
+                       T alpha, const T* a, const T* b, T beta, T* c) {
+  const auto op_a = transpose_a ? CblasTrans : CblasNoTrans;
+  const auto op_b = transpose_b ? CblasTrans : CblasNoTrans;
+  const auto lda = static_cast<int>(a_leading), ldb = static_cast<int>(b_leading),
+             ldc = static_cast<int>(c_leading);
+  const auto m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    cblas_dgemm(CblasRowMajor, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// The same with b and c contiguous; a's leading dimension given (a row band of a bigger a keeps
+// the big one's).
 template <typename T>
 void blas_gemm_strided(bool transpose_a, bool transpose_b, const ProductShape& s,
                        std::int64_t a_leading, T alpha, const T* a, const T* b, T beta, T* c) {
-  const auto op_a = transpose_a ? CblasTrans : CblasNoTrans;
-  const auto op_b = transpose_b ? CblasTrans : CblasNoTrans;
-  const auto lda = static_cast<int>(a_leading);
-  const auto ldb = static_cast<int>(transpose_b ? s.k : s.n);
-  const auto m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
-  else
-    cblas_dgemm(CblasRowMajor, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+  blas_gemm_leading(transpose_a, transpose_b, s, a_leading, transpose_b ? s.k : s.n, s.n, alpha,
+                    a, b, beta, c);
 }
 
 template <typename T>
@@ -153,6 +162,63 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
     else
       banded_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a_data, b_data,
                      static_cast<T>(beta), c_data);
+  });
+}
+
+// ---------------------------------------------------------------- strided batched products
+namespace {
+
+// Checks that every matrix of a layout lies inside its tensor (offsets and strides ≥ 0, rows
+// `leading` apart with leading ≥ cols) and that its dimensions fit the 32-bit BLAS interface.
+void check_layout(const char* kernel, const char* what, const Tensor& t, std::int64_t outer,
+                  std::int64_t inner, const StridedMatrices& l) {
+  ELECTRA_CHECK(l.offset >= 0 && l.rows >= 1 && l.cols >= 1 && l.leading >= l.cols &&
+                    l.outer_stride >= 0 && l.inner_stride >= 0 && l.leading < 2147483647,
+                kernel, ": ", what, " layout offset ", l.offset, ", ", l.rows, "×", l.cols,
+                " leading ", l.leading, ", strides ", l.outer_stride, "/", l.inner_stride,
+                " is not a valid matrix layout");
+  const std::int64_t last = l.offset + (outer - 1) * l.outer_stride +
+                            (inner - 1) * l.inner_stride + (l.rows - 1) * l.leading + l.cols;
+  ELECTRA_CHECK(last <= t.numel(), kernel, ": ", what, " layout reaches element ", last,
+                " of ", t.describe());
+}
+
+}  // namespace
+
+void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
+                          const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
+                          const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
+                          const StridedMatrices& c_layout, double alpha, double beta) {
+  const char* kernel = "gemm_strided_batched";
+  ELECTRA_CHECK(outer >= 1 && inner >= 1, kernel, ": batch ", outer, "×", inner,
+                " must be at least 1×1");
+  const ProductShape s = product_shape(kernel, a, a_layout.rows, a_layout.cols, transpose_a, b,
+                                       b_layout.rows, b_layout.cols, transpose_b, c,
+                                       c_layout.rows, c_layout.cols);
+  check_layout(kernel, "a", a, outer, inner, a_layout);
+  check_layout(kernel, "b", b, outer, inner, b_layout);
+  check_layout(kernel, "c", c, outer, inner, c_layout);
+  ELECTRA_CUDA_DISPATCH(gemm_strided_batched,
+                        (outer, inner, a, a_layout, transpose_a, b, b_layout, transpose_b, c,
+                         c_layout, alpha, beta),
+                        a, b, c);
+  cpu::dispatch_float(kernel, a, [&](auto zero) {
+    using T = decltype(zero);
+    const T* a_data = a.data<T>() + a_layout.offset;
+    const T* b_data = b.data<T>() + b_layout.offset;
+    T* c_data = c.data<T>() + c_layout.offset;
+    auto at = [inner](const StridedMatrices& l, std::int64_t product) {
+      return product / inner * l.outer_stride + product % inner * l.inner_stride;
+    };
+    // One whole product per task, as gemm_batched: the split depends on the batch only, so the
+    // result is the same on any number of threads.
+    parallel_for(0, outer * inner, 1, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t product = first; product < last; ++product)
+        blas_gemm_leading<T>(transpose_a, transpose_b, s, a_layout.leading, b_layout.leading,
+                             c_layout.leading, static_cast<T>(alpha), a_data + at(a_layout, product),
+                             b_data + at(b_layout, product), static_cast<T>(beta),
+                             c_data + at(c_layout, product));
+    });
   });
 }
 

@@ -3,6 +3,7 @@
 // cᵀ = op(b)ᵀ·op(a)ᵀ: the operands are swapped and every leading dimension is a row length.
 #include <atomic>
 #include <mutex>
+#include <utility>
 
 #include "engine/cuda/cuda_common.cuh"
 #include "engine/cuda/kernels_cuda.hpp"
@@ -108,6 +109,54 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
                                        b.dim(-1), transpose_b, c, c.dim(-2), c.dim(-1));
   strided_products(transpose_a, transpose_b, s, batch, static_cast<float>(alpha), detail::f32(a),
                    detail::f32(b), static_cast<float>(beta), detail::f32(c));
+}
+
+// ---------------------------------------------------------------- strided batched products
+// One cublasSgemmStridedBatched call per index of the shorter batch axis, batching over the
+// longer one (attention: one call per head, batching over the B sequences), so a step launches
+// H calls per product instead of B·H.
+void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
+                          const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
+                          const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
+                          const StridedMatrices& c_layout, double alpha, double beta) {
+  const char* kernel = "gemm_strided_batched";
+  check(outer >= 1 && inner >= 1, kernel, ": batch ", outer, "×", inner, " must be at least 1×1");
+  const ProductShape s = product_shape(kernel, a, a_layout.rows, a_layout.cols, transpose_a, b,
+                                       b_layout.rows, b_layout.cols, transpose_b, c,
+                                       c_layout.rows, c_layout.cols);
+  for (const auto& [tensor, l] : {std::pair<const Tensor*, const StridedMatrices*>{&a, &a_layout},
+                                  {&b, &b_layout}, {&c, &c_layout}}) {
+    const std::int64_t last = l->offset + (outer - 1) * l->outer_stride +
+                              (inner - 1) * l->inner_stride + (l->rows - 1) * l->leading + l->cols;
+    check(l->offset >= 0 && l->leading >= l->cols && l->leading < 2147483647 &&
+              l->outer_stride >= 0 && l->inner_stride >= 0 && last <= tensor->numel(),
+          kernel, ": a layout reaching element ", last, " does not fit ", tensor->describe());
+  }
+  const bool loop_outer = outer <= inner;
+  const std::int64_t calls = loop_outer ? outer : inner, batch = loop_outer ? inner : outer;
+  check(batch < 2147483647, kernel, ": batch ", batch, " exceeds the cuBLAS interface");
+  auto call_stride = [&](const StridedMatrices& l) {
+    return loop_outer ? l.outer_stride : l.inner_stride;
+  };
+  auto batch_stride = [&](const StridedMatrices& l) {
+    return static_cast<long long>(loop_outer ? l.inner_stride : l.outer_stride);
+  };
+  const cublasOperation_t op_a = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t op_b = transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);
+  const float alpha_f = static_cast<float>(alpha), beta_f = static_cast<float>(beta);
+  cublasHandle_t handle = cublas_handle();
+  for (std::int64_t call = 0; call < calls; ++call) {
+    // Row-major c = op(a)·op(b) computed as column-major cᵀ = op(b)ᵀ·op(a)ᵀ (see the top).
+    const float* a_data = detail::f32(a) + a_layout.offset + call * call_stride(a_layout);
+    const float* b_data = detail::f32(b) + b_layout.offset + call * call_stride(b_layout);
+    float* c_data = detail::f32(c) + c_layout.offset + call * call_stride(c_layout);
+    ELECTRA_CUBLAS_CHECK(cublasSgemmStridedBatched(
+        handle, op_b, op_a, n, m, k, &alpha_f, b_data, static_cast<int>(b_layout.leading),
+        batch_stride(b_layout), a_data, static_cast<int>(a_layout.leading), batch_stride(a_layout),
+        &beta_f, c_data, static_cast<int>(c_layout.leading), batch_stride(c_layout),
+        static_cast<int>(batch)));
+  }
 }
 
 }  // namespace electra::cuda_kernels

@@ -31,6 +31,14 @@ void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, 
 void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
                   double alpha = 1.0, double beta = 0.0);
 
+// ---------------------------------------------------------------- strided batched products
+using kernels::StridedMatrices;
+void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
+                          const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
+                          const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
+                          const StridedMatrices& c_layout, double alpha = 1.0, double beta = 0.0);
+// ---------------------------------------------------------------- (end strided batched products)
+
 // ---------------------------------------------------------------- elementwise
 void copy(const Tensor& source, Tensor& destination);
 void add(const Tensor& a, const Tensor& b, Tensor& out);

@@ -196,3 +196,100 @@ TEST_CASE("gemm: errors name the kernel and both shapes") {
   });
   CHECK(batch.find("gemm_batched: batch sizes differ: a [2, 2, 3], b [3, 3, 5]") == 0);
 }
+
+// ---------------------------------------------------------------- gemm_strided_batched
+namespace {
+
+// Matrix (i, j) of a layout copied out as a dense [rows, cols] block.
+std::vector<double> matrix_of(const Tensor& t, const kernels::StridedMatrices& l, std::int64_t i,
+                              std::int64_t j) {
+  const std::vector<double> values = t.to_vector();
+  std::vector<double> out;
+  for (std::int64_t r = 0; r < l.rows; ++r)
+    for (std::int64_t c = 0; c < l.cols; ++c)
+      out.push_back(values[l.offset + i * l.outer_stride + j * l.inner_stride + r * l.leading + c]);
+  return out;
+}
+
+// Attention's shapes in miniature: q and k heads read from a fused [B, L, 3·H·D] tensor (columns
+// 0 and H·D), scores [B, H, L, L]; context heads written into [B, L, H·D].
+struct HeadLayouts {
+  std::int64_t batch = 3, length = 5, heads = 2, head_dim = 4;
+  std::int64_t width() const { return heads * head_dim; }
+  kernels::StridedMatrices head(std::int64_t offset, std::int64_t leading) const {
+    return {offset, length, head_dim, leading, length * leading, head_dim};
+  }
+  kernels::StridedMatrices scores() const {
+    return {0, length, length, length, heads * length * length, length * length};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gemm_strided_batched: heads read and written in place match a naive product") {
+  const HeadLayouts h;
+  const Tensor qkv = random_f64(Shape{h.batch, h.length, 3 * h.width()}, 11);
+  const auto q = h.head(0, 3 * h.width()), k = h.head(h.width(), 3 * h.width());
+  for (DType dtype : {DType::f64, DType::f32}) {
+    const double tolerance = dtype == DType::f64 ? 1e-12 : 1e-5;
+    const Tensor fused = qkv.to(dtype);
+    // scores_bh = 0.5 · q_bh · k_bhᵀ
+    Tensor scores = Tensor::empty(Shape{h.batch, h.heads, h.length, h.length}, dtype);
+    kernels::gemm_strided_batched(h.batch, h.heads, fused, q, false, fused, k, true, scores,
+                                  h.scores(), 0.5);
+    // context_bh = 1 + scores_bhᵀ · k_bh, accumulated (beta = 1) into a tensor of ones.
+    Tensor context = Tensor::full(Shape{h.batch, h.length, h.width()}, 1.0, dtype);
+    const auto out = h.head(0, h.width());
+    kernels::gemm_strided_batched(h.batch, h.heads, scores, h.scores(), true, fused, k, false,
+                                  context, out, 1.0, 1.0);
+    for (std::int64_t b = 0; b < h.batch; ++b)
+      for (std::int64_t head = 0; head < h.heads; ++head) {
+        auto expected_scores = naive_product(matrix_of(qkv, q, b, head), false,
+                                             matrix_of(qkv, k, b, head), true, h.length,
+                                             h.head_dim, h.length, 1);
+        for (double& value : expected_scores) value *= 0.5;
+        CHECK(max_relative_difference(matrix_of(scores, h.scores(), b, head), expected_scores) <
+              tolerance);
+        auto expected_context = naive_product(expected_scores, true, matrix_of(qkv, k, b, head),
+                                              false, h.length, h.length, h.head_dim, 1);
+        for (double& value : expected_context) value += 1.0;
+        CHECK(max_relative_difference(matrix_of(context, out, b, head), expected_context) <
+              tolerance);
+      }
+  }
+}
+
+TEST_CASE("gemm_strided_batched: the result does not depend on the thread count") {
+  const HeadLayouts h{8, 32, 4, 16};
+  const Tensor qkv = random_f64(Shape{h.batch, h.length, 3 * h.width()}, 12).to(DType::f32);
+  const auto q = h.head(0, 3 * h.width()), k = h.head(h.width(), 3 * h.width());
+  const int previous = num_threads();
+  std::vector<std::vector<double>> results;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    Tensor scores = Tensor::empty(Shape{h.batch, h.heads, h.length, h.length});
+    kernels::gemm_strided_batched(h.batch, h.heads, qkv, q, false, qkv, k, true, scores,
+                                  h.scores(), 0.25);
+    results.push_back(scores.to_vector());
+  }
+  set_num_threads(previous);
+  CHECK(results[0] == results[1]);
+  CHECK(results[0] == results[2]);
+}
+
+TEST_CASE("gemm_strided_batched: a layout outside its tensor is refused") {
+  const HeadLayouts h;
+  const Tensor x = Tensor::zeros(Shape{h.batch, h.length, h.width()});
+  Tensor scores = Tensor::zeros(Shape{h.batch, h.heads, h.length, h.length});
+  // Reading k at column H·D of a tensor that is only H·D wide runs past its end.
+  const std::string past_end = error_of([&] {
+    kernels::gemm_strided_batched(h.batch, h.heads, x, h.head(0, h.width()), false, x,
+                                  h.head(h.width(), h.width()), true, scores, h.scores());
+  });
+  CHECK(past_end.find("gemm_strided_batched: b layout reaches element 128 of ") == 0);
+  const std::string bad_leading = error_of([&] {
+    kernels::gemm_strided_batched(h.batch, h.heads, x, h.head(0, 2), false, x,
+                                  h.head(0, h.width()), true, scores, h.scores());
+  });
+  CHECK(bad_leading.find("gemm_strided_batched: a layout offset 0, 5×4 leading 2") == 0);
+}
