@@ -30,6 +30,9 @@ Var reshape(Tape& tape, const Var& x, const Shape& shape);
 // [B, L, H·D] → [B, H, L, D] and back.
 Var split_heads(Tape& tape, const Var& x, std::int64_t heads);
 Var merge_heads(Tape& tape, const Var& x);
+// parts [R_i, C...] with equal trailing dims → [Σ R_i, C...] stacked along the first axis
+// (the fused QKV projection's weight); backward hands each part its row block of the gradient.
+Var concat_rows(Tape& tape, const std::vector<Var>& parts);
 
 // ---- softmax.cpp, rows over the last axis
 // softmax(x + mask), mask additive [mask_rows, C] (no gradient) or undefined; see
@@ -61,11 +64,11 @@ Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const T
 // ---- attention.cpp
 // Fused multi-head self-attention with a hand-written backward:
 //   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)
-// q, k, v [B, L, H·D] (projections already applied); attention_mask i32 [B, L] (1 = token,
-// 0 = padding, masked out as keys). Dropout on the probabilities with `key` when training.
-Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
-                   const Tensor& attention_mask, std::int64_t heads, double dropout_probability,
-                   const kernels::RandomKey& key, bool training);
+// qkv [B, L, 3·H·D] = [Q | K | V] along the last axis, the output of one fused projection
+// (models/encoder.cpp) → context [B, L, H·D]; attention_mask i32 [B, L] (1 = token, 0 = padding,
+// masked out as keys). Dropout on the probabilities with `key` when training.
+Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std::int64_t heads,
+                   double dropout_probability, const kernels::RandomKey& key, bool training);
 // The additive key mask [B, L] (0 for tokens, −10000 for padding, as BERT) from a 0/1 i32 mask,
 // in the given float dtype. Shared by the fused op and its composed reference.
 Tensor additive_key_mask(const Tensor& attention_mask, DType dtype);

@@ -29,6 +29,7 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
                   double alpha = 1.0, double beta = 0.0);
 
 // ---------------------------------------------------------------- strided batched products
+// (and the row-block moves of the fused QKV projection)
 // Products of matrices that live inside bigger tensors, like each attention head's [L, D] block
 // of a [B, L, H·D] activation (or of a fused [B, L, 3·H·D] QKV projection): the heads are read
 // and written in place, with no copy into a head-first [B, H, L, D] layout.
@@ -47,6 +48,12 @@ void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& 
                           const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
                           const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
                           const StridedMatrices& c_layout, double alpha = 1.0, double beta = 0.0);
+// Row blocks of the first axis (a "row" is numel / dim(0) elements): concat_rows stacks the
+// query/key/value weights into the fused QKV projection's [3H, H] weight and splits its gradient.
+// destination rows [first_row, first_row + source rows) = source (equal row sizes).
+void copy_rows_into(const Tensor& source, Tensor& destination, std::int64_t first_row);
+// destination += source rows [first_row, first_row + destination rows) (equal row sizes).
+void rows_of_accumulate(const Tensor& source, std::int64_t first_row, Tensor& destination);
 // ---------------------------------------------------------------- (end strided batched products)
 
 // ---------------------------------------------------------------- elementwise

@@ -40,14 +40,18 @@ Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x,
   const EncoderLayer& layer = layers_[index];
   const bool training = dropout.training;
 
-  // Self-attention: Q, K, V [B, L, H] → context [B, L, H] (heads split inside the fused op).
-  const Var query = layer.query.forward(tape, x);
-  const Var key = layer.key.forward(tape, x);
-  const Var value = layer.value.forward(tape, x);
-  const Var context = ops::self_attention(tape, query, key, value, attention_mask,
-                                          dims_.num_heads, attention_dropout_,
-                                          dropout.key(streams::attention_probs_site(index)),
-                                          training);
+  // Self-attention: one product x [B, L, H] · [Wq; Wk; Wv]ᵀ → qkv [B, L, 3H] instead of three
+  // (one pass over x, one bigger GEMM), then context [B, L, H] (heads read in place by the fused
+  // op). The [3H, H] weight and [3H] bias are stacked from the three parameters every step, so
+  // parameter names, checkpoints and the HF export keep the separate query/key/value tensors;
+  // concat_rows' backward hands each its row block of the gradient.
+  const Var qkv_weight =
+      ops::concat_rows(tape, {layer.query.weight, layer.key.weight, layer.value.weight});
+  const Var qkv_bias = ops::concat_rows(tape, {layer.query.bias, layer.key.bias, layer.value.bias});
+  const Var qkv = ops::linear(tape, x, qkv_weight, qkv_bias);
+  const Var context =
+      ops::self_attention(tape, qkv, attention_mask, dims_.num_heads, attention_dropout_,
+                          dropout.key(streams::attention_probs_site(index)), training);
   const Var attended = ops::dropout(tape, layer.attention_output.forward(tape, context),
                                     hidden_dropout_,
                                     dropout.key(streams::attention_output_site(index)), training);

@@ -2,6 +2,7 @@
 // The BERT encoder (post-LN), as both ELECTRA networks use it (DESIGN §2):
 //   x = LN(x + Dropout(W_o · SelfAttention(W_q x, W_k x, W_v x)))
 //   x = LN(x + Dropout(W_2 · GELU(W_1 x)))
+// W_q, W_k and W_v are applied as one product with their row-stacked [3H, H] weight.
 // Parameter names under `<prefix>` (e.g. `discriminator.electra.encoder`), HF's:
 //   layer.{i}.attention.self.{query,key,value}.{weight,bias}
 //   layer.{i}.attention.output.{dense,LayerNorm}.{weight,bias}

@@ -1,4 +1,4 @@
-// Gradcheck cases for reshape, split_heads and merge_heads.
+// Gradcheck cases for reshape, split_heads, merge_heads and concat_rows.
 #include "autograd/op_cases.hpp"
 #include "autograd/ops.hpp"
 
@@ -43,6 +43,30 @@ void append_shape_cases(std::vector<OpCase>& cases) {
                          tape, ops::scale(tape, ops::split_heads(tape, v[0], 3), 2.0));
                    },
                    {random_f64(Shape{2, 3, 6}, 422)},
+                   {}});
+  // concat_rows: weights of different row counts, biases, and one part used twice (both row
+  // blocks' gradients must add up in it).
+  cases.push_back({"concat_rows",
+                   "[2, 3] ++ [1, 3] ++ [3, 3]",
+                   [](Tape& tape, const std::vector<Var>& v) {
+                     return ops::concat_rows(tape, {v[0], v[1], v[2]});
+                   },
+                   {random_f64(Shape{2, 3}, 430), random_f64(Shape{1, 3}, 431),
+                    random_f64(Shape{3, 3}, 432)},
+                   {}});
+  cases.push_back({"concat_rows",
+                   "[2] ++ [3] (biases)",
+                   [](Tape& tape, const std::vector<Var>& v) {
+                     return ops::concat_rows(tape, {v[0], v[1]});
+                   },
+                   {random_f64(Shape{2}, 433), random_f64(Shape{3}, 434)},
+                   {}});
+  cases.push_back({"concat_rows",
+                   "gelu(x [2, 2, 2] ++ x)",
+                   [](Tape& tape, const std::vector<Var>& v) {
+                     return ops::gelu(tape, ops::concat_rows(tape, {v[0], v[0]}));
+                   },
+                   {random_f64(Shape{2, 2, 2}, 435)},
                    {}});
 }
 

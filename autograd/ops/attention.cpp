@@ -1,7 +1,8 @@
 // Fused multi-head self-attention with a hand-written backward.
 //
 //   forward                                          saved for backward
-//   q_h, k_h, v_h = head h of q, k, v  [L, D] each   q, k, v (the inputs themselves)
+//   q_h, k_h, v_h = head h of qkv's  [L, D] each     qkv (the input itself)
+//                   three blocks
 //   scores     = q_h · k_hᵀ / √D       [B, H, L, L]
 //   probs      = softmax(scores + key mask)          probs
 //   attended   = probs ⊙ keep        (dropout)       keep (undefined without dropout)
@@ -9,9 +10,11 @@
 //
 // One node replaces seven (split ×3, matmul, scale, softmax, dropout, matmul, merge): fewer saved
 // tensors, and the 1/√D scale rides in the GEMM's alpha instead of costing a pass of its own.
-// Head h of a [B, L, H·D] tensor is read and written in place as a strided matrix (rows H·D
-// apart, kernels::gemm_strided_batched): no head-first copies of q, k, v, the context or their
-// gradients, which backward accumulates straight into the inputs' buffers with beta = 1.
+// qkv is the output of one fused projection [B, L, 3·H·D] = [q | k | v] (models/encoder.cpp).
+// Head h of q, k or v is read in place as a strided matrix (rows 3·H·D apart,
+// kernels::gemm_strided_batched), and so are the heads of the context [B, L, H·D]: no copies
+// into a head-first layout, and backward accumulates dq, dk, dv straight into qkv's gradient
+// with beta = 1.
 #include <cmath>
 
 #include "autograd/ops.hpp"
@@ -33,24 +36,22 @@ struct AttentionShape {
   }
 };
 
-AttentionShape check_attention(const Var& q, const Var& k, const Var& v,
-                               const Tensor& attention_mask, std::int64_t heads,
+AttentionShape check_attention(const Var& qkv, const Tensor& attention_mask, std::int64_t heads,
                                double dropout_probability) {
   const char* op = "self_attention";
-  ELECTRA_CHECK(q.defined() && k.defined() && v.defined(), op, ": q, k and v must all be defined");
-  const Tensor& query = q.value();
-  ELECTRA_CHECK(query.rank() == 3 && query.numel() > 0, op, ": q must be [B, L, H·D], got ",
-        query.describe());
-  check_same_shape(op, query, k.value());
-  check_same_shape(op, query, v.value());
-  ELECTRA_CHECK(heads >= 1 && query.dim(2) % heads == 0, op, ": hidden size ", query.dim(2),
+  ELECTRA_CHECK(qkv.defined(), op, ": qkv must be defined");
+  const Tensor& fused = qkv.value();
+  ELECTRA_CHECK(fused.rank() == 3 && fused.numel() > 0 && fused.dim(2) % 3 == 0, op,
+        ": qkv must be [B, L, 3·H·D], got ", fused.describe());
+  const std::int64_t width = fused.dim(2) / 3;
+  ELECTRA_CHECK(heads >= 1 && width % heads == 0, op, ": hidden size ", width,
         " is not divisible by heads = ", heads);
   ELECTRA_CHECK(attention_mask.defined() && attention_mask.dtype() == DType::i32, op,
         ": attention_mask must be i32 [B, L], got ", attention_mask.describe());
-  check_shape(op, "attention_mask", attention_mask, Shape{query.dim(0), query.dim(1)});
+  check_shape(op, "attention_mask", attention_mask, Shape{fused.dim(0), fused.dim(1)});
   ELECTRA_CHECK(dropout_probability >= 0 && dropout_probability < 1, op,
         ": dropout probability must be in [0, 1), got ", dropout_probability);
-  return {query.dim(0), query.dim(1), heads, query.dim(2) / heads};
+  return {fused.dim(0), fused.dim(1), heads, width / heads};
 }
 
 // c_bh = alpha · op(a_bh) · op(b_bh) + beta · c_bh for every sequence b and head h.
@@ -83,19 +84,22 @@ Tensor additive_key_mask(const Tensor& attention_mask, DType dtype) {
   return additive.to(dtype).to(attention_mask.device());
 }
 
-// q, k, v [B, L, H·D]; attention_mask i32 [B, L] → context [B, L, H·D].
-Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
-                   const Tensor& attention_mask, std::int64_t heads, double dropout_probability,
-                   const kernels::RandomKey& key, bool training) {
-  const AttentionShape shape = check_attention(q, k, v, attention_mask, heads, dropout_probability);
-  const DType dtype = q.value().dtype();
-  const Device device = q.value().device();
+// qkv [B, L, 3·H·D]; attention_mask i32 [B, L] → context [B, L, H·D].
+Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std::int64_t heads,
+                   double dropout_probability, const kernels::RandomKey& key, bool training) {
+  const AttentionShape shape = check_attention(qkv, attention_mask, heads, dropout_probability);
+  const DType dtype = qkv.value().dtype();
+  const Device device = qkv.value().device();
   const double scale = 1.0 / std::sqrt(static_cast<double>(shape.head_dim));
 
   const std::int64_t width = shape.heads * shape.head_dim;
-  const kernels::StridedMatrices head = shape.head(0, width), scores_matrix = shape.scores_matrix();
+  const kernels::StridedMatrices q = shape.head(0, 3 * width), k = shape.head(width, 3 * width),
+                                 v = shape.head(2 * width, 3 * width),
+                                 context_head = shape.head(0, width),
+                                 scores_matrix = shape.scores_matrix();
+  const Tensor& fused = qkv.value();
   Tensor scores = Tensor::empty(shape.scores(), dtype, device);
-  per_head(shape, q.value(), head, false, k.value(), head, true, scores, scores_matrix, scale);
+  per_head(shape, fused, q, false, fused, k, true, scores, scores_matrix, scale);
   // Scores rows are (b, h, query); mask row b serves H·L consecutive rows.
   Tensor probs = Tensor::empty(shape.scores(), dtype, device);
   kernels::softmax_forward(scores, additive_key_mask(attention_mask, dtype),
@@ -106,30 +110,30 @@ Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
     attended = Tensor::empty(shape.scores(), dtype, device);
     kernels::dropout_forward(probs, dropout_probability, key, attended, keep);
   }
-  Tensor context = Tensor::empty(q.shape(), dtype, device);
-  per_head(shape, attended, scores_matrix, false, v.value(), head, false, context, head);
+  Tensor context = Tensor::empty(Shape{shape.batch, shape.length, width}, dtype, device);
+  per_head(shape, attended, scores_matrix, false, fused, v, false, context, context_head);
 
   return tape.record(
-      "self_attention", {q, k, v}, context,
-      [q = q, k = k, v = v, probs, keep, shape, scale, head, scores_matrix](
+      "self_attention", {qkv}, context,
+      [qkv = qkv, probs, keep, shape, scale, q, k, v, context_head, scores_matrix](
           const Var& output) mutable {
+        if (!qkv.requires_grad()) return;
         const DType dtype = probs.dtype();
         const Device device = probs.device();
+        const Tensor& fused = qkv.value();
+        Tensor& dqkv = qkv.grad_buffer();        // dq, dk, dv land in their column blocks
         const Tensor& dcontext = output.grad();  // [B, L, H·D], read per head in place
-        if (v.requires_grad()) {
-          // dv_h += attendedᵀ · dcontext_h, attended rebuilt from probs and the keep mask.
-          Tensor attended = probs;
-          if (keep.defined()) {
-            attended = Tensor::empty(shape.scores(), dtype, device);
-            kernels::mul(probs, keep, attended);
-          }
-          per_head(shape, attended, scores_matrix, true, dcontext, head, false, v.grad_buffer(),
-                   head, 1.0, 1.0);
+        // dv_h += attendedᵀ · dcontext_h, attended rebuilt from probs and the keep mask.
+        Tensor attended = probs;
+        if (keep.defined()) {
+          attended = Tensor::empty(shape.scores(), dtype, device);
+          kernels::mul(probs, keep, attended);
         }
-        if (!q.requires_grad() && !k.requires_grad()) return;
+        per_head(shape, attended, scores_matrix, true, dcontext, context_head, false, dqkv, v, 1.0,
+                 1.0);
         // dprobs = (dcontext_h · v_hᵀ) ⊙ keep; dscores = softmax backward of dprobs.
         Tensor dattended = Tensor::empty(shape.scores(), dtype, device);
-        per_head(shape, dcontext, head, false, v.value(), head, true, dattended, scores_matrix);
+        per_head(shape, dcontext, context_head, false, fused, v, true, dattended, scores_matrix);
         Tensor dprobs = dattended;
         if (keep.defined()) {
           dprobs = Tensor::empty(shape.scores(), dtype, device);
@@ -138,12 +142,8 @@ Var self_attention(Tape& tape, const Var& q, const Var& k, const Var& v,
         Tensor dscores = Tensor::zeros(shape.scores(), dtype, device);
         kernels::softmax_backward_accumulate(probs, dprobs, dscores);
         // scores = q_h·k_hᵀ·scale: dq_h += dscores·k_h·scale, dk_h += dscoresᵀ·q_h·scale.
-        if (q.requires_grad())
-          per_head(shape, dscores, scores_matrix, false, k.value(), head, false, q.grad_buffer(),
-                   head, scale, 1.0);
-        if (k.requires_grad())
-          per_head(shape, dscores, scores_matrix, true, q.value(), head, false, k.grad_buffer(),
-                   head, scale, 1.0);
+        per_head(shape, dscores, scores_matrix, false, fused, k, false, dqkv, q, scale, 1.0);
+        per_head(shape, dscores, scores_matrix, true, fused, q, false, dqkv, k, scale, 1.0);
       });
 }
 

@@ -1,4 +1,5 @@
-// Shape ops: reshape (a view) and the head split/merge of multi-head attention.
+// Shape ops: reshape (a view), the head split/merge of multi-head attention and the row concat
+// that stacks the query/key/value weights into one fused projection.
 #include "autograd/ops.hpp"
 #include "autograd/ops/op_checks.hpp"
 
@@ -51,6 +52,47 @@ Var merge_heads(Tape& tape, const Var& x) {
           kernels::permute_0213_accumulate(
               output.grad().reshape(Shape{batch, length, heads, head_dim}), x.grad_buffer());
       });
+}
+
+// parts [R_i, C...] (same trailing dims) → [Σ R_i, C...], stacked along the first axis; the
+// gradient is split back into the parts' row blocks.
+Var concat_rows(Tape& tape, const std::vector<Var>& parts) {
+  const char* op = "concat_rows";
+  check(!parts.empty(), op, ": no parts to concatenate");
+  require_float_input(op, "part 0", parts[0]);
+  const Shape& first = parts[0].shape();
+  check(first.rank() >= 1, op, ": part 0 must have a first axis, got ", first.str());
+  std::vector<std::int64_t> trailing_of_first = first.dims();
+  trailing_of_first[0] = 0;  // every dimension but the first must match
+  std::vector<std::int64_t> dims = trailing_of_first;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string what = "part " + std::to_string(i);
+    require_float_input(op, what.c_str(), parts[i]);
+    require_same_dtype(op, parts[0], parts[i]);
+    check(parts[i].value().device() == parts[0].value().device(), op, ": ", what, " is on ",
+          device_name(parts[i].value().device()), ", part 0 on ",
+          device_name(parts[0].value().device()));
+    std::vector<std::int64_t> trailing = parts[i].shape().dims();
+    const std::int64_t rows = trailing[0];
+    trailing[0] = 0;
+    check(trailing == trailing_of_first, op, ": ", what, " ", parts[i].shape().str(),
+          " does not stack under part 0 ", first.str());
+    dims[0] += rows;
+  }
+  Tensor y = Tensor::empty(Shape(dims), parts[0].value().dtype(), parts[0].value().device());
+  std::int64_t row = 0;
+  for (const Var& part : parts) {
+    kernels::copy_rows_into(part.value(), y, row);
+    row += part.shape()[0];
+  }
+  return tape.record(op, parts, y, [parts = parts](const Var& output) mutable {
+    std::int64_t first_row = 0;
+    for (Var& part : parts) {
+      if (part.requires_grad())
+        kernels::rows_of_accumulate(output.grad(), first_row, part.grad_buffer());
+      first_row += part.shape()[0];
+    }
+  });
 }
 
 }  // namespace electra::ops

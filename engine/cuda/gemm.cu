@@ -159,4 +159,37 @@ void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& 
   }
 }
 
+// ---------------------------------------------------------------- row blocks of the first axis
+// Contiguous ranges, so one cuBLAS level-1 call each (deterministic: no reduction).
+namespace {
+
+std::int64_t row_block_offset(const char* kernel, const Tensor& whole, const Tensor& block,
+                              std::int64_t first_row) {
+  detail::require_f32(kernel, whole, block);
+  check(whole.rank() >= 1 && block.rank() >= 1 &&
+            whole.numel() / whole.dim(0) == block.numel() / block.dim(0),
+        kernel, ": rows of ", block.shape().str(), " and ", whole.shape().str(), " differ in size");
+  check(first_row >= 0 && first_row + block.dim(0) <= whole.dim(0), kernel, ": rows [", first_row,
+        ", ", first_row + block.dim(0), ") are outside ", whole.shape().str());
+  check(block.numel() < 2147483647, kernel, ": ", block.describe(),
+        " exceeds the cuBLAS interface");
+  return first_row * (whole.numel() / whole.dim(0));
+}
+
+}  // namespace
+
+void copy_rows_into(const Tensor& source, Tensor& destination, std::int64_t first_row) {
+  const std::int64_t offset = row_block_offset("copy_rows_into", destination, source, first_row);
+  ELECTRA_CUBLAS_CHECK(cublasScopy(cublas_handle(), static_cast<int>(source.numel()),
+                                   detail::f32(source), 1, detail::f32(destination) + offset, 1));
+}
+
+void rows_of_accumulate(const Tensor& source, std::int64_t first_row, Tensor& destination) {
+  const std::int64_t offset =
+      row_block_offset("rows_of_accumulate", source, destination, first_row);
+  const float one = 1.0f;
+  ELECTRA_CUBLAS_CHECK(cublasSaxpy(cublas_handle(), static_cast<int>(destination.numel()), &one,
+                                   detail::f32(source) + offset, 1, detail::f32(destination), 1));
+}
+
 }  // namespace electra::cuda_kernels

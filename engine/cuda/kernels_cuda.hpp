@@ -37,6 +37,8 @@ void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& 
                           const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
                           const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
                           const StridedMatrices& c_layout, double alpha = 1.0, double beta = 0.0);
+void copy_rows_into(const Tensor& source, Tensor& destination, std::int64_t first_row);
+void rows_of_accumulate(const Tensor& source, std::int64_t first_row, Tensor& destination);
 // ---------------------------------------------------------------- (end strided batched products)
 
 // ---------------------------------------------------------------- elementwise

@@ -1,5 +1,6 @@
 // Gradchecks of softmax, log_softmax, layer_norm, the losses and the fused self_attention; the
-// fused attention against its composition from primitive ops; bad-input errors of each op.
+// fused attention against its composition from primitive ops; bad-input errors of each op
+// (and of concat_rows, which feeds the fused attention's qkv in the encoder).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -73,28 +74,55 @@ struct AttentionRun {
   Tensor output, dq, dk, dv;
 };
 
-// One forward and backward (projected on `projection`) of either the fused op or its
-// composition split_heads → batched_matmul → scale → masked softmax → dropout → batched_matmul
-// → merge_heads, with the same dropout key.
+// parts [B, L, W] each → [B, L, Σ W] side by side along the last axis (q | k | v), and back.
+Tensor concat_last(const std::vector<Tensor>& parts) {
+  const std::int64_t rows = parts[0].shape().rows();
+  std::vector<double> joined;
+  for (std::int64_t row = 0; row < rows; ++row)
+    for (const Tensor& part : parts) {
+      const std::vector<double> values = part.to_vector();
+      const std::int64_t width = part.shape().cols();
+      joined.insert(joined.end(), values.begin() + row * width,
+                    values.begin() + (row + 1) * width);
+    }
+  const Shape& shape = parts[0].shape();
+  const Shape joined_shape{shape[0], shape[1], shape[2] * static_cast<std::int64_t>(parts.size())};
+  return Tensor::from_vector(joined, joined_shape).to(parts[0].dtype());
+}
+Tensor columns(const Tensor& x, std::int64_t first, std::int64_t width) {
+  const std::vector<double> values = x.to_vector();
+  std::vector<double> picked;
+  for (std::int64_t row = 0; row < x.shape().rows(); ++row)
+    for (std::int64_t c = 0; c < width; ++c)
+      picked.push_back(values[row * x.shape().cols() + first + c]);
+  return Tensor::from_vector(picked, Shape{x.dim(0), x.dim(1), width}).to(x.dtype());
+}
+
+// One forward and backward (projected on `projection`) of either the fused op on qkv = [q|k|v]
+// or its composition split_heads → batched_matmul → scale → masked softmax → dropout →
+// batched_matmul → merge_heads on separate q, k, v, with the same dropout key.
 AttentionRun run_attention(bool fused, const std::vector<Tensor>& qkv, const Tensor& mask,
                            std::int64_t heads, double dropout, const Tensor& projection) {
   Tape tape;
-  Var q(qkv[0].clone(), true), k(qkv[1].clone(), true), v(qkv[2].clone(), true);
   const kernels::RandomKey key{99, 3, 1000};
-  Var output;
   if (fused) {
-    output = ops::self_attention(tape, q, k, v, mask, heads, dropout, key, true);
-  } else {
-    const std::int64_t length = q.shape()[1], head_dim = q.shape()[2] / heads;
-    const Var qh = ops::split_heads(tape, q, heads), kh = ops::split_heads(tape, k, heads),
-              vh = ops::split_heads(tape, v, heads);
-    const Var scores = ops::scale(tape, ops::batched_matmul(tape, qh, false, kh, true),
-                                  1.0 / std::sqrt(static_cast<double>(head_dim)));
-    const Var probs =
-        ops::softmax(tape, scores, ops::additive_key_mask(mask, q.value().dtype()), heads * length);
-    const Var dropped = ops::dropout(tape, probs, dropout, key, true);
-    output = ops::merge_heads(tape, ops::batched_matmul(tape, dropped, false, vh, false));
+    Var joined(concat_last(qkv), true);
+    const Var output = ops::self_attention(tape, joined, mask, heads, dropout, key, true);
+    tape.backward(output, projection);
+    const std::int64_t width = qkv[0].dim(2);
+    return {output.value(), columns(joined.grad(), 0, width), columns(joined.grad(), width, width),
+            columns(joined.grad(), 2 * width, width)};
   }
+  Var q(qkv[0].clone(), true), k(qkv[1].clone(), true), v(qkv[2].clone(), true);
+  const std::int64_t length = q.shape()[1], head_dim = q.shape()[2] / heads;
+  const Var qh = ops::split_heads(tape, q, heads), kh = ops::split_heads(tape, k, heads),
+            vh = ops::split_heads(tape, v, heads);
+  const Var scores = ops::scale(tape, ops::batched_matmul(tape, qh, false, kh, true),
+                                1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const Var probs =
+      ops::softmax(tape, scores, ops::additive_key_mask(mask, q.value().dtype()), heads * length);
+  const Var dropped = ops::dropout(tape, probs, dropout, key, true);
+  const Var output = ops::merge_heads(tape, ops::batched_matmul(tape, dropped, false, vh, false));
   tape.backward(output, projection);
   return {output.value(), q.grad(), k.grad(), v.grad()};
 }
@@ -142,12 +170,12 @@ TEST_CASE("ops b: self_attention without training ignores dropout; masked keys g
   const Tensor mask = Tensor::from_vector<std::int32_t>({1, 1, 0, 1, 0, 0}, Shape{2, 3});
   const Shape shape{2, 3, 4};
   Tape tape;
-  const Var q(random_tensor(shape, 5, DType::f64)), k(random_tensor(shape, 6, DType::f64));
+  const Tensor q = random_tensor(shape, 5, DType::f64), k = random_tensor(shape, 6, DType::f64);
   Tensor values = random_tensor(shape, 7, DType::f64);
-  const Var v(values);
+  const Var qkv(concat_last({q, k, values}));
   const kernels::RandomKey key{1, 2, 3};
-  const Tensor plain = ops::self_attention(tape, q, k, v, mask, 2, 0.0, key, true).value();
-  const Tensor eval = ops::self_attention(tape, q, k, v, mask, 2, 0.5, key, false).value();
+  const Tensor plain = ops::self_attention(tape, qkv, mask, 2, 0.0, key, true).value();
+  const Tensor eval = ops::self_attention(tape, qkv, mask, 2, 0.5, key, false).value();
   CHECK(difference(eval, plain).normwise == 0.0);
   // Sequence 1 has one real token: every query attends to it alone, so context = v[1, 0].
   for (std::int64_t position = 0; position < 3; ++position)
@@ -156,7 +184,7 @@ TEST_CASE("ops b: self_attention without training ignores dropout; masked keys g
   // Changing a padded key's value changes nothing.
   values.data<double>()[2 * 4 + 1] += 100.0;
   const Tensor changed =
-      ops::self_attention(tape, q, k, Var(values), mask, 2, 0.0, key, true).value();
+      ops::self_attention(tape, Var(concat_last({q, k, values})), mask, 2, 0.0, key, true).value();
   CHECK(difference(changed, plain).normwise == 0.0);
   CHECK(tape.size() == 0);  // nothing required a gradient
 
@@ -199,28 +227,34 @@ TEST_CASE("ops b: bad input names the op and the shapes") {
           ops::bce_with_logits(tape, x, Tensor::zeros(Shape{8}, DType::f64), x.value());
         }).find("bce_with_logits_forward: shape mismatch [2, 4] vs [8]") != std::string::npos);
 
-  const Var q(Tensor::zeros(Shape{2, 3, 6}, DType::f64), true);
+  const Var q(Tensor::zeros(Shape{2, 3, 18}, DType::f64), true);
   const Tensor mask = Tensor::full(Shape{2, 3}, 1.0, DType::i32);
   const kernels::RandomKey key;
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, q, q, mask, 4, 0.0, key, false);
+          ops::self_attention(tape, q, mask, 4, 0.0, key, false);
         }).find("self_attention: hidden size 6 is not divisible by heads = 4") !=
         std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, q, q, Tensor::full(Shape{3, 2}, 1.0, DType::i32), 2, 0.0,
-                              key, false);
+          ops::self_attention(tape, q, Tensor::full(Shape{3, 2}, 1.0, DType::i32), 2, 0.0, key,
+                              false);
         }).find("attention_mask expected shape [2, 3], got [3, 2]") != std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, Var(Tensor::zeros(Shape{2, 4, 6}, DType::f64)), q, mask, 2,
-                              0.0, key, false);
-        }).find("self_attention: shape mismatch [2, 3, 6] vs [2, 4, 6]") != std::string::npos);
+          ops::self_attention(tape, Var(Tensor::zeros(Shape{2, 3, 8}, DType::f64)), mask, 2, 0.0,
+                              key, false);
+        }).find("self_attention: qkv must be [B, L, 3·H·D], got f64[2, 3, 8]") !=
+        std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, q, q, mask, 2, 1.0, key, true);
+          ops::self_attention(tape, q, mask, 2, 1.0, key, true);
         }).find("dropout probability must be in [0, 1)") != std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, q, q, Tensor::full(Shape{2, 3}, 2.0, DType::i32), 2, 0.0,
-                              key, false);
+          ops::self_attention(tape, q, Tensor::full(Shape{2, 3}, 2.0, DType::i32), 2, 0.0, key,
+                              false);
         }).find("attention_mask values must be 0 or 1, got 2") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::concat_rows(tape, {Var(Tensor::zeros(Shape{2, 3}, DType::f64)),
+                                  Var(Tensor::zeros(Shape{2, 4}, DType::f64))});
+        }).find("concat_rows: part 1 [2, 4] does not stack under part 0 [2, 3]") !=
+        std::string::npos);
   CHECK(error_of([&] {
           ops::additive_key_mask(mask, DType::i32);
         }).find("additive_key_mask: dtype must be f32 or f64") != std::string::npos);

@@ -53,6 +53,56 @@ TEST_CASE("backend ops: gemm_batched on rank-3 and rank-4 operands") {
   expect_match("gemm_batched aᵀ·b accumulate", c_cpu, c_gpu);
 }
 
+// ---- gemm_strided_batched and the row-block moves (attention heads read in place, fused QKV)
+TEST_CASE("backend ops: gemm_strided_batched on heads of a fused qkv, and row blocks") {
+  // B sequences, L tokens, H heads of D: q and k read from qkv [B, L, 3·H·D], context heads
+  // accumulated (beta = 1) into [B, L, H·D]. B = 5 > H = 3 and B = 2 < H = 3 take the two
+  // orientations of the CUDA loop (one strided-batched call per head or per sequence).
+  for (const std::int64_t batch : {5, 2}) {
+    CAPTURE(batch);
+    const std::int64_t length = 7, heads = 3, head_dim = 4, width = heads * head_dim;
+    const auto head = [&](std::int64_t offset, std::int64_t leading) {
+      return kernels::StridedMatrices{offset, length, head_dim, leading, length * leading,
+                                      head_dim};
+    };
+    const kernels::StridedMatrices scores_matrix{0,      length, length, length,
+                                                 heads * length * length, length * length};
+    const Tensor qkv = random_tensor(Shape{batch, length, 3 * width}, 36);
+    const Tensor qkv_gpu = qkv.to(Device::cuda);
+    Tensor scores_cpu = Tensor::empty(Shape{batch, heads, length, length});
+    Tensor scores_gpu = guarded_nan(Shape{batch, heads, length, length});
+    cpu_k::gemm_strided_batched(batch, heads, qkv, head(0, 3 * width), false, qkv,
+                                head(width, 3 * width), true, scores_cpu, scores_matrix, 0.3);
+    gpu_k::gemm_strided_batched(batch, heads, qkv_gpu, head(0, 3 * width), false, qkv_gpu,
+                                head(width, 3 * width), true, scores_gpu, scores_matrix, 0.3);
+    expect_match("gemm_strided_batched q·kᵀ", scores_cpu, scores_gpu);
+    const Tensor context_initial = random_tensor(Shape{batch, length, width}, 37);
+    Tensor context_cpu = context_initial.clone();
+    Tensor context_gpu = guarded(context_initial);
+    cpu_k::gemm_strided_batched(batch, heads, scores_cpu, scores_matrix, true, qkv,
+                                head(2 * width, 3 * width), false, context_cpu, head(0, width),
+                                1.0, 1.0);
+    gpu_k::gemm_strided_batched(batch, heads, scores_cpu.to(Device::cuda), scores_matrix, true,
+                                qkv_gpu, head(2 * width, 3 * width), false, context_gpu,
+                                head(0, width), 1.0, 1.0);
+    expect_match("gemm_strided_batched scoresᵀ·v accumulate", context_cpu, context_gpu);
+  }
+
+  const Tensor part = random_tensor(Shape{5, 3}, 38);
+  const Tensor stacked_initial = random_tensor(Shape{13, 3}, 39);
+  Tensor stacked_cpu = stacked_initial.clone();
+  Tensor stacked_gpu = guarded(stacked_initial);
+  cpu_k::copy_rows_into(part, stacked_cpu, 6);
+  gpu_k::copy_rows_into(part.to(Device::cuda), stacked_gpu, 6);
+  expect_match("copy_rows_into", stacked_cpu, stacked_gpu);
+  Tensor gradient_cpu = part.clone();
+  Tensor gradient_gpu = guarded(part);
+  cpu_k::rows_of_accumulate(stacked_initial, 4, gradient_cpu);
+  gpu_k::rows_of_accumulate(stacked_initial.to(Device::cuda), 4, gradient_gpu);
+  expect_match("rows_of_accumulate", gradient_cpu, gradient_gpu);
+}
+// ---- (end gemm_strided_batched and row blocks)
+
 TEST_CASE("backend ops: elementwise, bias and bias gradient") {
   const Shape shape{23, 41};
   const Tensor a = random_tensor(shape, 41), b = random_tensor(shape, 42);

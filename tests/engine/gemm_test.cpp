@@ -293,3 +293,25 @@ TEST_CASE("gemm_strided_batched: a layout outside its tensor is refused") {
   });
   CHECK(bad_leading.find("gemm_strided_batched: a layout offset 0, 5×4 leading 2") == 0);
 }
+
+// ---------------------------------------------------------------- row blocks (concat_rows)
+TEST_CASE("copy_rows_into and rows_of_accumulate: row blocks of the first axis") {
+  for (DType dtype : {DType::f64, DType::f32}) {
+    const Tensor top = Tensor::from_vector<double>({1, 2, 3, 4}, Shape{2, 2}).to(dtype);
+    const Tensor bottom = Tensor::from_vector<double>({5, 6}, Shape{1, 2}).to(dtype);
+    Tensor stacked = Tensor::zeros(Shape{3, 2}, dtype);
+    kernels::copy_rows_into(top, stacked, 0);
+    kernels::copy_rows_into(bottom, stacked, 2);
+    CHECK(stacked.to_vector() == std::vector<double>{1, 2, 3, 4, 5, 6});
+    Tensor gradient = Tensor::full(Shape{1, 2}, 10.0, dtype);
+    kernels::rows_of_accumulate(stacked, 1, gradient);
+    CHECK(gradient.to_vector() == std::vector<double>{13, 14});
+  }
+  Tensor stacked = Tensor::zeros(Shape{3, 2});
+  CHECK(error_of([&] {
+          kernels::copy_rows_into(Tensor::zeros(Shape{2, 2}), stacked, 2);
+        }).find("copy_rows_into: rows [2, 4) are outside [3, 2]") == 0);
+  Tensor wide = Tensor::zeros(Shape{1, 3});
+  CHECK(error_of([&] { kernels::rows_of_accumulate(stacked, 0, wide); })
+            .find("rows_of_accumulate: rows of [1, 3] and [3, 2] differ in size") == 0);
+}
