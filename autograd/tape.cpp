@@ -57,23 +57,42 @@ void Tape::backward(const Var& loss) {
 void Tape::backward(const Var& output, const Tensor& output_gradient) {
   ELECTRA_CHECK(output.requires_grad(), "backward: the output does not depend on any parameter");
   check_same_shape("backward", output.value(), output_gradient);
+  ELECTRA_CHECK(output.node() < static_cast<int>(nodes_.size()),
+                "backward: the graph of this output was already consumed by an earlier backward "
+                "(record the forward again)");
   Var seeded = output;
   kernels::axpy(1.0, output_gradient, seeded.grad_buffer());
   for (int index = static_cast<int>(nodes_.size()) - 1; index >= 0; --index) {
-    const Node& node = nodes_[index];
-    if (!node.output.has_grad()) continue;  // nothing downstream used this output
-    node.backward(node.output);
-    if (!anomaly_detection_) continue;
-    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
-      const Var& input = node.inputs[i];
-      if (!input.requires_grad() || !input.has_grad()) continue;
-      if (kernels::all_finite(input.grad())) continue;
-      throw_error("anomaly: op '", node.op, "' (node ", index,
-                  ") produced NaN/Inf in backward: gradient of input ", i,
-                  input.name().empty() ? "" : " '" + input.name() + "'", " ",
-                  describe_stats(input.grad()), "; output gradient ",
-                  describe_stats(node.output.grad()), describe_inputs(node));
+    Node& node = nodes_[index];
+    if (node.output.has_grad()) {  // else nothing downstream used this output
+      node.backward(node.output);
+      if (anomaly_detection_) check_backward_finite(node, index);
     }
+    // Every consumer of this node's output ran before it (the tape is in creation order), so
+    // its gradient, its saved tensors and its handles to the inputs are dead from here on:
+    // freeing them now keeps the peak at the activations plus a few gradients, not both sets.
+    node.output.drop_grad();
+    release(node);
+  }
+  nodes_.clear();
+}
+
+void Tape::release(Node& node) {
+  node.backward = nullptr;
+  node.inputs.clear();
+  node.output = Var();
+}
+
+void Tape::check_backward_finite(const Node& node, int index) const {
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const Var& input = node.inputs[i];
+    if (!input.requires_grad() || !input.has_grad()) continue;
+    if (kernels::all_finite(input.grad())) continue;
+    throw_error("anomaly: op '", node.op, "' (node ", index,
+                ") produced NaN/Inf in backward: gradient of input ", i,
+                input.name().empty() ? "" : " '" + input.name() + "'", " ",
+                describe_stats(input.grad()), "; output gradient ",
+                describe_stats(node.output.grad()), describe_inputs(node));
   }
 }
 

@@ -28,6 +28,9 @@ class Tape {
 
   // Seeds d(loss)/d(loss) = 1 (loss must be a single element) and runs every node's backward in
   // reverse order. In anomaly mode each gradient is checked after the node that produced it.
+  // Backward consumes the graph (PyTorch's retain_graph=False): each node's saved tensors, its
+  // output's gradient and its handles are freed as soon as it has run, and the tape is empty
+  // afterwards; parameters (leaves) keep their accumulated gradients.
   void backward(const Var& loss);
   // The same reverse loop seeded with an arbitrary output gradient (gradcheck projects on a
   // random vector this way).
@@ -49,6 +52,9 @@ class Tape {
   std::string to_dot() const;
 
  private:
+  static void release(Node& node);
+  void check_backward_finite(const Node& node, int index) const;
+
   std::vector<Node> nodes_;
   bool recording_ = true;
   bool anomaly_detection_ = false;

@@ -135,9 +135,11 @@ struct RandomKey {
   std::uint32_t stream = 0;   // one per purpose: dropout site, masking, Gumbel noise, init...
   std::uint64_t counter = 0;  // advanced per step/use; element i uses counter + i
 };
-// keep [shape of x] = (u ≥ p) / (1 − p) with u uniform in [0,1); y = x ⊙ keep.
-void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
-                     Tensor& keep);
+// y = x ⊙ keep, or y += x ⊙ keep with accumulate, where keep = (u ≥ p) / (1 − p) with u uniform
+// in [0,1) drawn from the key. The mask is never stored: backward applies the same key to the
+// output gradient (dx += dy ⊙ keep), which redraws exactly the forward's mask.
+void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+             bool accumulate = false);
 // uniform [0,1) (f32/f64) per element.
 void uniform(const RandomKey& key, Tensor& out);
 // Truncated normal (±2σ, resampled) with standard deviation std, for initialisation.

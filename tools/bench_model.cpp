@@ -2,6 +2,7 @@
 #include "tools/bench_model.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,17 @@
 
 namespace electra::cli {
 namespace {
+
+// Resident set size now (not the peak), from /proc/self/statm; 0 where it cannot be read.
+double current_rss_mb() {
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  long pages_total = 0, pages_resident = 0;
+  const int read = std::fscanf(statm, "%ld %ld", &pages_total, &pages_resident);
+  std::fclose(statm);
+  if (read != 2) return 0;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
+}
 
 // Analytic FLOPs of one training step, counting only the matrix products (LayerNorm, GELU,
 // softmax and the optimizer are memory-bound and left out). A product of [m, k] by [k, n] is
@@ -120,6 +132,8 @@ int run_model_bench(const ModelBenchOptions& options) {
   std::fflush(stdout);
 
   std::vector<double> forward_s, backward_s, optimizer_s, step_s;
+  // RSS after each timed step: a run whose memory grows with the step count shows it here.
+  std::vector<double> rss_mb;
   for (std::int64_t step = 0; step < options.warmup_steps + options.steps; ++step) {
     // Batch preparation and masking are the data pipeline's cost, not the step's: outside the clock.
     const MaskedBatch batch =
@@ -145,6 +159,7 @@ int run_model_bench(const ModelBenchOptions& options) {
     backward_s.push_back(backward);
     optimizer_s.push_back(total - forward - backward);
     step_s.push_back(total);
+    rss_mb.push_back(current_rss_mb());
   }
 
   const double step_time = median(step_s);
@@ -175,6 +190,13 @@ int run_model_bench(const ModelBenchOptions& options) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("  peak RSS    %9.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+  if (!rss_mb.empty())
+    std::printf("  RSS         %9.1f MB after the first timed step, %.1f MB after the last\n",
+                rss_mb.front(), rss_mb.back());
+  const DeviceMemory memory = device_memory(Device::cpu);
+  std::printf("  allocator   %9.1f MB peak in use (tensors), %.1f MB cached idle now\n",
+              static_cast<double>(memory.peak_bytes_in_use) / 1048576.0,
+              static_cast<double>(memory.bytes_cached) / 1048576.0);
   return 0;
 }
 

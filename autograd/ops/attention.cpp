@@ -5,7 +5,7 @@
 //                   three blocks
 //   scores     = q_h · k_hᵀ / √D       [B, H, L, L]
 //   probs      = softmax(scores + key mask)          probs
-//   attended   = probs ⊙ keep        (dropout)       keep (undefined without dropout)
+//   attended   = probs ⊙ keep        (dropout)       the key (backward redraws keep)
 //   context_h  = attended · v_h      → head h of context [B, L, H·D]
 //
 // One node replaces seven (split ×3, matmul, scale, softmax, dropout, matmul, merge): fewer saved
@@ -104,18 +104,20 @@ Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std
   Tensor probs = Tensor::empty(shape.scores(), dtype, device);
   kernels::softmax_forward(scores, additive_key_mask(attention_mask, dtype),
                            shape.heads * shape.length, probs);
-  Tensor keep, attended = probs;
-  if (training && dropout_probability > 0) {
-    keep = Tensor::empty(shape.scores(), dtype, device);
+  // The dropout mask is a function of the key: backward redraws it rather than keeping it.
+  const bool dropout = training && dropout_probability > 0;
+  Tensor attended = probs;
+  if (dropout) {
     attended = Tensor::empty(shape.scores(), dtype, device);
-    kernels::dropout_forward(probs, dropout_probability, key, attended, keep);
+    kernels::dropout(probs, dropout_probability, key, attended);
   }
   Tensor context = Tensor::empty(Shape{shape.batch, shape.length, width}, dtype, device);
   per_head(shape, attended, scores_matrix, false, fused, v, false, context, context_head);
 
   return tape.record(
       "self_attention", {qkv}, context,
-      [qkv = qkv, probs, keep, shape, scale, q, k, v, context_head, scores_matrix](
+      [qkv = qkv, probs, dropout, dropout_probability, key, shape, scale, q, k, v, context_head,
+       scores_matrix](
           const Var& output) mutable {
         if (!qkv.requires_grad()) return;
         const DType dtype = probs.dtype();
@@ -123,11 +125,11 @@ Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std
         const Tensor& fused = qkv.value();
         Tensor& dqkv = qkv.grad_buffer();        // dq, dk, dv land in their column blocks
         const Tensor& dcontext = output.grad();  // [B, L, H·D], read per head in place
-        // dv_h += attendedᵀ · dcontext_h, attended rebuilt from probs and the keep mask.
+        // dv_h += attendedᵀ · dcontext_h, attended rebuilt from probs and the key's mask.
         Tensor attended = probs;
-        if (keep.defined()) {
+        if (dropout) {
           attended = Tensor::empty(shape.scores(), dtype, device);
-          kernels::mul(probs, keep, attended);
+          kernels::dropout(probs, dropout_probability, key, attended);
         }
         per_head(shape, attended, scores_matrix, true, dcontext, context_head, false, dqkv, v, 1.0,
                  1.0);
@@ -135,9 +137,9 @@ Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std
         Tensor dattended = Tensor::empty(shape.scores(), dtype, device);
         per_head(shape, dcontext, context_head, false, fused, v, true, dattended, scores_matrix);
         Tensor dprobs = dattended;
-        if (keep.defined()) {
+        if (dropout) {
           dprobs = Tensor::empty(shape.scores(), dtype, device);
-          kernels::mul(dattended, keep, dprobs);
+          kernels::dropout(dattended, dropout_probability, key, dprobs);
         }
         Tensor dscores = Tensor::zeros(shape.scores(), dtype, device);
         kernels::softmax_backward_accumulate(probs, dprobs, dscores);

@@ -14,11 +14,13 @@ Var dropout(Tape& tape, const Var& x, double probability, const kernels::RandomK
   if (probability == 0 || !training) return x;
   const Tensor& value = x.value();
   Tensor y = Tensor::empty(value.shape(), value.dtype(), value.device());
-  Tensor keep = Tensor::empty(value.shape(), value.dtype(), value.device());
-  kernels::dropout_forward(value, probability, key, y, keep);
-  return tape.record("dropout", {x}, y, [x = x, keep](const Var& output) mutable {
+  kernels::dropout(value, probability, key, y);
+  // Only the key is saved: backward redraws the mask (one Philox pass) instead of keeping a
+  // tensor of x's size alive from forward to backward.
+  return tape.record("dropout", {x}, y, [x = x, probability, key](const Var& output) mutable {
     // dx += dy ⊙ keep
-    if (x.requires_grad()) kernels::mul_accumulate(output.grad(), keep, x.grad_buffer());
+    if (x.requires_grad())
+      kernels::dropout(output.grad(), probability, key, x.grad_buffer(), /*accumulate=*/true);
   });
 }
 

@@ -39,30 +39,32 @@ void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body&
 
 }  // namespace
 
-void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
-                     Tensor& keep) {
-  ELECTRA_CUDA_DISPATCH(dropout_forward, (x, drop_probability, key, y, keep), x, y, keep);
-  const char* kernel = "dropout_forward";
+void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+             bool accumulate) {
+  ELECTRA_CUDA_DISPATCH(dropout, (x, drop_probability, key, y, accumulate), x, y);
+  const char* kernel = "dropout";
   cpu::require_nonempty(kernel, x);
   cpu::require_float(kernel, x);
   cpu::require_same(kernel, x, y);
-  cpu::require_same(kernel, x, keep);
   ELECTRA_CHECK(drop_probability >= 0 && drop_probability < 1, kernel,
         ": drop probability must be in [0, 1), got ", drop_probability);
   cpu::dispatch_float(kernel, x, [&](auto zero) {
     using T = decltype(zero);
     const T* in = x.data<T>();
     T* out = y.data<T>();
-    T* mask = keep.data<T>();
     const T kept_scale = static_cast<T>(1.0 / (1.0 - drop_probability));
     // uniform_from_word(w) = (w >> 8)·2⁻²⁴ ≥ p  ⇔  (w >> 8) ≥ ⌈p·2²⁴⌉: the same test in integers
     // (p·2²⁴ is exact in double), which vectorises.
     const auto threshold = static_cast<std::uint32_t>(std::ceil(drop_probability * 0x1.0p24));
-    for_each_uniform_word(key, x.numel(), [&](std::int64_t i, std::uint32_t word) {
-      const T keep_i = (word >> 8) >= threshold ? kept_scale : T(0);
-      mask[i] = keep_i;
-      out[i] = in[i] * keep_i;
-    });
+    if (accumulate) {
+      for_each_uniform_word(key, x.numel(), [&](std::int64_t i, std::uint32_t word) {
+        out[i] += in[i] * ((word >> 8) >= threshold ? kept_scale : T(0));
+      });
+    } else {
+      for_each_uniform_word(key, x.numel(), [&](std::int64_t i, std::uint32_t word) {
+        out[i] = in[i] * ((word >> 8) >= threshold ? kept_scale : T(0));
+      });
+    }
   });
 }
 

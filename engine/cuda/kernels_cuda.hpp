@@ -83,8 +83,8 @@ void permute_0213(const Tensor& x, Tensor& out);
 void permute_0213_accumulate(const Tensor& x, Tensor& out);
 
 // ---------------------------------------------------------------- randomness (Philox4x32-10)
-void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
-                     Tensor& keep);
+void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+             bool accumulate);
 void uniform(const RandomKey& key, Tensor& out);
 void truncated_normal(const RandomKey& key, double std, Tensor& out);
 void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out);

@@ -18,15 +18,14 @@ using detail::threads_per_block;
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;    \
        i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
-// keep = (u ≥ p) · 1/(1 − p), y = x ⊙ keep.
+// y = x ⊙ keep (or y += x ⊙ keep), keep = (u ≥ p) · 1/(1 − p) redrawn from the key.
 __global__ void dropout_kernel(const float* x, double drop_probability, float kept_scale,
-                               RandomKey key, std::int64_t count, float* y, float* keep) {
+                               RandomKey key, std::int64_t count, bool accumulate, float* y) {
   ELECTRA_GRID_STRIDE(i, count) {
     const std::uint32_t word = philox_device::uniform_word(
         key.seed, key.stream, key.counter + static_cast<std::uint64_t>(i));
     const float mask = philox_device::uniform_from_word(word) >= drop_probability ? kept_scale : 0.0f;
-    keep[i] = mask;
-    y[i] = x[i] * mask;
+    y[i] = accumulate ? y[i] + x[i] * mask : x[i] * mask;
   }
 }
 
@@ -112,17 +111,16 @@ std::int64_t check_row_choice(const char* kernel, const Tensor& x, const Tensor&
 
 }  // namespace
 
-void dropout_forward(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
-                     Tensor& keep) {
-  const char* kernel = "dropout_forward";
-  detail::require_f32(kernel, x, y, keep);
+void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+             bool accumulate) {
+  const char* kernel = "dropout";
+  detail::require_f32(kernel, x, y);
   detail::require_same_shape(kernel, x, y);
-  detail::require_same_shape(kernel, x, keep);
   check(drop_probability >= 0 && drop_probability < 1, kernel,
         ": drop probability must be in [0, 1), got ", drop_probability);
   const auto kept_scale = static_cast<float>(1.0 / (1.0 - drop_probability));
   dropout_kernel<<<blocks_for(x.numel()), threads_per_block>>>(
-      f32(x), drop_probability, kept_scale, key, x.numel(), f32(y), f32(keep));
+      f32(x), drop_probability, kept_scale, key, x.numel(), accumulate, f32(y));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 

@@ -9,6 +9,7 @@
 
 #include "autograd/ops.hpp"
 #include "autograd/parameter_store.hpp"
+#include "engine/allocator.hpp"
 
 using namespace electra;
 
@@ -83,6 +84,33 @@ TEST_CASE("tape: anomaly mode stops at the first NaN/Inf in backward") {
   CHECK(contains(message, "anomaly: op 'log_softmax' (node 1) produced NaN/Inf in backward"));
   CHECK(contains(message, "gradient of input 0"));
   CHECK(contains(message, "output gradient"));
+}
+
+TEST_CASE("tape: backward consumes the graph, freeing each node's gradient and saved tensors") {
+  // A chain of 8 GELUs over 1 MiB tensors: forward keeps 8 activations alive. Backward that
+  // kept every intermediate gradient until clear() would add 8 more tensors to the peak; freeing
+  // each node's output gradient and saved input once it has run keeps the addition to a few.
+  const std::int64_t rows = 512, columns = 256;  // 1 MiB of f64
+  const std::size_t tensor_bytes = CachingAllocator::round_size(rows * columns * sizeof(double));
+  Tape tape;
+  Var x(Tensor::full(Shape{rows, columns}, 0.5, DType::f64), true, "x");
+  Var h = x, middle;
+  for (int i = 0; i < 8; ++i) {
+    h = ops::gelu(tape, h);
+    if (i == 3) middle = h;
+  }
+  const Var loss = ops::sum(tape, h);
+  CachingAllocator& host = allocator_for(Device::cpu);
+  const std::size_t before_backward = host.stats().bytes_in_use;
+  host.reset_peak();
+  tape.backward(loss);
+  const std::size_t added = host.stats().peak_bytes_in_use - before_backward;
+  CHECK_MESSAGE(added <= 3 * tensor_bytes, "backward added ", added / tensor_bytes, " tensors");
+  CHECK(tape.size() == 0);
+  CHECK(x.has_grad());              // a leaf keeps its gradient
+  CHECK_FALSE(middle.has_grad());   // an intermediate's is freed once its node has run
+  CHECK(contains(error_of([&] { tape.backward(loss); }),
+                 "backward: the graph of this output was already consumed by an earlier backward"));
 }
 
 TEST_CASE("tape: to_dot draws ops, leaves, edges and shapes") {

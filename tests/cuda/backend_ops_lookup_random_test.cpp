@@ -76,12 +76,20 @@ TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, 
   const kernels::RandomKey key{0xC0FFEEull, 3, 1001};  // odd counter: blocks straddle elements
   const Shape shape{31, 37};
   const Tensor x = random_tensor(shape, 101);
-  Tensor y_cpu = Tensor::empty(shape), keep_cpu = Tensor::empty(shape);
-  Tensor y_gpu = guarded_nan(shape), keep_gpu = guarded_nan(shape);
-  cpu_k::dropout_forward(x, 0.1, key, y_cpu, keep_cpu);
-  gpu_k::dropout_forward(x.to(Device::cuda), 0.1, key, y_gpu, keep_gpu);
+  const Tensor ones = Tensor::full(shape, 1.0);
+  Tensor keep_cpu = Tensor::empty(shape), keep_gpu = guarded_nan(shape);
+  cpu_k::dropout(ones, 0.1, key, keep_cpu, false);
+  gpu_k::dropout(ones.to(Device::cuda), 0.1, key, keep_gpu, false);
   expect_identical("dropout keep mask", keep_cpu, keep_gpu);
+  Tensor y_cpu = Tensor::empty(shape), y_gpu = guarded_nan(shape);
+  cpu_k::dropout(x, 0.1, key, y_cpu, false);
+  gpu_k::dropout(x.to(Device::cuda), 0.1, key, y_gpu, false);
   expect_match("dropout output", y_cpu, y_gpu);
+  // Backward's form: y += x ⊙ keep.
+  Tensor sum_cpu = random_tensor(shape, 102), sum_gpu = sum_cpu.to(Device::cuda);
+  cpu_k::dropout(x, 0.1, key, sum_cpu, true);
+  gpu_k::dropout(x.to(Device::cuda), 0.1, key, sum_gpu, true);
+  expect_match("dropout accumulate", sum_cpu, sum_gpu);
 
   Tensor uniform_cpu = Tensor::empty(shape), uniform_gpu = guarded_nan(shape);
   cpu_k::uniform(key, uniform_cpu);

@@ -21,20 +21,25 @@ TEST_CASE("uniform: element i is the documented Philox draw of counter + i") {
   for (std::int64_t i = 0; i < 30; ++i) REQUIRE(shifted.item(i) == u.item(i + 7));
 }
 
+// The mask dropout applies, read back by applying it to ones.
+Tensor dropout_mask(const Shape& shape, DType dtype, double p, const kernels::RandomKey& key) {
+  Tensor keep = Tensor::empty(shape, dtype);
+  kernels::dropout(Tensor::full(shape, 1.0, dtype), p, key, keep);
+  return keep;
+}
+
 TEST_CASE("dropout: mask values, keep rate, f32 = f64 mask, thread independence") {
   const double p = 0.1;
   const kernels::RandomKey key{5, 1, 0};
   const Tensor x64 = random_tensor(Shape{256, 128}, 6);
   const Tensor x = x64.to(DType::f32);
   const auto [one, two] = on_one_and_two_threads<std::vector<double>>([&] {
-    Tensor y = Tensor::empty(x.shape()), keep = Tensor::empty(x.shape());
-    kernels::dropout_forward(x, p, key, y, keep);
-    return keep.to_vector();
+    return dropout_mask(x.shape(), DType::f32, p, key).to_vector();
   });
   CHECK(one == two);
-  Tensor y64 = Tensor::empty(x.shape(), DType::f64), keep64 = Tensor::empty(x.shape(), DType::f64);
-  kernels::dropout_forward(x64, p, key, y64, keep64);
-  const std::vector<double> mask64 = keep64.to_vector();
+  Tensor y64 = Tensor::empty(x.shape(), DType::f64);
+  kernels::dropout(x64, p, key, y64);
+  const std::vector<double> mask64 = dropout_mask(x.shape(), DType::f64, p, key).to_vector();
   std::int64_t kept = 0, same = 0;
   for (std::size_t i = 0; i < mask64.size(); ++i) {
     REQUIRE((mask64[i] == 0.0 || mask64[i] == doctest::Approx(1.0 / (1.0 - p)).epsilon(1e-15)));
@@ -46,18 +51,31 @@ TEST_CASE("dropout: mask values, keep rate, f32 = f64 mask, thread independence"
   // The documented mapping (engine/philox.hpp): element i keeps iff uniform(counter + i) ≥ p, also
   // from a counter that does not start on a Philox block.
   const kernels::RandomKey offset_key{5, 1, 1000003};
-  kernels::dropout_forward(x64, p, offset_key, y64, keep64);
+  const Tensor offset_mask = dropout_mask(x64.shape(), DType::f64, p, offset_key);
   std::int64_t mapped = 0;
   for (std::int64_t i = 0; i < x64.numel(); ++i)
-    mapped += (keep64.item(i) != 0.0) ==
+    mapped += (offset_mask.item(i) != 0.0) ==
               (philox::uniform(5, 1, offset_key.counter + static_cast<std::uint64_t>(i)) >= p);
   CHECK(mapped == x64.numel());
   // 32768 Bernoulli(0.9) draws: standard deviation of the rate is 0.0017.
   CHECK(static_cast<double>(kept) / mask64.size() == doctest::Approx(0.9).epsilon(0.01));
   // p = 0 keeps everything unscaled.
-  Tensor y = Tensor::empty(x.shape()), keep = Tensor::empty(x.shape());
-  kernels::dropout_forward(x, 0.0, key, y, keep);
+  Tensor y = Tensor::empty(x.shape());
+  kernels::dropout(x, 0.0, key, y);
   CHECK(y.to_vector() == x.to_vector());
+}
+
+TEST_CASE("dropout: accumulate adds x ⊙ keep with the same mask (backward redraws forward's)") {
+  const double p = 0.25;
+  const kernels::RandomKey key{9, 2, 77};
+  const Tensor x = random_tensor(Shape{33, 17}, 3);
+  const Tensor start = random_tensor(Shape{33, 17}, 4);
+  Tensor forward = Tensor::empty(x.shape(), DType::f64);
+  kernels::dropout(x, p, key, forward);
+  Tensor accumulated = start.clone();
+  kernels::dropout(x, p, key, accumulated, /*accumulate=*/true);
+  for (std::int64_t i = 0; i < x.numel(); ++i)
+    REQUIRE(accumulated.item(i) == start.item(i) + forward.item(i));
 }
 
 TEST_CASE("truncated_normal: within ±2σ, right spread, f32 agrees with f64") {
@@ -117,12 +135,12 @@ TEST_CASE("argmax_rows: first maximum wins, NaN never does") {
 
 TEST_CASE("random kernels: bad probabilities, temperatures, dtypes and shapes are errors") {
   const Tensor x = Tensor::zeros(Shape{4, 3});
-  Tensor y = Tensor::zeros(Shape{4, 3}), keep = Tensor::zeros(Shape{4, 3});
-  CHECK(contains(error_of([&] { kernels::dropout_forward(x, 1.0, {}, y, keep); }),
-                 "dropout_forward: drop probability must be in [0, 1), got 1"));
-  Tensor small_keep = Tensor::zeros(Shape{4, 2});
-  CHECK(contains(error_of([&] { kernels::dropout_forward(x, 0.1, {}, y, small_keep); }),
-                 "dropout_forward: shape mismatch [4, 3] vs [4, 2]"));
+  Tensor y = Tensor::zeros(Shape{4, 3});
+  CHECK(contains(error_of([&] { kernels::dropout(x, 1.0, {}, y); }),
+                 "dropout: drop probability must be in [0, 1), got 1"));
+  Tensor small_y = Tensor::zeros(Shape{4, 2});
+  CHECK(contains(error_of([&] { kernels::dropout(x, 0.1, {}, small_y); }),
+                 "dropout: shape mismatch [4, 3] vs [4, 2]"));
   Tensor chosen = Tensor::zeros(Shape{4}, DType::i32);
   CHECK(contains(error_of([&] { kernels::gumbel_argmax(x, 0.0, {}, chosen); }),
                  "temperature must be positive"));
