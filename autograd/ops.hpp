@@ -65,12 +65,15 @@ Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const T
 // Fused multi-head self-attention with a hand-written backward:
 //   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)
 // qkv [B, L, 3·H·D] = [Q | K | V] along the last axis, the output of one fused projection
-// (models/encoder.cpp) → context [B, L, H·D]; attention_mask i32 [B, L] (1 = token, 0 = padding,
-// masked out as keys). Dropout on the probabilities with `key` when training.
-Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std::int64_t heads,
+// (models/encoder.cpp) → context [B, L, H·D]; key_mask [B, L] is the additive mask of qkv's
+// dtype and device from additive_key_mask (built once per encoder forward, not once per layer:
+// on CUDA its 0/1 check is a host round trip). Dropout on the probabilities
+// with `key` when training.
+Var self_attention(Tape& tape, const Var& qkv, const Tensor& key_mask, std::int64_t heads,
                    double dropout_probability, const kernels::RandomKey& key, bool training);
-// The additive key mask [B, L] (0 for tokens, −10000 for padding, as BERT) from a 0/1 i32 mask,
-// in the given float dtype. Shared by the fused op and its composed reference.
+// The additive key mask [B, L] (0 for tokens, −10000 for padding, as BERT) from a 0/1 i32 mask
+// (1 = token, 0 = padding, masked out as keys), in the given float dtype, on the mask's device.
+// Shared by the fused op and its composed reference.
 Tensor additive_key_mask(const Tensor& attention_mask, DType dtype);
 
 }  // namespace electra::ops

@@ -28,14 +28,16 @@ Var Encoder::forward(Tape& tape, Var x, const Tensor& attention_mask,
                      const streams::DropoutContext& dropout) const {
   check(x.shape().rank() == 3 && x.shape()[2] == dims_.hidden_size, "encoder: input must be "
         "[batch, seq_len, ", dims_.hidden_size, "], got ", x.shape().str());
+  // One additive key mask for every layer (its 0/1 check reads the mask on the host).
+  const Tensor key_mask = ops::additive_key_mask(attention_mask, x.value().dtype());
   for (std::int64_t i = 0; i < dims_.num_layers; ++i)
-    x = layer_forward(tape, i, x, attention_mask, dropout);
+    x = layer_forward(tape, i, x, key_mask, dropout);
   return x;
 }
 
 // x [B, L, H] → [B, L, H]
 Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x,
-                           const Tensor& attention_mask,
+                           const Tensor& key_mask,
                            const streams::DropoutContext& dropout) const {
   const EncoderLayer& layer = layers_[index];
   const bool training = dropout.training;
@@ -50,7 +52,7 @@ Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x,
   const Var qkv_bias = ops::concat_rows(tape, {layer.query.bias, layer.key.bias, layer.value.bias});
   const Var qkv = ops::linear(tape, x, qkv_weight, qkv_bias);
   const Var context =
-      ops::self_attention(tape, qkv, attention_mask, dims_.num_heads, attention_dropout_,
+      ops::self_attention(tape, qkv, key_mask, dims_.num_heads, attention_dropout_,
                           dropout.key(streams::attention_probs_site(index)), training);
   const Var attended = ops::dropout(tape, layer.attention_output.forward(tape, context),
                                     hidden_dropout_,

@@ -37,7 +37,8 @@ class Encoder {
   const EncoderDims& dims() const { return dims_; }
 
  private:
-  Var layer_forward(Tape& tape, std::int64_t index, const Var& x, const Tensor& attention_mask,
+  // key_mask: the additive [B, L] mask (ops::additive_key_mask) shared by every layer.
+  Var layer_forward(Tape& tape, std::int64_t index, const Var& x, const Tensor& key_mask,
                     const streams::DropoutContext& dropout) const;
 
   EncoderDims dims_;

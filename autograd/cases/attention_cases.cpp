@@ -14,7 +14,8 @@ Tensor mask_of(const std::vector<std::int32_t>& values, std::int64_t batch, std:
 GradcheckFunction attention_of(Tensor attention_mask, std::int64_t heads, double dropout) {
   return [attention_mask, heads, dropout](Tape& tape, const std::vector<Var>& inputs) {
     const kernels::RandomKey key{2024, 7, 0};
-    return ops::self_attention(tape, inputs[0], attention_mask, heads, dropout, key,
+    return ops::self_attention(tape, inputs[0], ops::additive_key_mask(attention_mask, DType::f64),
+                               heads, dropout, key,
                                /*training=*/dropout > 0);
   };
 }
@@ -52,8 +53,9 @@ void append_attention_cases(std::vector<OpCase>& cases) {
                          ops::concat_rows(tape, {inputs[1], inputs[2], inputs[3]});
                      const Var bias = ops::concat_rows(tape, {inputs[4], inputs[5], inputs[6]});
                      return ops::self_attention(tape, ops::linear(tape, inputs[0], weight, bias),
-                                                mask_of({1, 1, 0, 1, 1, 1}, 2, 3), 2, 0.0, {},
-                                                false);
+                                                ops::additive_key_mask(
+                                                    mask_of({1, 1, 0, 1, 1, 1}, 2, 3), DType::f64),
+                                                2, 0.0, {}, false);
                    },
                    {random_f64(Shape{2, 3, 4}, 86), random_f64(Shape{4, 4}, 87),
                     random_f64(Shape{4, 4}, 88), random_f64(Shape{4, 4}, 89),

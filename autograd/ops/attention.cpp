@@ -36,7 +36,7 @@ struct AttentionShape {
   }
 };
 
-AttentionShape check_attention(const Var& qkv, const Tensor& attention_mask, std::int64_t heads,
+AttentionShape check_attention(const Var& qkv, const Tensor& key_mask, std::int64_t heads,
                                double dropout_probability) {
   const char* op = "self_attention";
   ELECTRA_CHECK(qkv.defined(), op, ": qkv must be defined");
@@ -46,9 +46,10 @@ AttentionShape check_attention(const Var& qkv, const Tensor& attention_mask, std
   const std::int64_t width = fused.dim(2) / 3;
   ELECTRA_CHECK(heads >= 1 && width % heads == 0, op, ": hidden size ", width,
         " is not divisible by heads = ", heads);
-  ELECTRA_CHECK(attention_mask.defined() && attention_mask.dtype() == DType::i32, op,
-        ": attention_mask must be i32 [B, L], got ", attention_mask.describe());
-  check_shape(op, "attention_mask", attention_mask, Shape{fused.dim(0), fused.dim(1)});
+  ELECTRA_CHECK(key_mask.defined() && key_mask.dtype() == fused.dtype(), op,
+        ": key_mask must be the additive [B, L] mask in qkv's dtype (ops::additive_key_mask), got ",
+        key_mask.defined() ? key_mask.describe() : std::string("undefined"));
+  check_shape(op, "key_mask", key_mask, Shape{fused.dim(0), fused.dim(1)});
   ELECTRA_CHECK(dropout_probability >= 0 && dropout_probability < 1, op,
         ": dropout probability must be in [0, 1), got ", dropout_probability);
   return {fused.dim(0), fused.dim(1), heads, width / heads};
@@ -84,10 +85,10 @@ Tensor additive_key_mask(const Tensor& attention_mask, DType dtype) {
   return additive.to(dtype).to(attention_mask.device());
 }
 
-// qkv [B, L, 3·H·D]; attention_mask i32 [B, L] → context [B, L, H·D].
-Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std::int64_t heads,
+// qkv [B, L, 3·H·D]; key_mask [B, L] additive → context [B, L, H·D].
+Var self_attention(Tape& tape, const Var& qkv, const Tensor& key_mask, std::int64_t heads,
                    double dropout_probability, const kernels::RandomKey& key, bool training) {
-  const AttentionShape shape = check_attention(qkv, attention_mask, heads, dropout_probability);
+  const AttentionShape shape = check_attention(qkv, key_mask, heads, dropout_probability);
   const DType dtype = qkv.value().dtype();
   const Device device = qkv.value().device();
   const double scale = 1.0 / std::sqrt(static_cast<double>(shape.head_dim));
@@ -102,7 +103,7 @@ Var self_attention(Tape& tape, const Var& qkv, const Tensor& attention_mask, std
   per_head(shape, fused, q, false, fused, k, true, scores, scores_matrix, scale);
   // Scores rows are (b, h, query); mask row b serves H·L consecutive rows.
   Tensor probs = Tensor::empty(shape.scores(), dtype, device);
-  kernels::softmax_forward(scores, additive_key_mask(attention_mask, dtype),
+  kernels::softmax_forward(scores, key_mask,
                            shape.heads * shape.length, probs);
   // The dropout mask is a function of the key: backward redraws it rather than keeping it.
   const bool dropout = training && dropout_probability > 0;

@@ -107,7 +107,9 @@ AttentionRun run_attention(bool fused, const std::vector<Tensor>& qkv, const Ten
   const kernels::RandomKey key{99, 3, 1000};
   if (fused) {
     Var joined(concat_last(qkv), true);
-    const Var output = ops::self_attention(tape, joined, mask, heads, dropout, key, true);
+    const Var output =
+        ops::self_attention(tape, joined, ops::additive_key_mask(mask, joined.value().dtype()),
+                            heads, dropout, key, true);
     tape.backward(output, projection);
     const std::int64_t width = qkv[0].dim(2);
     return {output.value(), columns(joined.grad(), 0, width), columns(joined.grad(), width, width),
@@ -174,8 +176,9 @@ TEST_CASE("ops b: self_attention without training ignores dropout; masked keys g
   Tensor values = random_tensor(shape, 7, DType::f64);
   const Var qkv(concat_last({q, k, values}));
   const kernels::RandomKey key{1, 2, 3};
-  const Tensor plain = ops::self_attention(tape, qkv, mask, 2, 0.0, key, true).value();
-  const Tensor eval = ops::self_attention(tape, qkv, mask, 2, 0.5, key, false).value();
+  const Tensor key_mask = ops::additive_key_mask(mask, DType::f64);
+  const Tensor plain = ops::self_attention(tape, qkv, key_mask, 2, 0.0, key, true).value();
+  const Tensor eval = ops::self_attention(tape, qkv, key_mask, 2, 0.5, key, false).value();
   CHECK(difference(eval, plain).normwise == 0.0);
   // Sequence 1 has one real token: every query attends to it alone, so context = v[1, 0].
   for (std::int64_t position = 0; position < 3; ++position)
@@ -184,7 +187,8 @@ TEST_CASE("ops b: self_attention without training ignores dropout; masked keys g
   // Changing a padded key's value changes nothing.
   values.data<double>()[2 * 4 + 1] += 100.0;
   const Tensor changed =
-      ops::self_attention(tape, Var(concat_last({q, k, values})), mask, 2, 0.0, key, true).value();
+      ops::self_attention(tape, Var(concat_last({q, k, values})), key_mask, 2, 0.0, key, true)
+          .value();
   CHECK(difference(changed, plain).normwise == 0.0);
   CHECK(tape.size() == 0);  // nothing required a gradient
 
@@ -229,26 +233,29 @@ TEST_CASE("ops b: bad input names the op and the shapes") {
 
   const Var q(Tensor::zeros(Shape{2, 3, 18}, DType::f64), true);
   const Tensor mask = Tensor::full(Shape{2, 3}, 1.0, DType::i32);
+  const Tensor key_mask = ops::additive_key_mask(mask, DType::f64);
   const kernels::RandomKey key;
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, mask, 4, 0.0, key, false);
+          ops::self_attention(tape, q, key_mask, 4, 0.0, key, false);
         }).find("self_attention: hidden size 6 is not divisible by heads = 4") !=
         std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, Tensor::full(Shape{3, 2}, 1.0, DType::i32), 2, 0.0, key,
-                              false);
-        }).find("attention_mask expected shape [2, 3], got [3, 2]") != std::string::npos);
+          ops::self_attention(tape, q, Tensor::zeros(Shape{3, 2}, DType::f64), 2, 0.0, key, false);
+        }).find("key_mask expected shape [2, 3], got [3, 2]") != std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, Var(Tensor::zeros(Shape{2, 3, 8}, DType::f64)), mask, 2, 0.0,
-                              key, false);
+          ops::self_attention(tape, q, mask, 2, 0.0, key, false);
+        }).find("self_attention: key_mask must be the additive [B, L] mask in qkv's dtype "
+                "(ops::additive_key_mask), got i32[2, 3]") != std::string::npos);
+  CHECK(error_of([&] {
+          ops::self_attention(tape, Var(Tensor::zeros(Shape{2, 3, 8}, DType::f64)), key_mask, 2,
+                              0.0, key, false);
         }).find("self_attention: qkv must be [B, L, 3·H·D], got f64[2, 3, 8]") !=
         std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, mask, 2, 1.0, key, true);
+          ops::self_attention(tape, q, key_mask, 2, 1.0, key, true);
         }).find("dropout probability must be in [0, 1)") != std::string::npos);
   CHECK(error_of([&] {
-          ops::self_attention(tape, q, Tensor::full(Shape{2, 3}, 2.0, DType::i32), 2, 0.0, key,
-                              false);
+          ops::additive_key_mask(Tensor::full(Shape{2, 3}, 2.0, DType::i32), DType::f64);
         }).find("attention_mask values must be 0 or 1, got 2") != std::string::npos);
   CHECK(error_of([&] {
           ops::concat_rows(tape, {Var(Tensor::zeros(Shape{2, 3}, DType::f64)),
