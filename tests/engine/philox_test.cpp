@@ -30,20 +30,43 @@ TEST_CASE("philox: element j takes word j % 4 of block j / 4, keyed by the seed'
   CHECK(uniform_word(seed + 1, stream, block * 4) != words[0]);
 }
 
-TEST_CASE("philox: the four-lane SIMD rounds give exactly the one-block rounds") {
+namespace {
+
+// words[4·b + w] must be word w of block first_block + b, as the one-block rounds give it.
+void check_consecutive(const char* path, const std::uint32_t* words, int blocks,
+                       std::uint64_t first_block, const Key& key) {
+  for (int b = 0; b < blocks; ++b) {
+    const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
+    const Counter expected = philox4x32_10(
+        {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 9, 0}, key);
+    CAPTURE(path);
+    CAPTURE(block);
+    for (int w = 0; w < 4; ++w) CHECK(words[4 * b + w] == expected[w]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("philox: the SIMD rounds (SSE2 four lanes, AVX2 eight) give exactly the one-block rounds") {
   const Key key = key_from_seed(0xfeedface12345678ULL);
   // Starts just below 2³² blocks so that the lanes straddle the counter's high-word carry.
   for (const std::uint64_t first_block : {std::uint64_t{0}, std::uint64_t{7},
                                           (std::uint64_t{1} << 32) - 5}) {
-    std::uint32_t words[4 * 8];
-    philox4x32_10_consecutive<2>(first_block, 9, key, words);
-    for (int b = 0; b < 8; ++b) {
-      const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
-      const Counter expected = philox4x32_10(
-          {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 9, 0}, key);
-      CAPTURE(block);
-      for (int w = 0; w < 4; ++w) CHECK(words[4 * b + w] == expected[w]);
+    std::uint32_t words[4 * 16];
+    philox4x32_10_consecutive<4>(first_block, 9, key, words);  // what the kernels call
+    check_consecutive("dispatched", words, 16, first_block, key);
+    philox4x32_10_consecutive<3>(first_block, 9, key, words);  // odd quads: SSE2 only
+    check_consecutive("dispatched, 3 quads", words, 12, first_block, key);
+    philox4x32_10_consecutive_sse2<4>(first_block, 9, key, words);
+    check_consecutive("sse2", words, 16, first_block, key);
+#if defined(ELECTRA_PHILOX_AVX2)
+    if (cpu_has_avx2()) {
+      philox4x32_10_consecutive_avx2<2>(first_block, 9, key, words);
+      check_consecutive("avx2", words, 16, first_block, key);
+    } else {
+      MESSAGE("this CPU has no AVX2: only the SSE2 rounds were checked");
     }
+#endif
   }
 }
 
