@@ -132,7 +132,7 @@ void permute_0213_accumulate(const Tensor& x, Tensor& out);  // out += permute(x
 // and a resumed run draws what an uninterrupted one would.
 struct RandomKey {
   std::uint64_t seed = 0;
-  std::uint32_t stream = 0;   // one per purpose: dropout site, masking, Gumbel noise, init...
+  std::uint32_t stream = 0;   // one per purpose: dropout site, masking, sampling, init...
   std::uint64_t counter = 0;  // advanced per step/use; element i uses counter + i
 };
 // y = x ⊙ keep, or y += x ⊙ keep with accumulate, where keep = (u ≥ p) / (1 − p) with u uniform
@@ -144,11 +144,16 @@ void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Ten
 void uniform(const RandomKey& key, Tensor& out);
 // Truncated normal (±2σ, resampled) with standard deviation std, for initialisation.
 void truncated_normal(const RandomKey& key, double std, Tensor& out);
-// For each row of logits [R, C]: argmax_c (logits/temperature + g_c), g Gumbel noise from key
-// (row r, class c uses element index r·C + c). Out i32 [R].
-void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out);
 // Argmax per row of x [R, C] → i32 [R].
 void argmax_rows(const Tensor& x, Tensor& out);
+
+// ---------------------------------------------------------------- sampling (engine/cpu/sampling.cpp)
+// For each row of logits [R, C]: a class drawn from softmax(logits / temperature) by inverse CDF
+// (the first class whose running sum of exp(s − max) exceeds u · total), u uniform [0,1) of
+// element index key.counter + r. Out i32 [R]. +inf scores: the first one wins; NaN and −inf
+// scores are never drawn; a row without a finite score gives class 0.
+void sample_categorical(const Tensor& logits, double temperature, const RandomKey& key,
+                        Tensor& out);
 
 // ---------------------------------------------------------------- losses
 // Weighted cross-entropy over rows (official ELECTRA normalisation):

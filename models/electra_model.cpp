@@ -191,7 +191,8 @@ StepOutput ElectraModel::forward_with_samples(Tape& tape, const MaskedBatch& hos
   return out;
 }
 
-// logits [B·P, V] → i32 [B, P]: Gumbel-max per row of logits/temperature (0 in padding slots).
+// logits [B·P, V] → i32 [B, P]: a draw from softmax(logits/temperature) per row (0 in padding
+// slots). Inverse CDF with one uniform per row: the distribution of the official Gumbel-max.
 Tensor ElectraModel::draw_samples(const Tensor& mlm_logits, const MaskedBatch& batch,
                                   std::uint64_t step) const {
   const std::int64_t batch_size = batch.masked_positions.dim(0);
@@ -208,7 +209,8 @@ Tensor ElectraModel::draw_samples(const Tensor& mlm_logits, const MaskedBatch& b
     logits = logits.to(mlm_logits.dtype()).to(mlm_logits.device());
   }
   Tensor samples = Tensor::empty({batch_size * predictions}, DType::i32, mlm_logits.device());
-  kernels::gumbel_argmax(logits, config_.temperature, streams::gumbel_key(seed_, step), samples);
+  kernels::sample_categorical(logits, config_.temperature, streams::gumbel_key(seed_, step),
+                              samples);
   samples = samples.to(Device::cpu);
   const Tensor weights = batch.masked_weights.to(Device::cpu).to(DType::f64);
   for (std::int64_t r = 0; r < samples.numel(); ++r)

@@ -98,64 +98,6 @@ void truncated_normal(const RandomKey& key, double std, Tensor& out) {
   });
 }
 
-// logits [R, C] → out i32 [R]: argmax_c (logits/temperature + Gumbel noise), the exact sample of
-// softmax(logits/temperature). Noise g = −log(−log(u)), u in (0, 1) from the open uniform map.
-void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(gumbel_argmax, (logits, temperature, key, out), logits, out);
-  const char* kernel = "gumbel_argmax";
-  cpu::require_nonempty(kernel, logits);
-  cpu::require_float(kernel, logits);
-  ELECTRA_CHECK(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
-  check_dtype(kernel, out, DType::i32);
-  const std::int64_t rows = logits.shape().rows(), classes = logits.shape().cols();
-  ELECTRA_CHECK(out.numel() == rows, kernel, ": out expected [", rows, "] for logits ",
-        logits.shape().str(), ", got ", out.shape().str());
-  ELECTRA_CHECK(temperature > 0 && std::isfinite(temperature), kernel,
-        ": temperature must be positive and finite, got ", temperature);
-  cpu::dispatch_float(kernel, logits, [&](auto zero) {
-    using T = decltype(zero);
-    const T* values = logits.data<T>();
-    std::int32_t* chosen = out.data<std::int32_t>();
-    const philox::Key philox_key = philox::key_from_seed(key.seed);
-    const double inverse_temperature = 1.0 / temperature;  // exact for the default 1
-    const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / (4 * classes));
-    parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
-      // A tile of classes at a time: Philox words for the tile, then the noise as vectorised
-      // Eigen expressions (two logs per class over a 30k vocabulary dominate this kernel).
-      constexpr std::int64_t tile = 4 * tile_blocks - 4;  // any start offset fits in the words
-      std::uint32_t words[4 * tile_blocks];
-      Eigen::Array<double, tile, 1> uniform = Eigen::Array<double, tile, 1>::Constant(0.5), score;
-      Eigen::Array<float, tile, 1> exponential;
-      for (std::int64_t r = first; r < last; ++r) {
-        double best = -std::numeric_limits<double>::infinity();
-        std::int32_t best_class = 0;
-        for (std::int64_t c0 = 0; c0 < classes; c0 += tile) {
-          const std::int64_t n = std::min(tile, classes - c0);
-          const std::uint64_t j = key.counter + static_cast<std::uint64_t>(r * classes + c0);
-          philox::philox4x32_10_consecutive<tile_quads>(j >> 2, key.stream, philox_key, words);
-          const std::int64_t first_word = static_cast<std::int64_t>(j & 3);
-          for (std::int64_t k = 0; k < n; ++k)
-            uniform[k] = philox::open_uniform_from_word(words[first_word + k]);
-          for (std::int64_t k = 0; k < n; ++k)
-            score[k] = static_cast<double>(values[r * classes + c0 + k]) * inverse_temperature;
-          // + Gumbel noise −log(−log u); the tail past n is unused. −log u needs double (u has
-          // 25 significant bits near 1), its log does not: float there halves the second log's
-          // cost, and f32 and f64 logits still see the very same noise.
-          exponential = (-uniform.log()).template cast<float>();
-          score -= exponential.log().template cast<double>();
-          for (std::int64_t k = 0; k < n; ++k) {
-            if (score[k] > best) {  // strict: ties keep the first class
-              best = score[k];
-              best_class = static_cast<std::int32_t>(c0 + k);
-            }
-          }
-        }
-        chosen[r] = best_class;
-      }
-    });
-  });
-}
-
 // x [R, C] → out i32 [R]; ties and NaNs: the first maximal finite-or-infinite entry wins (NaN
 // never compares greater), class 0 for a row of NaNs.
 void argmax_rows(const Tensor& x, Tensor& out) {

@@ -8,7 +8,7 @@
 // tree per block; column sums (bias, LayerNorm and embedding gradients) add row partials in row
 // order. Same input on the same GPU model → bit-identical output.
 // Randomness: the Philox mapping of engine/philox.hpp, mirrored in engine/cuda/philox_device.hpp;
-// uniform words, dropout masks and Gumbel draws equal the CPU's bit for bit.
+// uniform words, dropout masks and sampling's uniforms equal the CPU's bit for bit.
 // Only in a build with ELECTRA_HAS_CUDA; the header itself needs no CUDA headers.
 #include <cstdint>
 
@@ -87,8 +87,11 @@ void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Ten
              bool accumulate);
 void uniform(const RandomKey& key, Tensor& out);
 void truncated_normal(const RandomKey& key, double std, Tensor& out);
-void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out);
 void argmax_rows(const Tensor& x, Tensor& out);
+
+// ---------------------------------------------------------------- sampling (cuda/sampling.cu)
+void sample_categorical(const Tensor& logits, double temperature, const RandomKey& key,
+                        Tensor& out);
 
 // ---------------------------------------------------------------- losses
 double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,

@@ -1,6 +1,7 @@
 // Random kernels on CUDA with the CPU's Philox mapping (engine/cuda/philox_device.hpp mirrors
 // engine/philox.hpp): element i draws from index key.counter + i, so a dropout mask, a uniform
-// tensor or a Gumbel sample is the same on both devices. Also the deterministic argmax per row.
+// tensor or a normal draw is the same on both devices. Also the deterministic argmax per row.
+// (Categorical sampling: sampling.cu.)
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
@@ -78,25 +79,6 @@ __global__ void argmax_rows_kernel(const float* x, std::int64_t columns, std::in
   if (threadIdx.x == 0) out[row] = best.found ? best.index : 0;
 }
 
-// One block per row of logits [R, C]: argmax_c (logits/temperature − log(−log u)), u from the
-// open uniform map of element r·C + c. Like the CPU (best starts at −inf, strict >), −inf and
-// NaN scores are never chosen and such a row gives class 0.
-__global__ void gumbel_argmax_kernel(const float* logits, double temperature, RandomKey key,
-                                     std::int64_t columns, std::int32_t* out) {
-  __shared__ Candidate scratch[threads_per_block];
-  const std::int64_t row = blockIdx.x;
-  Candidate best{-INFINITY, 0, false};
-  for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) {
-    const std::uint64_t j = key.counter + static_cast<std::uint64_t>(row * columns + c);
-    const double u =
-        philox_device::open_uniform_from_word(philox_device::uniform_word(key.seed, key.stream, j));
-    const double score = logits[row * columns + c] / temperature - log(-log(u));
-    if (score > best.score) best = {score, static_cast<std::int32_t>(c), true};
-  }
-  best = detail::block_reduce(best, BetterCandidate{}, scratch);
-  if (threadIdx.x == 0) out[row] = best.found ? best.index : 0;
-}
-
 // x [R, C] float and out i32 [R]; returns R.
 std::int64_t check_row_choice(const char* kernel, const Tensor& x, const Tensor& out) {
   detail::require_f32(kernel, x);
@@ -140,18 +122,6 @@ void truncated_normal(const RandomKey& key, double std, Tensor& out) {
   // A NaN here means 128 Box–Muller candidates fell outside ±2σ: report it as the CPU does.
   check(all_finite(out), "truncated_normal: no draw within ±2σ after 128 candidates (seed ",
         key.seed, ", stream ", key.stream, ")");
-}
-
-void gumbel_argmax(const Tensor& logits, double temperature, const RandomKey& key, Tensor& out) {
-  const char* kernel = "gumbel_argmax";
-  check(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
-  const std::int64_t rows = check_row_choice(kernel, logits, out);
-  check(temperature > 0 && std::isfinite(temperature), kernel,
-        ": temperature must be positive and finite, got ", temperature);
-  const std::int64_t columns = logits.shape().cols();
-  gumbel_argmax_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
-      f32(logits), temperature, key, columns, detail::i32(out));
-  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
 void argmax_rows(const Tensor& x, Tensor& out) {

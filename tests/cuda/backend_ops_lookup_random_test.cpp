@@ -72,7 +72,7 @@ TEST_CASE("backend ops: embedding forward/backward, gather_rows and permute_0213
   expect_match("permute_0213_accumulate", sum_cpu, sum_gpu);
 }
 
-TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, Gumbel)") {
+TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, sampling)") {
   const kernels::RandomKey key{0xC0FFEEull, 3, 1001};  // odd counter: blocks straddle elements
   const Shape shape{31, 37};
   const Tensor x = random_tensor(shape, 101);
@@ -105,9 +105,23 @@ TEST_CASE("backend ops: Philox draws equal the CPU's (dropout, uniform, normal, 
   const Tensor logits = random_tensor(Shape{41, 29}, 102, -2.0, 2.0);
   Tensor chosen_cpu = Tensor::empty(Shape{41}, DType::i32);
   Tensor chosen_gpu = guarded(Tensor::full(Shape{41}, -1, DType::i32));
-  cpu_k::gumbel_argmax(logits, 0.7, key, chosen_cpu);
-  gpu_k::gumbel_argmax(logits.to(Device::cuda), 0.7, key, chosen_gpu);
-  expect_identical("gumbel_argmax", chosen_cpu, chosen_gpu);
+  // Same Philox uniform per row; the exp-sums differ in order, so a class could differ only if
+  // u · total fell within rounding of a class boundary (not for this seed).
+  cpu_k::sample_categorical(logits, 0.7, key, chosen_cpu);
+  gpu_k::sample_categorical(logits.to(Device::cuda), 0.7, key, chosen_gpu);
+  expect_identical("sample_categorical", chosen_cpu, chosen_gpu);
+  // Many classes per thread (the block's chunk scan) and the special rows: +inf wins, no finite
+  // score → 0, NaN / −inf never drawn.
+  Tensor wide = random_tensor(Shape{64, 30522}, 103, -3.0, 3.0);
+  wide.data<float>()[5] = wide.data<float>()[9] = INFINITY;                 // row 0 → 5
+  for (std::int64_t c = 0; c < 30522; ++c) wide.data<float>()[30522 + c] = std::nanf("");  // row 1 → 0
+  Tensor wide_cpu = Tensor::empty(Shape{64}, DType::i32);
+  Tensor wide_gpu = guarded(Tensor::full(Shape{64}, -1, DType::i32));
+  cpu_k::sample_categorical(wide, 1.0, key, wide_cpu);
+  gpu_k::sample_categorical(wide.to(Device::cuda), 1.0, key, wide_gpu);
+  expect_identical("sample_categorical, 30522 classes", wide_cpu, wide_gpu);
+  CHECK(wide_cpu.item(0) == 5);
+  CHECK(wide_cpu.item(1) == 0);
 
   Tensor with_ties = logits.clone();
   with_ties.data<float>()[3] = with_ties.data<float>()[17] = 9.0f;  // row 0: first of a tie wins

@@ -1,7 +1,8 @@
-// Philox-driven kernels (dropout, uniform, truncated normal, Gumbel sampling) and argmax_rows.
+// Philox-driven kernels (dropout, uniform, truncated normal, categorical sampling), argmax_rows.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "engine/kernel_test_helpers.hpp"
@@ -94,35 +95,96 @@ TEST_CASE("truncated_normal: within ±2σ, right spread, f32 agrees with f64") {
   CHECK(std::sqrt(squares / 100000) == doctest::Approx(0.02 * std::sqrt(0.7737)).epsilon(0.02));
 }
 
-TEST_CASE("gumbel_argmax: samples follow softmax(logits / temperature)") {
-  const std::int64_t rows = 30000;
-  const std::vector<double> logits_row{std::log(0.2), std::log(0.5), std::log(0.3)};
+// rows copies of one row of logits (f64).
+Tensor repeated_rows(const std::vector<double>& row, std::int64_t rows) {
   std::vector<double> values;
-  for (std::int64_t r = 0; r < rows; ++r)
-    values.insert(values.end(), logits_row.begin(), logits_row.end());
-  const Tensor logits = Tensor::from_vector(values, Shape{rows, 3});
+  for (std::int64_t r = 0; r < rows; ++r) values.insert(values.end(), row.begin(), row.end());
+  return Tensor::from_vector(values, Shape{rows, static_cast<std::int64_t>(row.size())});
+}
+
+// Pearson's χ² of the classes drawn against softmax(logits / temperature).
+double chi_square(const Tensor& chosen, const std::vector<double>& logits, double temperature) {
+  std::vector<double> probabilities, observed(logits.size(), 0.0);
+  double total = 0;
+  for (double logit : logits) total += std::exp(logit / temperature);
+  for (double logit : logits) probabilities.push_back(std::exp(logit / temperature) / total);
+  for (std::int64_t r = 0; r < chosen.numel(); ++r) observed.at(static_cast<std::size_t>(chosen.item(r))) += 1;
+  double statistic = 0;
+  for (std::size_t c = 0; c < logits.size(); ++c) {
+    const double expected = probabilities[c] * static_cast<double>(chosen.numel());
+    statistic += (observed[c] - expected) * (observed[c] - expected) / expected;
+  }
+  return statistic;
+}
+
+TEST_CASE("sample_categorical: row r takes the first class whose CDF exceeds its Philox uniform") {
+  // Probabilities 0.2, 0.5, 0.3: u < 0.2 → 0, u < 0.7 → 1, else 2 (u of element counter + r).
+  const std::int64_t rows = 2000;
+  const Tensor logits = repeated_rows({std::log(0.2), std::log(0.5), std::log(0.3)}, rows);
   Tensor chosen = Tensor::empty(Shape{rows}, DType::i32);
-  kernels::gumbel_argmax(logits, 1.0, {21, 2, 0}, chosen);
-  std::vector<double> counts(3, 0.0);
-  for (std::int64_t r = 0; r < rows; ++r) counts[static_cast<int>(chosen.item(r))] += 1.0 / rows;
-  // Binomial standard deviation ≤ 0.003 at 30000 draws.
-  CHECK(counts[0] == doctest::Approx(0.2).epsilon(0.05));
-  CHECK(counts[1] == doctest::Approx(0.5).epsilon(0.03));
-  CHECK(counts[2] == doctest::Approx(0.3).epsilon(0.05));
-  // A low temperature sharpens the distribution onto the argmax.
-  kernels::gumbel_argmax(logits, 0.05, {21, 2, 0}, chosen);
-  std::int64_t argmax_picks = 0;
-  for (std::int64_t r = 0; r < rows; ++r) argmax_picks += chosen.item(r) == 1;
-  CHECK(argmax_picks > rows * 0.99);
-  // Same key: same samples, on one thread or two, in f32 or f64.
+  kernels::sample_categorical(logits, 1.0, {21, 2, 5}, chosen);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double u = philox::uniform(21, 2, 5 + static_cast<std::uint64_t>(r));
+    if (std::abs(u - 0.2) < 1e-9 || std::abs(u - 0.7) < 1e-9) continue;  // rounding's call
+    REQUIRE(chosen.item(r) == (u < 0.2 ? 0 : u < 0.7 ? 1 : 2));
+  }
+}
+
+TEST_CASE("sample_categorical: samples follow softmax(logits / temperature)") {
+  // 150 classes (three chunks of the CPU kernel, so the chunk scan is crossed) with weights
+  // 1..7: every expected count is ≥ 60 at 30000 draws. χ² with 149 degrees of freedom has mean
+  // 149 and standard deviation 17; 300 is ~9 standard deviations out (the seed is fixed anyway).
+  std::vector<double> logits_row;
+  for (int c = 0; c < 150; ++c) logits_row.push_back(std::log(1.0 + (c * 5) % 7));
+  const std::int64_t rows = 30000;
+  const Tensor logits = repeated_rows(logits_row, rows);
+  Tensor chosen = Tensor::empty(Shape{rows}, DType::i32);
+  kernels::sample_categorical(logits, 1.0, {7, 4, 0}, chosen);
+  CHECK(chi_square(chosen, logits_row, 1.0) < 300);
+  // Temperature 2 flattens the distribution: compare with softmax(logits / 2), not softmax(logits).
+  kernels::sample_categorical(logits, 2.0, {7, 4, 0}, chosen);
+  CHECK(chi_square(chosen, logits_row, 2.0) < 300);
+  CHECK(chi_square(chosen, logits_row, 1.0) > 500);
+  // A low temperature sharpens it onto the largest logits (weight 7: classes c with 5c ≡ 6 mod 7).
+  kernels::sample_categorical(logits, 0.01, {7, 4, 0}, chosen);
+  std::int64_t largest_picks = 0;
+  for (std::int64_t r = 0; r < rows; ++r) largest_picks += (static_cast<int>(chosen.item(r)) * 5) % 7 == 6;
+  CHECK(largest_picks > rows * 0.99);
+}
+
+TEST_CASE("sample_categorical: a dominant logit always wins; NaN, −inf and +inf rows") {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  std::vector<double> dominant(100, 0.0);
+  dominant[77] = 60.0;  // every other class has probability below e⁻⁶⁰
+  Tensor chosen = Tensor::empty(Shape{500}, DType::i32);
+  kernels::sample_categorical(repeated_rows(dominant, 500), 1.0, {3, 1, 0}, chosen);
+  for (std::int64_t r = 0; r < 500; ++r) REQUIRE(chosen.item(r) == 77);
+  // NaN and −inf classes are never drawn (the Gumbel-max kernel never chose them either).
+  kernels::sample_categorical(repeated_rows({nan, 0.0, -inf, 0.0, nan}, 500), 1.0, {3, 1, 0},
+                              chosen);
+  for (std::int64_t r = 0; r < 500; ++r) REQUIRE((chosen.item(r) == 1 || chosen.item(r) == 3));
+  // The first +inf wins; a row without a finite score gives class 0.
+  const Tensor special = Tensor::from_vector<double>(
+      {0, inf, 5, inf, nan, nan, nan, nan, -inf, -inf, -inf, -inf, nan, -inf, 3, inf},
+      Shape{4, 4});
+  Tensor special_chosen = Tensor::empty(Shape{4}, DType::i32);
+  kernels::sample_categorical(special, 1.0, {3, 1, 0}, special_chosen);
+  CHECK(special_chosen.to_vector() == std::vector<double>{1, 0, 0, 3});
+}
+
+TEST_CASE("sample_categorical: f32 and f64 logits, one thread or two: the very same samples") {
+  const std::int64_t rows = 3000;
+  const Tensor logits = random_tensor(Shape{rows, 301}, 17, -4.0, 4.0).to(DType::f32);
   const auto [one, two] = on_one_and_two_threads<std::vector<double>>([&] {
     Tensor out = Tensor::empty(Shape{rows}, DType::i32);
-    kernels::gumbel_argmax(logits.to(DType::f32), 1.0, {21, 2, 0}, out);
+    kernels::sample_categorical(logits, 0.8, {21, 2, 0}, out);
     return out.to_vector();
   });
   CHECK(one == two);
-  kernels::gumbel_argmax(logits, 1.0, {21, 2, 0}, chosen);
+  Tensor chosen = Tensor::empty(Shape{rows}, DType::i32);
+  kernels::sample_categorical(logits.to(DType::f64), 0.8, {21, 2, 0}, chosen);
   CHECK(chosen.to_vector() == one);
+  CHECK(std::set<double>(one.begin(), one.end()).size() > 200);  // not stuck on a few classes
 }
 
 TEST_CASE("argmax_rows: first maximum wins, NaN never does") {
@@ -142,7 +204,7 @@ TEST_CASE("random kernels: bad probabilities, temperatures, dtypes and shapes ar
   CHECK(contains(error_of([&] { kernels::dropout(x, 0.1, {}, small_y); }),
                  "dropout: shape mismatch [4, 3] vs [4, 2]"));
   Tensor chosen = Tensor::zeros(Shape{4}, DType::i32);
-  CHECK(contains(error_of([&] { kernels::gumbel_argmax(x, 0.0, {}, chosen); }),
+  CHECK(contains(error_of([&] { kernels::sample_categorical(x, 0.0, {}, chosen); }),
                  "temperature must be positive"));
   Tensor float_out = Tensor::zeros(Shape{4});
   CHECK(
