@@ -105,8 +105,8 @@ void sample_categorical(const Tensor& logits, double temperature, const RandomKe
     parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
       std::vector<double> chunk_sums;
       for (std::int64_t r = first; r < last; ++r) {
-        const double u = philox::uniform(key.seed, key.stream,
-                                         key.counter + static_cast<std::uint64_t>(r));
+        const double u =
+            philox::uniform(key.seed, key.stream, key.counter + static_cast<std::uint64_t>(r));
         chosen[r] = sample_row(values + r * classes, classes, inverse_temperature, u, chunk_sums);
       }
     });

@@ -18,7 +18,9 @@ using detail::threads_per_block;
 
 struct MinOp {
   template <typename T>
-  __device__ T operator()(T a, T b) const { return a < b ? a : b; }
+  __device__ T operator()(T a, T b) const {
+    return a < b ? a : b;
+  }
 };
 
 // exp(s − max) with s = logit / temperature; 0 for NaN and −inf scores (never drawn).
@@ -28,8 +30,7 @@ __device__ double class_weight(float logit, double inverse_temperature, double m
 }
 
 __global__ void sample_categorical_kernel(const float* logits, double inverse_temperature,
-                                          RandomKey key, std::int64_t columns,
-                                          std::int32_t* out) {
+                                          RandomKey key, std::int64_t columns, std::int32_t* out) {
   __shared__ double scratch[threads_per_block];
   __shared__ std::int64_t index_scratch[threads_per_block];
   const std::int64_t row = blockIdx.x;

@@ -108,7 +108,8 @@ double chi_square(const Tensor& chosen, const std::vector<double>& logits, doubl
   double total = 0;
   for (double logit : logits) total += std::exp(logit / temperature);
   for (double logit : logits) probabilities.push_back(std::exp(logit / temperature) / total);
-  for (std::int64_t r = 0; r < chosen.numel(); ++r) observed.at(static_cast<std::size_t>(chosen.item(r))) += 1;
+  for (std::int64_t r = 0; r < chosen.numel(); ++r)
+    observed.at(static_cast<std::size_t>(chosen.item(r))) += 1;
   double statistic = 0;
   for (std::size_t c = 0; c < logits.size(); ++c) {
     const double expected = probabilities[c] * static_cast<double>(chosen.numel());
@@ -148,7 +149,8 @@ TEST_CASE("sample_categorical: samples follow softmax(logits / temperature)") {
   // A low temperature sharpens it onto the largest logits (weight 7: classes c with 5c ≡ 6 mod 7).
   kernels::sample_categorical(logits, 0.01, {7, 4, 0}, chosen);
   std::int64_t largest_picks = 0;
-  for (std::int64_t r = 0; r < rows; ++r) largest_picks += (static_cast<int>(chosen.item(r)) * 5) % 7 == 6;
+  for (std::int64_t r = 0; r < rows; ++r)
+    largest_picks += (static_cast<int>(chosen.item(r)) * 5) % 7 == 6;
   CHECK(largest_picks > rows * 0.99);
 }
 
