@@ -13,7 +13,7 @@
 // 32-bit word w → uniform:
 //   uniform_from_word(w)      = (w >> 8) · 2⁻²⁴                  in [0, 1), exact in f32 and f64
 //   open_uniform_from_word(w) = ((w >> 8) + 0.5) · 2⁻²⁴          in (0, 1): safe for log(u)
-// f32 and f64 tensors use the very same 24-bit values, so a dropout mask or a Gumbel sample is
+// f32 and f64 tensors use the very same 24-bit values, so a dropout mask or a generator sample is
 // identical whatever the dtype (gradcheck in f64 checks the mask the f32 model uses).
 #include <array>
 #include <cstdint>
@@ -45,7 +45,7 @@ inline constexpr std::uint32_t key_increment_1 = 0xBB67AE85u;  // √3 − 1
 // The uniform-word blocks first_block, first_block + 1, ... of one stream, 4·quads at a time:
 // words[4·b + w] = word w of block first_block + b, exactly philox4x32_10's output. With SSE2
 // (every x86-64) four blocks go through the rounds side by side in 128-bit registers; one block
-// at a time was the dropout and Gumbel kernels' main cost.
+// at a time was the dropout and sampling kernels' main cost.
 template <int quads>
 inline void philox4x32_10_consecutive_sse2(std::uint64_t first_block, std::uint32_t stream,
                                            Key key, std::uint32_t* words) {

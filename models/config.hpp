@@ -42,7 +42,7 @@ struct ModelConfig {
   std::string objective = "electra";  // "electra" | "mlm" (BERT-style baseline, no discriminator)
   double mlm_weight = 1.0;            // total = mlm_weight·MLM + disc_weight·disc
   double disc_weight = 50.0;
-  double temperature = 1.0;           // Gumbel-max sampling temperature
+  double temperature = 1.0;           // generator sampling temperature: softmax(logits / T)
   bool disallow_correct = false;      // subtract 1000 from the original id's logit before sampling
 
   // ---- data and masking

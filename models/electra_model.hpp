@@ -2,7 +2,7 @@
 // ElectraModel: the generator, the discriminator and the shared embeddings, and the joint
 // replaced-token-detection objective of DESIGN §2 steps 3–9:
 //   generator(masked ids) → MLM cross-entropy at the masked positions
-//   → Gumbel-max sample per masked position (no gradient) → corrupt the ORIGINAL ids there
+//   → categorical sample per masked position (no gradient) → corrupt the ORIGINAL ids there
 //   → label 1 where the token now differs → discriminator(corrupted ids)
 //   → BCE over all non-pad tokens → total = mlm_weight·MLM + disc_weight·disc.
 // One backward of total_loss reaches both networks; the shared embeddings get both contributions.
@@ -12,7 +12,7 @@
 // compared at the same model size and compute as the ELECTRA discriminator; its parameters
 // still use the `generator.` prefix (it exports as ElectraForMaskedLM) and total = mlm_weight·MLM.
 //
-// Randomness is a pure function of (seed, step, site): dropout per site and the Gumbel noise use
+// Randomness is a pure function of (seed, step, site): dropout per site and the sampling uniforms use
 // the Philox streams of models/random_streams.hpp with counters derived from `step`.
 #include <cstdint>
 #include <memory>
@@ -34,7 +34,7 @@ struct StepOutput {
   Var mlm_loss;          // [1] Σ w·CE / (Σw + 1e-6) over masked positions
   Var disc_loss;         // [1] Σ w·BCE / (Σw + 1e-6) over non-pad tokens
   Tensor mlm_logits;     // [B·P, V] generator logits at the masked positions (row b·P + p)
-  Tensor sampled_ids;    // i32 [B, P] Gumbel-max samples (0 where masked_weights is 0)
+  Tensor sampled_ids;    // i32 [B, P] generator samples (0 where masked_weights is 0)
   Tensor corrupted_ids;  // i32 [B, L] original ids with the samples put at the masked positions
   Tensor disc_labels;    // [B, L] 1 where corrupted_ids differs from the original, else 0
   Tensor disc_logits;    // [B, L] discriminator logits (P(replaced) = σ(logit))
@@ -54,7 +54,7 @@ class ElectraModel {
   // Validates the config and registers every parameter in `store` (shared embeddings first,
   // then generator, then discriminator), initialised from `seed` in `dtype` (f32 or f64) on the
   // CPU and then placed on `device` (cuda needs f32), so CPU and CUDA models with one seed start
-  // from identical weights. `seed` also keys dropout and Gumbel sampling.
+  // from identical weights. `seed` also keys dropout and the sampling.
   ElectraModel(const ModelConfig& config, ParameterStore& store, std::uint64_t seed,
                DType dtype = DType::f32, Device device = Device::cpu);
   ~ElectraModel();
@@ -62,7 +62,7 @@ class ElectraModel {
   ElectraModel& operator=(const ElectraModel&) = delete;
 
   // One training (or evaluation, training = false: no dropout) forward pass recorded on `tape`.
-  // `step` selects the dropout masks and the Gumbel noise. The batch may live on any device (data/
+  // `step` selects the dropout masks and the sampling uniforms. The batch may live on any device (data/
   // makes CPU batches); it is moved to the model's device once per call. StepOutput's tensors
   // are on the model's device except sampled_ids, which is drawn back to the host.
   StepOutput forward(Tape& tape, const MaskedBatch& batch, std::uint64_t step,

@@ -179,7 +179,7 @@ Run fresh_run(const ModelConfig& config, std::uint64_t seed) {
   return run;
 }
 
-// Training updates as the trainer does them (f32, dropout on, Gumbel samples drawn).
+// Training updates as the trainer does them (f32, dropout on, generator samples drawn).
 void train(Run& run, const ModelConfig& config, std::uint64_t seed, std::int64_t updates) {
   const LearningRateSchedule schedule{config.learning_rate, 1, 100};  // warm-up 1: lr > 0 at once
   for (std::int64_t k = 0; k < updates; ++k) {

@@ -4,7 +4,7 @@
 // 32-bit; the model keeps to its own high ranges so it never meets data/'s masking streams.
 //   parameter init  0x1000'0000 + parameter index (registration order), counter 0
 //   dropout         0x2000'0000 + site (network·4096 + site within the network), counter step·2³²
-//   Gumbel noise    0x3000'0000, counter step·2³²
+//   sampling        0x3000'0000, counter step·2³²
 // step·2³² leaves 2³² element indices per step and stream: more than any tensor we draw for
 // (the largest, attention probabilities at base size, has 256·12·512·512 ≈ 8·10⁸ elements).
 #include <cstdint>

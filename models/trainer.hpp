@@ -7,7 +7,7 @@
 //   → every log_every updates: one JSON line in OUT/metrics.jsonl (flushed)
 //   → every save_every updates, at the end and on a stop request: a checkpoint (keep the last N).
 // draw = step·grad_accumulation + micro_batch numbers the micro-batches of the whole run, so the
-// masks, the dropout and the Gumbel noise are a pure function of (seed, draw, site), and with the
+// masks, the dropout and the sampling uniforms are a pure function of (seed, draw, site), and with the
 // iterator position and Adam's moments in the checkpoint a resumed run repeats an uninterrupted
 // one bit for bit.
 //
@@ -54,7 +54,7 @@ struct TrainerOptions {
   // The model and schedule. seq_len and vocab_size must equal the shards' (the trainer checks);
   // num_train_steps is the schedule length T, warmup_steps the warm-up.
   ModelConfig config;
-  std::uint64_t seed = 42;        // parameters, data order, masks, dropout, Gumbel noise
+  std::uint64_t seed = 42;        // parameters, data order, masks, dropout, sampling
   std::int64_t max_steps = 0;     // stop after this many updates in total (0: no step limit)
   double max_minutes = 0;         // stop after this much wall time in this process (0: none)
   std::int64_t grad_accumulation = 1;  // micro-batches of config.batch_size per update
