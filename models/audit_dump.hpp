@@ -42,7 +42,7 @@ struct AuditUpdateRecord {
 
 // One update exactly as training does it (forward, backward of total_loss, clipped AdamW at the
 // schedule's rate for t = optimizer.updates_applied(), zero gradients), except that the samples
-// are given when `sampled_ids` is defined (else drawn with the sampling uniforms of `step`), and that
+// are given when `sampled_ids` is defined (else drawn with the sampling of `step`), and that
 // the gradients are copied out before the optimizer runs.
 AuditUpdateRecord run_audited_update(const ElectraModel& model, ParameterStore& parameters,
                                      AdamW& optimizer, const LearningRateSchedule& schedule,

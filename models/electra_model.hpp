@@ -12,7 +12,7 @@
 // compared at the same model size and compute as the ELECTRA discriminator; its parameters
 // still use the `generator.` prefix (it exports as ElectraForMaskedLM) and total = mlm_weight·MLM.
 //
-// Randomness is a pure function of (seed, step, site): dropout per site and the sampling uniforms use
+// Randomness is a pure function of (seed, step, site): dropout per site and the sampling use
 // the Philox streams of models/random_streams.hpp with counters derived from `step`.
 #include <cstdint>
 #include <memory>
@@ -62,7 +62,7 @@ class ElectraModel {
   ElectraModel& operator=(const ElectraModel&) = delete;
 
   // One training (or evaluation, training = false: no dropout) forward pass recorded on `tape`.
-  // `step` selects the dropout masks and the sampling uniforms. The batch may live on any device (data/
+  // `step` selects the dropout masks and the sampling. The batch may live on any device (data/
   // makes CPU batches); it is moved to the model's device once per call. StepOutput's tensors
   // are on the model's device except sampled_ids, which is drawn back to the host.
   StepOutput forward(Tape& tape, const MaskedBatch& batch, std::uint64_t step,

@@ -7,7 +7,7 @@
 //   → every log_every updates: one JSON line in OUT/metrics.jsonl (flushed)
 //   → every save_every updates, at the end and on a stop request: a checkpoint (keep the last N).
 // draw = step·grad_accumulation + micro_batch numbers the micro-batches of the whole run, so the
-// masks, the dropout and the sampling uniforms are a pure function of (seed, draw, site), and with the
+// masks, the dropout and the sampling are a pure function of (seed, draw, site), and with the
 // iterator position and Adam's moments in the checkpoint a resumed run repeats an uninterrupted
 // one bit for bit.
 //
