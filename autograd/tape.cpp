@@ -16,12 +16,27 @@ std::string describe_stats(const Tensor& tensor) {
   return out.str();
 }
 
-std::string describe_inputs(const Node& node) {
+// Each input with its name; an unnamed input made by an earlier node is named by that node and
+// its named inputs ("output of node 8 'concat_rows' of 'q.weight', 'k.weight'"), so an anomaly
+// still names the parameters behind a stacked or reshaped tensor.
+std::string describe_inputs(const Node& node, const std::vector<Node>& nodes) {
   std::ostringstream out;
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     const Var& input = node.inputs[i];
     out << "; input " << i;
-    if (!input.name().empty()) out << " '" << input.name() << "'";
+    if (!input.name().empty()) {
+      out << " '" << input.name() << "'";
+    } else if (input.node() >= 0 && input.node() < static_cast<int>(nodes.size())) {
+      const Node& producer = nodes[static_cast<std::size_t>(input.node())];
+      out << " (output of node " << input.node() << " '" << producer.op << "'";
+      const char* separator = " of ";
+      for (const Var& source : producer.inputs) {
+        if (source.name().empty()) continue;
+        out << separator << "'" << source.name() << "'";
+        separator = ", ";
+      }
+      out << ")";
+    }
     out << ": " << describe_stats(input.value());
   }
   return out.str();
@@ -39,7 +54,7 @@ Var Tape::record(std::string op, std::vector<Var> inputs, Tensor output,
   if (anomaly_detection_ && !kernels::all_finite(result.value())) {
     Node probe{op, inputs, result, nullptr};
     throw_error("anomaly: op '", op, "' (node ", index, ") produced NaN/Inf in forward: output ",
-                describe_stats(result.value()), describe_inputs(probe));
+                describe_stats(result.value()), describe_inputs(probe, nodes_));
   }
   if (needs_grad) {
     result.impl_->node = index;
@@ -92,7 +107,7 @@ void Tape::check_backward_finite(const Node& node, int index) const {
                 ") produced NaN/Inf in backward: gradient of input ", i,
                 input.name().empty() ? "" : " '" + input.name() + "'", " ",
                 describe_stats(input.grad()), "; output gradient ",
-                describe_stats(node.output.grad()), describe_inputs(node));
+                describe_stats(node.output.grad()), describe_inputs(node, nodes_));
   }
 }
 

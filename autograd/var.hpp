@@ -20,9 +20,6 @@ class Var {
   const Shape& shape() const { return impl_->value.shape(); }
   bool requires_grad() const { return impl_ && impl_->requires_grad; }
   const std::string& name() const { return impl_->name; }
-  // For an op output that stands for named parameters (concat_rows of the query/key/value
-  // weights), so anomaly messages and the DOT graph can still name them.
-  void set_name(std::string name) { impl_->name = std::move(name); }
   int node() const { return impl_->node; }  // −1 for leaves
 
   bool has_grad() const { return impl_->grad.defined(); }

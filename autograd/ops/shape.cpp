@@ -85,7 +85,7 @@ Var concat_rows(Tape& tape, const std::vector<Var>& parts) {
     kernels::copy_rows_into(part.value(), y, row);
     row += part.shape()[0];
   }
-  Var stacked = tape.record(op, parts, y, [parts = parts](const Var& output) mutable {
+  return tape.record(op, parts, y, [parts = parts](const Var& output) mutable {
     std::int64_t first_row = 0;
     for (Var& part : parts) {
       if (part.requires_grad())
@@ -93,15 +93,6 @@ Var concat_rows(Tape& tape, const std::vector<Var>& parts) {
       first_row += part.shape()[0];
     }
   });
-  // Named after its parts ("a.weight ++ b.weight"), so --detect-anomaly still names the
-  // parameters when the stacked tensor is the input that went non-finite.
-  std::string name;
-  for (const Var& part : parts) {
-    if (part.name().empty()) return stacked;
-    name += (name.empty() ? "" : " ++ ") + part.name();
-  }
-  stacked.set_name(std::move(name));
-  return stacked;
 }
 
 }  // namespace electra::ops

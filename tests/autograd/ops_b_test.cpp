@@ -267,12 +267,3 @@ TEST_CASE("ops b: bad input names the op and the shapes") {
         }).find("additive_key_mask: dtype must be f32 or f64") != std::string::npos);
   CHECK(tape.size() == 0);  // failed ops record nothing
 }
-
-TEST_CASE("ops b: concat_rows of named parts is named after them (anomaly messages name them)") {
-  Tape tape;
-  const Var query(Tensor::zeros(Shape{2, 3}, DType::f64), true, "layer.0.query.weight");
-  const Var key(Tensor::zeros(Shape{2, 3}, DType::f64), true, "layer.0.key.weight");
-  CHECK(ops::concat_rows(tape, {query, key}).name() ==
-        "layer.0.query.weight ++ layer.0.key.weight");
-  CHECK(ops::concat_rows(tape, {query, Var(Tensor::zeros(Shape{1, 3}, DType::f64))}).name().empty());
-}

@@ -113,6 +113,22 @@ TEST_CASE("tape: backward consumes the graph, freeing each node's gradient and s
                  "backward: the graph of this output was already consumed by an earlier backward"));
 }
 
+TEST_CASE("tape: an anomaly names the parameters behind an unnamed input, one node back") {
+  // The encoder's fused QKV: the linear's weight is concat_rows of three named parameters.
+  Tape tape;
+  tape.set_anomaly_detection(true);
+  const Var x(Tensor::full(Shape{1, 2}, 1.0, DType::f64), false, "x");
+  const Var query(Tensor::full(Shape{1, 2}, 1e308, DType::f64), true, "layer.0.query.weight");
+  const Var key(Tensor::full(Shape{1, 2}, 1e308, DType::f64), true, "layer.0.key.weight");
+  const Var stacked = ops::concat_rows(tape, {query, key});  // finite
+  const std::string message = error_of([&] { ops::linear(tape, x, stacked, Var()); });  // 2e308
+  CHECK(contains(message, "anomaly: op 'linear' (node 1) produced NaN/Inf in forward"));
+  CHECK_MESSAGE(contains(message, "input 1 (output of node 0 'concat_rows' of "
+                                  "'layer.0.query.weight', 'layer.0.key.weight'): f64[2, 2]"),
+                message);
+  CHECK(contains(message, "input 0 'x'"));
+}
+
 TEST_CASE("tape: to_dot draws ops, leaves, edges and shapes") {
   Tape tape;
   Var x(Tensor::zeros(Shape{2, 3}, DType::f64), false, "input");
