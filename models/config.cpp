@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "models/objectives/objective.hpp"
 
 namespace electra {
 namespace {
@@ -85,8 +86,12 @@ EncoderDims ModelConfig::discriminator_dims() const {
   return {hidden_size, num_layers, num_heads, intermediate_size};
 }
 
+bool ModelConfig::has_discriminator() const {
+  return find_objective(objective).networks.discriminator;
+}
+
 EncoderDims ModelConfig::generator_dims() const {
-  if (objective == "mlm") return discriminator_dims();
+  if (find_objective(objective).networks.full_size_generator) return discriminator_dims();
   return {scaled(hidden_size, generator_size), num_layers,
           std::max<std::int64_t>(1, scaled(num_heads, generator_size)),
           scaled(intermediate_size, generator_size)};
@@ -131,8 +136,7 @@ void ModelConfig::validate() const {
   require(layer_norm_eps > 0.0, "layer_norm_eps = ", layer_norm_eps, ": must be positive");
   require(initializer_range > 0.0, "initializer_range = ", initializer_range,
           ": must be positive");
-  require(objective == "electra" || objective == "mlm", "objective = '", objective,
-          "': must be \"electra\" or \"mlm\"");
+  find_objective(objective);  // an unknown name is an error listing the registered ones
   require(mlm_weight >= 0.0, "mlm_weight = ", mlm_weight, ": must be ≥ 0");
   require(disc_weight >= 0.0, "disc_weight = ", disc_weight, ": must be ≥ 0");
   require(temperature > 0.0, "temperature = ", temperature, ": must be positive");

@@ -39,7 +39,7 @@ struct ModelConfig {
   double initializer_range = 0.02;  // σ of the truncated normal (cut at ±2σ)
 
   // ---- objective
-  std::string objective = "electra";  // "electra" | "mlm" (BERT-style baseline, no discriminator)
+  std::string objective = "electra";  // a row of models/objectives/registry.cpp
   double mlm_weight = 1.0;            // total = mlm_weight·MLM + disc_weight·disc
   double disc_weight = 50.0;
   double temperature = 1.0;           // generator sampling temperature: softmax(logits / T)
@@ -71,7 +71,8 @@ struct ModelConfig {
   EncoderDims generator_dims() const;
   // Masked positions per sequence: max_predictions, or int((mask_probability + 0.005)·seq_len).
   std::int64_t predictions_per_sequence() const;
-  bool has_discriminator() const { return objective != "mlm"; }
+  // Whether the objective builds the replaced-token discriminator (its table row says).
+  bool has_discriminator() const;
 
   // Throws electra::Error naming the first impossible field ("num_heads = 3: hidden_size 64 is
   // not divisible by it"). Called by from_json and by the model's constructor.

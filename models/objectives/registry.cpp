@@ -1,0 +1,26 @@
+#include "models/objectives/registry.hpp"
+
+namespace electra {
+
+const std::vector<ObjectiveSpec>& objective_table() {
+  static const std::vector<ObjectiveSpec> table{
+      electra_objective(),
+      mlm_objective(),
+  };
+  return table;
+}
+
+const ObjectiveSpec& find_objective(const std::string& name) {
+  for (const ObjectiveSpec& spec : objective_table())
+    if (spec.name == name) return spec;
+  throw_error("objective = '", name, "': unknown (registered: ", objective_names(), ")");
+}
+
+std::string objective_names() {
+  std::string names;
+  for (const ObjectiveSpec& spec : objective_table())
+    names += (names.empty() ? "" : ", ") + spec.name;
+  return names;
+}
+
+}  // namespace electra

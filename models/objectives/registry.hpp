@@ -1,0 +1,12 @@
+#pragma once
+// The rows of the objective table, one function per objective file. Adding an objective: a new
+// file defining `ObjectiveSpec <name>_objective()`, its declaration here and one line in
+// registry.cpp (docs/objectives.md).
+#include "models/objectives/objective.hpp"
+
+namespace electra {
+
+ObjectiveSpec electra_objective();  // electra.cpp
+ObjectiveSpec mlm_objective();      // mlm.cpp
+
+}  // namespace electra

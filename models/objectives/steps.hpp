@@ -1,0 +1,56 @@
+#pragma once
+// The steps objectives are built from (DESIGN §2 steps 3–9), each usable on its own:
+//   run_generator   masked ids → generator → logits at the masked positions, MLM cross-entropy
+//   samples_for     the generator's samples (given, or drawn from softmax(logits / T))
+//   corrupt         samples put at the masked positions of the ORIGINAL ids, labels 1 = replaced
+//   discriminate    corrupted ids → discriminator → one logit per token
+//   total_of        Σ weight · loss over the named losses
+#include <cstdint>
+#include <vector>
+
+#include "models/objectives/objective.hpp"
+
+namespace electra {
+
+// masked_rows i32 [B·P] = b·L + masked_positions[b, p]: rows of the flattened [B·L, H] sequence.
+// `masked_positions` may be on any device; the result is on the CPU.
+Tensor flat_masked_rows(const Tensor& masked_positions, std::int64_t length);
+
+struct GeneratorPass {
+  Var logits;  // [B·P, V] at the masked positions
+  Var loss;    // [1] Σ w·CE / (Σw + 1e-6)
+};
+// The generator on batch.masked_input_ids, cross-entropy against masked_original_ids.
+GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
+                            const MaskedBatch& batch, const MaskedBatch& host_batch,
+                            const ObjectiveDraw& draw);
+// The cross-entropy of GeneratorPass alone, for objectives that score the logits differently.
+Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Var& logits,
+                         const MaskedBatch& batch);
+
+// The sampling temperature at `update` (config.temperature; the curriculum may schedule it).
+double sampling_temperature(const ModelConfig& config, std::int64_t update);
+
+// i32 [B, P] on the CPU: draw.given_samples when defined (shape and dtype checked), else one
+// draw per row from softmax(logits / T) with the noise of draw.step (config.disallow_correct
+// removes the original id first); 0 in padding slots (masked_weights 0). No gradient: the
+// logits' values are read, never the Var.
+Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
+                   const MaskedBatch& host_batch, const ObjectiveDraw& draw);
+
+struct Corruption {
+  Tensor corrupted_ids;  // i32 [B, L] on the CPU
+  Tensor labels;         // [B, L] in `dtype` on the CPU: 1 where the token now differs
+};
+// Padding slots (weight 0) are skipped: their position 0 is [CLS], which the official
+// scatter_update also never overwrites.
+Corruption corrupt(const MaskedBatch& host_batch, const Tensor& sampled_ids, DType dtype);
+
+// The discriminator over `input_ids` (i32 [B, L] on the model's device) → logits [B, L].
+Var discriminate(const ObjectiveNetworks& networks, Tape& tape, const Tensor& input_ids,
+                 const MaskedBatch& batch, const ObjectiveDraw& draw);
+
+// Σ weight · loss in the order given (a weight of 1 adds no node).
+Var total_of(Tape& tape, const std::vector<NamedLoss>& losses);
+
+}  // namespace electra
