@@ -5,6 +5,7 @@
 //   → BCE over all non-pad tokens → total = mlm_weight·MLM + disc_weight·disc.
 // One backward of the total reaches both networks; the shared embeddings get both contributions.
 #include "autograd/ops.hpp"
+#include "models/objectives/curriculum.hpp"
 #include "models/objectives/registry.hpp"
 #include "models/objectives/steps.hpp"
 
@@ -27,7 +28,7 @@ StepOutput electra_forward(const ObjectiveNetworks& networks, Tape& tape, const 
   out.disc_logits = disc_logits.value();
   out.disc_loss = ops::bce_with_logits(tape, disc_logits, out.disc_labels, out.disc_weights);
   out.losses = {{"mlm", out.mlm_loss, networks.config.mlm_weight},
-                {"disc", out.disc_loss, networks.config.disc_weight}};
+                {"disc", out.disc_loss, discriminator_weight(networks.config, draw.update)}};
   out.total_loss = total_of(tape, out.losses);
   return out;
 }

@@ -4,6 +4,7 @@
 #include "models/discriminator.hpp"
 #include "models/embeddings.hpp"
 #include "models/generator.hpp"
+#include "models/objectives/curriculum.hpp"
 
 namespace electra {
 
@@ -44,10 +45,6 @@ GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
       flat_masked_rows(host_batch.masked_positions, length).to(networks.device), dropout);
   pass.loss = masked_cross_entropy(networks, tape, pass.logits, batch);
   return pass;
-}
-
-double sampling_temperature(const ModelConfig& config, std::int64_t /*update*/) {
-  return config.temperature;
 }
 
 Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,

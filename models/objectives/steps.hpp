@@ -28,11 +28,8 @@ GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
 Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Var& logits,
                          const MaskedBatch& batch);
 
-// The sampling temperature at `update` (config.temperature; the curriculum may schedule it).
-double sampling_temperature(const ModelConfig& config, std::int64_t update);
-
 // i32 [B, P] on the CPU: draw.given_samples when defined (shape and dtype checked), else one
-// draw per row from softmax(logits / T) with the noise of draw.step (config.disallow_correct
+// draw per row from softmax(logits / T), T = sampling_temperature(config, draw.update), with the noise of draw.step (config.disallow_correct
 // removes the original id first); 0 in padding slots (masked_weights 0). No gradient: the
 // logits' values are read, never the Var.
 Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
