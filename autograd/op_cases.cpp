@@ -23,6 +23,7 @@ std::vector<OpCase> all_op_cases() {
   append_embedding_cases(cases);
   append_dropout_cases(cases);
   append_loss_cases(cases);
+  append_focal_cases(cases);
   append_attention_cases(cases);
   return cases;
 }

@@ -30,6 +30,7 @@ void append_layer_norm_cases(std::vector<OpCase>& cases);
 void append_embedding_cases(std::vector<OpCase>& cases);
 void append_dropout_cases(std::vector<OpCase>& cases);
 void append_loss_cases(std::vector<OpCase>& cases);
+void append_focal_cases(std::vector<OpCase>& cases);  // cases/focal_cases.cpp
 void append_attention_cases(std::vector<OpCase>& cases);
 
 std::vector<OpCase> all_op_cases();

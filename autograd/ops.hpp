@@ -61,6 +61,12 @@ Var cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Te
 // Σ w·BCE(σ(z), y) / (Σw + 1e-6): logits [N] (or [B, L]), labels and weights of the same shape.
 Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const Tensor& weights);
 
+// ---- focal_cross_entropy.cpp (→ shape [1]; Hao et al. 2021's generator loss)
+// Σ w·(−(1 − p)^γ·log p) / (Σw + 1e-6), p = softmax(logits_r)[target_r]: logits [R, C], targets
+// i32 [R], weights [R], γ ≥ 0 (γ = 0 is cross_entropy's value up to rounding).
+Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets,
+                        const Tensor& weights, double gamma);
+
 // ---- attention.cpp
 // Fused multi-head self-attention with a hand-written backward:
 //   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)

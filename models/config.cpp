@@ -43,6 +43,10 @@ const std::vector<Field>& fields() {
       {"disc_weight", &ModelConfig::disc_weight},
       {"temperature", &ModelConfig::temperature},
       {"disallow_correct", &ModelConfig::disallow_correct},
+      {"generator_focal_gamma", &ModelConfig::generator_focal_gamma},  // Hao et al. 2021: from here
+      {"hardness_weight", &ModelConfig::hardness_weight},
+      {"hardness_epsilon", &ModelConfig::hardness_epsilon},
+      {"hardness_importance_correction", &ModelConfig::hardness_importance_correction},  // to here
       {"seq_len", &ModelConfig::seq_len},
       {"batch_size", &ModelConfig::batch_size},
       {"mask_probability", &ModelConfig::mask_probability},
@@ -140,6 +144,12 @@ void ModelConfig::validate() const {
   require(mlm_weight >= 0.0, "mlm_weight = ", mlm_weight, ": must be ≥ 0");
   require(disc_weight >= 0.0, "disc_weight = ", disc_weight, ": must be ≥ 0");
   require(temperature > 0.0, "temperature = ", temperature, ": must be positive");
+  require(std::isfinite(generator_focal_gamma) && generator_focal_gamma >= 0.0,  // Hao et al.
+          "generator_focal_gamma = ", generator_focal_gamma, ": must be finite and ≥ 0");
+  require(std::isfinite(hardness_weight) && hardness_weight >= 0.0, "hardness_weight = ",
+          hardness_weight, ": must be finite and ≥ 0");
+  require(std::isfinite(hardness_epsilon) && hardness_epsilon > 0.0, "hardness_epsilon = ",
+          hardness_epsilon, ": must be finite and positive");
   require(mask_probability > 0.0 && mask_probability <= 1.0, "mask_probability = ",
           mask_probability, ": must be in (0, 1]");
   require(mask_token_share >= 0.0 && mask_token_share <= 1.0, "mask_token_share = ",

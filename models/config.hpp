@@ -44,6 +44,12 @@ struct ModelConfig {
   double disc_weight = 50.0;
   double temperature = 1.0;           // generator sampling temperature: softmax(logits / T)
   bool disallow_correct = false;      // subtract 1000 from the original id's logit before sampling
+  // Hao et al. 2021 (docs/objectives.md, electra_hp). The focal γ applies to every objective's
+  // generator; the hardness fields to electra_hp only.
+  double generator_focal_gamma = 0.0;  // MLM loss w·−(1−p)^γ·log p; 0 = plain cross-entropy
+  double hardness_weight = 1.0;        // total += hardness_weight · hardness head's BCE
+  double hardness_epsilon = 0.05;      // sample from q ∝ p_G·(h + ε): p_G/q ≤ (1 + ε)/ε
+  bool hardness_importance_correction = true;  // weight the disc loss at masked slots by p_G/q
 
   // ---- data and masking
   std::int64_t seq_len = 128;

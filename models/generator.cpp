@@ -22,14 +22,25 @@ Generator::Generator(ParameterFactory& factory, const ModelConfig& config, const
 Var Generator::forward(Tape& tape, const SharedEmbeddings& embeddings, const Tensor& input_ids,
                        const Tensor& token_type_ids, const Tensor& attention_mask,
                        const Tensor& masked_rows, const streams::DropoutContext& dropout) const {
+  return logits(tape, transformed(tape, embeddings, input_ids, token_type_ids, attention_mask,
+                                  masked_rows, dropout));
+}
+
+Var Generator::transformed(Tape& tape, const SharedEmbeddings& embeddings,
+                           const Tensor& input_ids, const Tensor& token_type_ids,
+                           const Tensor& attention_mask, const Tensor& masked_rows,
+                           const streams::DropoutContext& dropout) const {
   Var hidden = embeddings.forward(tape, input_ids, token_type_ids, hidden_dropout_, dropout);
   if (embeddings_project_) hidden = embeddings_project_->forward(tape, hidden);  // [B, L, H_g]
   hidden = encoder_.forward(tape, hidden, attention_mask, dropout);
 
-  // Only the masked positions go through the head: [K, H_g] → [K, E] → logits [K, V].
+  // Only the masked positions go through the head: [K, H_g] → [K, E].
   const Var selected = ops::gather_rows(tape, hidden, masked_rows);
-  const Var transformed = prediction_norm_.forward(
-      tape, ops::gelu(tape, prediction_dense_.forward(tape, selected)));
+  return prediction_norm_.forward(tape, ops::gelu(tape, prediction_dense_.forward(tape, selected)));
+}
+
+// transformed [K, E] → logits [K, V] = transformed · W_wordᵀ + output_bias.
+Var Generator::logits(Tape& tape, const Var& transformed) const {
   return ops::linear(tape, transformed, tied_word_embeddings_, output_bias_);
 }
 

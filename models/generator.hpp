@@ -23,6 +23,13 @@ class Generator {
   Var forward(Tape& tape, const SharedEmbeddings& embeddings, const Tensor& input_ids,
               const Tensor& token_type_ids, const Tensor& attention_mask,
               const Tensor& masked_rows, const streams::DropoutContext& dropout) const;
+  // forward in two halves, for heads that read the generator's state (objective electra_hp):
+  // the transformed hidden state at masked_rows, LayerNorm(GELU(dense(h))) [K, E], and the
+  // logits [K, V] from it. logits(transformed(…)) is forward, node for node.
+  Var transformed(Tape& tape, const SharedEmbeddings& embeddings, const Tensor& input_ids,
+                  const Tensor& token_type_ids, const Tensor& attention_mask,
+                  const Tensor& masked_rows, const streams::DropoutContext& dropout) const;
+  Var logits(Tape& tape, const Var& transformed) const;
 
  private:
   double hidden_dropout_;

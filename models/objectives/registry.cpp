@@ -6,6 +6,7 @@ const std::vector<ObjectiveSpec>& objective_table() {
   static const std::vector<ObjectiveSpec> table{
       electra_objective(),
       mlm_objective(),
+      electra_hp_objective(),
   };
   return table;
 }

@@ -8,5 +8,6 @@ namespace electra {
 
 ObjectiveSpec electra_objective();  // electra.cpp
 ObjectiveSpec mlm_objective();      // mlm.cpp
+ObjectiveSpec electra_hp_objective();  // electra_hp.cpp
 
 }  // namespace electra

@@ -29,7 +29,10 @@ Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Va
   const std::int64_t rows = logits.value().dim(0);
   const Tensor targets = batch.masked_original_ids.reshape({rows});
   const Tensor weights = batch.masked_weights.to(networks.dtype).reshape({rows});
-  return ops::cross_entropy(tape, logits, targets, weights);
+  const double gamma = networks.config.generator_focal_gamma;
+  // γ = 0 keeps the cross_entropy op itself: bit-identical to every run before the focal loss.
+  if (gamma == 0.0) return ops::cross_entropy(tape, logits, targets, weights);
+  return ops::focal_cross_entropy(tape, logits, targets, weights, gamma);
 }
 
 GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
@@ -39,10 +42,12 @@ GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
   const streams::DropoutContext dropout{networks.seed, draw.step, draw.training,
                                         streams::generator_sites};
   GeneratorPass pass;
-  pass.logits = networks.generator.forward(
+  // Generator::forward in its two halves (the same nodes), keeping the transformed state.
+  pass.transformed = networks.generator.transformed(
       tape, networks.embeddings, batch.masked_input_ids, batch.original.token_type_ids,
       batch.original.attention_mask,
       flat_masked_rows(host_batch.masked_positions, length).to(networks.device), dropout);
+  pass.logits = networks.generator.logits(tape, pass.transformed);
   pass.loss = masked_cross_entropy(networks, tape, pass.logits, batch);
   return pass;
 }
@@ -56,22 +61,36 @@ Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
     check_dtype("ElectraModel", draw.given_samples, DType::i32);
     return draw.given_samples.to(Device::cpu);
   }
-  const ModelConfig& config = networks.config;
-  const double temperature = sampling_temperature(config, draw.update);
-  const std::int64_t vocab = mlm_logits.dim(1);
+  const double temperature = sampling_temperature(networks.config, draw.update);
   Tensor logits = mlm_logits;
-  if (config.disallow_correct) {
+  if (networks.config.disallow_correct)
+    logits = sampling_scores(networks, mlm_logits, host_batch, temperature)
+                 .to(mlm_logits.dtype())
+                 .to(mlm_logits.device());
+  return draw_samples(networks, logits, host_batch, draw, temperature);
+}
+
+Tensor sampling_scores(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
+                       const MaskedBatch& host_batch, double temperature) {
+  Tensor scores = mlm_logits.to(Device::cpu).to(DType::f64);
+  if (networks.config.disallow_correct) {
     // The official code subtracts 1000 from logits/temperature; the kernel divides by the
     // temperature itself, so subtract 1000·temperature here.
-    logits = mlm_logits.to(Device::cpu).to(DType::f64);
+    const std::int64_t rows = scores.dim(0), vocab = scores.dim(1);
     const Tensor original = host_batch.masked_original_ids.to(Device::cpu);
-    for (std::int64_t r = 0; r < batch_size * predictions; ++r)
-      logits.data<double>()[r * vocab + original.data<std::int32_t>()[r]] -= 1000.0 * temperature;
-    logits = logits.to(mlm_logits.dtype()).to(mlm_logits.device());
+    for (std::int64_t r = 0; r < rows; ++r)
+      scores.data<double>()[r * vocab + original.data<std::int32_t>()[r]] -= 1000.0 * temperature;
   }
+  return scores;
+}
+
+Tensor draw_samples(const ObjectiveNetworks& networks, const Tensor& scores,
+                    const MaskedBatch& host_batch, const ObjectiveDraw& draw, double temperature) {
+  const std::int64_t batch_size = host_batch.masked_positions.dim(0);
+  const std::int64_t predictions = host_batch.masked_positions.dim(1);
   // Inverse CDF with one uniform per row: the distribution of the official Gumbel-max.
-  Tensor samples = Tensor::empty({batch_size * predictions}, DType::i32, mlm_logits.device());
-  kernels::sample_categorical(logits, temperature, streams::gumbel_key(networks.seed, draw.step),
+  Tensor samples = Tensor::empty({batch_size * predictions}, DType::i32, scores.device());
+  kernels::sample_categorical(scores, temperature, streams::gumbel_key(networks.seed, draw.step),
                               samples);
   samples = samples.to(Device::cpu);
   const Tensor weights = host_batch.masked_weights.to(Device::cpu).to(DType::f64);

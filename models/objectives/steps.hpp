@@ -17,14 +17,17 @@ namespace electra {
 Tensor flat_masked_rows(const Tensor& masked_positions, std::int64_t length);
 
 struct GeneratorPass {
-  Var logits;  // [B·P, V] at the masked positions
-  Var loss;    // [1] Σ w·CE / (Σw + 1e-6)
+  Var logits;       // [B·P, V] at the masked positions
+  Var loss;         // [1] masked_cross_entropy of the logits
+  Var transformed;  // [B·P, E] the head's state the logits are read from (Generator::transformed)
 };
 // The generator on batch.masked_input_ids, cross-entropy against masked_original_ids.
 GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
                             const MaskedBatch& batch, const MaskedBatch& host_batch,
                             const ObjectiveDraw& draw);
-// The cross-entropy of GeneratorPass alone, for objectives that score the logits differently.
+// The generator's MLM loss over logits [B·P, V]: Σ w·CE / (Σw + 1e-6) (the cross_entropy op)
+// when config.generator_focal_gamma is 0, else Hao et al.'s focal loss
+// Σ w·(−(1 − p)^γ·log p) / (Σw + 1e-6) (the focal_cross_entropy op).
 Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Var& logits,
                          const MaskedBatch& batch);
 
@@ -34,6 +37,14 @@ Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Va
 // logits' values are read, never the Var.
 Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
                    const MaskedBatch& host_batch, const ObjectiveDraw& draw);
+// samples_for in two halves, for objectives that draw from another distribution (electra_hp):
+// the scores the generator samples from, f64 [B·P, V] on the CPU (the logits, with
+// disallow_correct's −1000·T at the original id), and one draw per row from softmax(scores / T)
+// with the noise of draw.step → i32 [B, P] on the CPU, 0 in padding slots.
+Tensor sampling_scores(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
+                       const MaskedBatch& host_batch, double temperature);
+Tensor draw_samples(const ObjectiveNetworks& networks, const Tensor& scores,
+                    const MaskedBatch& host_batch, const ObjectiveDraw& draw, double temperature);
 
 struct Corruption {
   Tensor corrupted_ids;  // i32 [B, L] on the CPU
