@@ -55,6 +55,12 @@ Var gather_rows(Tape& tape, const Var& x, const Tensor& index);
 Var dropout(Tape& tape, const Var& x, double probability, const kernels::RandomKey& key,
             bool training);
 
+// ---- stop_gradient.cpp
+// x's value (shared, not copied) as a constant leaf: forward is the identity, backward sends
+// nothing into x through it (records no node, hence no tape argument). No gradcheck case: its
+// analytic gradient differs from finite differences by design; tests/models/objectives_gdes_test.
+Var stop_gradient(const Var& x);
+
 // ---- losses.cpp (→ shape [1])
 // Σ w·CE(logits_r, target_r) / (Σw + 1e-6): logits [R, C], targets i32 [R], weights [R].
 Var cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Tensor& weights);

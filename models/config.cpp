@@ -47,6 +47,11 @@ const std::vector<Field>& fields() {
       {"hardness_weight", &ModelConfig::hardness_weight},
       {"hardness_epsilon", &ModelConfig::hardness_epsilon},
       {"hardness_importance_correction", &ModelConfig::hardness_importance_correction},  // to here
+      {"embedding_sharing", &ModelConfig::embedding_sharing},  // GDES, curriculum: from here
+      {"disc_weight_start", &ModelConfig::disc_weight_start},
+      {"disc_weight_ramp_updates", &ModelConfig::disc_weight_ramp_updates},
+      {"temperature_start", &ModelConfig::temperature_start},
+      {"temperature_ramp_updates", &ModelConfig::temperature_ramp_updates},  // to here
       {"seq_len", &ModelConfig::seq_len},
       {"batch_size", &ModelConfig::batch_size},
       {"mask_probability", &ModelConfig::mask_probability},
@@ -150,6 +155,18 @@ void ModelConfig::validate() const {
           hardness_weight, ": must be finite and ≥ 0");
   require(std::isfinite(hardness_epsilon) && hardness_epsilon > 0.0, "hardness_epsilon = ",
           hardness_epsilon, ": must be finite and positive");
+  require(embedding_sharing == "tied" || embedding_sharing == "gdes",  // GDES, curriculum
+          "embedding_sharing = '", embedding_sharing, "': must be 'tied' or 'gdes'");
+  require(embedding_sharing == "tied" || has_discriminator(), "embedding_sharing = 'gdes': ",
+          "objective '", objective, "' has no replaced-token discriminator to share with");
+  require(std::isfinite(disc_weight_start) && disc_weight_start >= 0.0, "disc_weight_start = ",
+          disc_weight_start, ": must be finite and ≥ 0");
+  require(disc_weight_ramp_updates >= 0, "disc_weight_ramp_updates = ", disc_weight_ramp_updates,
+          ": must be ≥ 0 (0 = no ramp)");
+  require(std::isfinite(temperature_start) && temperature_start > 0.0, "temperature_start = ",
+          temperature_start, ": must be finite and positive");
+  require(temperature_ramp_updates >= 0, "temperature_ramp_updates = ", temperature_ramp_updates,
+          ": must be ≥ 0 (0 = no ramp)");
   require(mask_probability > 0.0 && mask_probability <= 1.0, "mask_probability = ",
           mask_probability, ": must be in (0, 1]");
   require(mask_token_share >= 0.0 && mask_token_share <= 1.0, "mask_token_share = ",

@@ -51,6 +51,13 @@ struct ModelConfig {
   double hardness_epsilon = 0.05;      // sample from q ∝ p_G·(h + ε): p_G/q ≤ (1 + ε)/ε
   bool hardness_importance_correction = true;  // weight the disc loss at masked slots by p_G/q
 
+  // GDES and the curriculum schedules (docs/objectives.md); the defaults are the paper, bit for bit.
+  std::string embedding_sharing = "tied";     // "tied" (ELECTRA) | "gdes": disc reads sg(E_G) + E_Δ
+  double disc_weight_start = 0.0;             // λ goes linearly from this to disc_weight over
+  std::int64_t disc_weight_ramp_updates = 0;  // the first N updates (0: disc_weight throughout)
+  double temperature_start = 1.0;             // T goes linearly from this to temperature over
+  std::int64_t temperature_ramp_updates = 0;  // the first N updates (0: temperature throughout)
+
   // ---- data and masking
   std::int64_t seq_len = 128;
   std::int64_t batch_size = 128;

@@ -19,7 +19,9 @@ Discriminator::Discriminator(ParameterFactory& factory, const ModelConfig& confi
 Var Discriminator::forward(Tape& tape, const SharedEmbeddings& embeddings, const Tensor& input_ids,
                            const Tensor& token_type_ids, const Tensor& attention_mask,
                            const streams::DropoutContext& dropout) const {
-  Var hidden = embeddings.forward(tape, input_ids, token_type_ids, hidden_dropout_, dropout);
+  // With GDES deltas: stop_gradient(E_G) + E_Δ (models/embeddings.hpp).
+  Var hidden =
+      embeddings.discriminator_forward(tape, input_ids, token_type_ids, hidden_dropout_, dropout);
   if (embeddings_project_) hidden = embeddings_project_->forward(tape, hidden);  // [B, L, H]
   hidden = encoder_.forward(tape, hidden, attention_mask, dropout);
   const Var transformed = ops::gelu(tape, prediction_dense_.forward(tape, hidden));  // [B, L, H]

@@ -60,8 +60,8 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
   // An `mlm` run's encoder is its masked-LM network, at the discriminator's sizes.
   const std::string network = loaded.config.has_discriminator() ? "discriminator." : "generator.";
   for (const Parameter& parameter : loaded.parameters->parameters()) {
-    if (starts_with(parameter.name, "electra.embeddings."))
-      encoder.tensors[parameter.name] = parameter.var.value();
+    if (starts_with(parameter.name, "electra.embeddings."))  // GDES: E_G + E_Δ, else E_G itself
+      encoder.tensors[parameter.name] = discriminator_embedding_value(*loaded.parameters, parameter.name);
     else if (starts_with(parameter.name, network + "electra."))
       encoder.tensors[parameter.name.substr(network.size())] = parameter.var.value();
   }

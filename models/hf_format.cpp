@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
+#include "models/embeddings.hpp"
 #include "models/safetensors.hpp"
 
 namespace electra {
@@ -32,6 +33,22 @@ void write_text_file(const fs::path& path, const std::string& text) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file << text;
   check(file.good(), "hf: cannot write ", path.string());
+}
+
+// GDES (embedding_sharing "gdes"): the discriminator reads sg(E_G) + E_Δ, so its exported
+// embeddings are E_G + E_Δ (the very values its forward read) and the deltas themselves are not
+// written: the directory is a plain ElectraForPreTraining. A tied model passes unchanged.
+std::vector<std::pair<std::string, Tensor>> folded_gdes_embeddings(
+    const ParameterStore& parameters, std::vector<std::pair<std::string, Tensor>> tensors) {
+  std::vector<std::pair<std::string, Tensor>> folded;
+  for (auto& [name, tensor] : tensors) {
+    if (!starts_with(name, "electra.embeddings.")) {
+      folded.push_back({name, tensor});
+    } else if (parameters.contains(name)) {  // a shared tensor, not a delta (stripped of its prefix)
+      folded.push_back({name, discriminator_embedding_value(parameters, name)});
+    }
+  }
+  return folded;
 }
 
 }  // namespace
@@ -266,6 +283,7 @@ HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelC
       throw_error("export: parameter '", name, "' belongs to neither network");
     }
   }
+  discriminator = folded_gdes_embeddings(parameters, std::move(discriminator));
   HfExport result;
   nlohmann::ordered_json full_config = nlohmann::ordered_json::parse(to_json(config).dump());
   if (config.has_discriminator()) {
@@ -299,6 +317,11 @@ ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfMod
                               static_cast<double>(discriminator->config.hidden_size);
     config.validate();
   }
+  // GDES: the export holds E_G + E_Δ folded (folded_gdes_embeddings); E_Δ cannot be taken back out.
+  check(config.embedding_sharing != "gdes", "import: ", main.directory.string(), " was exported "
+        "from a GDES run (embedding_sharing 'gdes'): its discriminator embeddings are E_G + E_Δ "
+        "folded, which cannot be split to resume pre-training; resume from the run's checkpoint "
+        "(the directory itself loads as a plain ", hf_pretraining_architecture, " for fine-tuning)");
   const auto describe = [](const EncoderDims& dims) {
     return "hidden " + std::to_string(dims.hidden_size) + ", layers " + std::to_string(dims.num_layers) + ", heads " +
            std::to_string(dims.num_heads) + ", FFN " + std::to_string(dims.intermediate_size);
