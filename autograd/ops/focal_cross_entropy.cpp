@@ -16,8 +16,8 @@
 
 namespace electra::ops {
 
-Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets,
-                        const Tensor& weights, double gamma) {
+Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Tensor& weights,
+                        double gamma) {
   require_float_input("focal_cross_entropy", "logits", logits);
   check(std::isfinite(gamma) && gamma >= 0.0, "focal_cross_entropy: gamma = ", gamma,
         ": must be finite and ≥ 0");
@@ -77,12 +77,12 @@ Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets,
   scaled_weights = scaled_weights.to(input.device());
   // cross_entropy's backward divides by (Σ w·c + 1e-6); the loss is normalised by (Σw + 1e-6).
   const double rescale = (scaled_sum + 1e-6) / (weight_sum + 1e-6);
-  Tensor output = Tensor::full(Shape{1}, weighted_loss / (weight_sum + 1e-6), input.dtype())
-                      .to(input.device());
+  Tensor output =
+      Tensor::full(Shape{1}, weighted_loss / (weight_sum + 1e-6), input.dtype()).to(input.device());
 
   return tape.record("focal_cross_entropy", {logits}, output,
-                     [logits = logits, targets, probs, scaled_weights, rescale,
-                      rows, columns](const Var& out) mutable {
+                     [logits = logits, targets, probs, scaled_weights, rescale, rows,
+                      columns](const Var& out) mutable {
                        // dlogits += dloss · w_r·c_r · (probs − onehot) / (Σw + 1e-6).
                        if (!logits.requires_grad()) return;
                        Tensor dlogits = logits.grad_buffer().reshape({rows, columns});

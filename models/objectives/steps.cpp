@@ -61,27 +61,20 @@ Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
     check_dtype("ElectraModel", draw.given_samples, DType::i32);
     return draw.given_samples.to(Device::cpu);
   }
-  const double temperature = sampling_temperature(networks.config, draw.update);
+  const ModelConfig& config = networks.config;
+  const double temperature = sampling_temperature(config, draw.update);
+  const std::int64_t vocab = mlm_logits.dim(1);
   Tensor logits = mlm_logits;
-  if (networks.config.disallow_correct)
-    logits = sampling_scores(networks, mlm_logits, host_batch, temperature)
-                 .to(mlm_logits.dtype())
-                 .to(mlm_logits.device());
-  return draw_samples(networks, logits, host_batch, draw, temperature);
-}
-
-Tensor sampling_scores(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
-                       const MaskedBatch& host_batch, double temperature) {
-  Tensor scores = mlm_logits.to(Device::cpu).to(DType::f64);
-  if (networks.config.disallow_correct) {
+  if (config.disallow_correct) {
     // The official code subtracts 1000 from logits/temperature; the kernel divides by the
     // temperature itself, so subtract 1000·temperature here.
-    const std::int64_t rows = scores.dim(0), vocab = scores.dim(1);
+    logits = mlm_logits.to(Device::cpu).to(DType::f64);
     const Tensor original = host_batch.masked_original_ids.to(Device::cpu);
-    for (std::int64_t r = 0; r < rows; ++r)
-      scores.data<double>()[r * vocab + original.data<std::int32_t>()[r]] -= 1000.0 * temperature;
+    for (std::int64_t r = 0; r < batch_size * predictions; ++r)
+      logits.data<double>()[r * vocab + original.data<std::int32_t>()[r]] -= 1000.0 * temperature;
+    logits = logits.to(mlm_logits.dtype()).to(mlm_logits.device());
   }
-  return scores;
+  return draw_samples(networks, logits, host_batch, draw, temperature);
 }
 
 Tensor draw_samples(const ObjectiveNetworks& networks, const Tensor& scores,

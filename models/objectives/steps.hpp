@@ -37,12 +37,9 @@ Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Va
 // logits' values are read, never the Var.
 Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
                    const MaskedBatch& host_batch, const ObjectiveDraw& draw);
-// samples_for in two halves, for objectives that draw from another distribution (electra_hp):
-// the scores the generator samples from, f64 [B·P, V] on the CPU (the logits, with
-// disallow_correct's −1000·T at the original id), and one draw per row from softmax(scores / T)
-// with the noise of draw.step → i32 [B, P] on the CPU, 0 in padding slots.
-Tensor sampling_scores(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
-                       const MaskedBatch& host_batch, double temperature);
+// samples_for's draw alone, for objectives that sample from other scores (electra_hp): one
+// draw per row of scores [B·P, V] (any device) from softmax(scores / temperature) with the noise
+// of draw.step → i32 [B, P] on the CPU, 0 in padding slots.
 Tensor draw_samples(const ObjectiveNetworks& networks, const Tensor& scores,
                     const MaskedBatch& host_batch, const ObjectiveDraw& draw, double temperature);
 

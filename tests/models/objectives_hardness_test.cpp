@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "autograd/op_cases.hpp"
@@ -16,8 +17,6 @@
 #include "models/electra_model.hpp"
 #include "models/objectives/electra_hp.hpp"
 #include "models/objectives/steps.hpp"
-
-#include <nlohmann/json.hpp>
 
 using namespace electra;
 
@@ -61,7 +60,8 @@ MaskedBatch hp_batch() {
   for (std::int64_t slot = 0; slot < batch * predictions; ++slot) {
     const std::int64_t b = slot / predictions;
     originals[slot] = weights[slot] == 0 ? 0 : ids[b * length + positions[slot]];
-    if (weights[slot] != 0 && positions[slot] != 7) masked_ids[b * length + positions[slot]] = kMask;
+    if (weights[slot] != 0 && positions[slot] != 7)
+      masked_ids[b * length + positions[slot]] = kMask;
   }
   MaskedBatch out;
   out.original.input_ids = Tensor::from_vector(ids, {batch, length});
@@ -125,8 +125,8 @@ TEST_CASE("focal_cross_entropy: a 2×3 example by hand, value and gradient") {
     tape.backward(loss);
     const double c0 = 4.0 / 9.0 + (4.0 / 9.0) * std::log(3.0);
     const double c1 = 4.0 / 25.0 + (12.0 / 25.0) * std::log(5.0 / 3.0);
-    const std::vector<double> expected = {c0 / 3 / normaliser,      -2 * c0 / 3 / normaliser,
-                                          c0 / 3 / normaliser,      2 * c1 / 5 / normaliser,
+    const std::vector<double> expected = {c0 / 3 / normaliser,          -2 * c0 / 3 / normaliser,
+                                          c0 / 3 / normaliser,          2 * c1 / 5 / normaliser,
                                           2 * -2 * c1 / 5 / normaliser, 2 * c1 / 5 / normaliser};
     const std::vector<double> gradient = logits.grad().to_vector();
     for (std::size_t i = 0; i < expected.size(); ++i)
@@ -157,7 +157,8 @@ TEST_CASE("focal_cross_entropy: γ = 0 is cross_entropy; bad γ and targets are 
   CHECK(focal.value().item() == doctest::Approx(plain.value().item()).epsilon(1e-14));
   tape.backward(focal);
   plain_tape.backward(plain);
-  const std::vector<double> a = focal_logits.grad().to_vector(), b = plain_logits.grad().to_vector();
+  const std::vector<double> a = focal_logits.grad().to_vector(),
+                            b = plain_logits.grad().to_vector();
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-12));
 
   CHECK_THROWS_WITH_AS(ops::focal_cross_entropy(tape, focal_logits, targets, weights, -1.0),
@@ -181,9 +182,9 @@ TEST_CASE("masked_cross_entropy: γ = 0 calls cross_entropy bit for bit, γ > 0 
     const Tensor targets = batch.masked_original_ids.reshape({6});
     const Tensor weights = batch.masked_weights.reshape({6});
     const Var expected =
-        gamma == 0.0 ? ops::cross_entropy(reference, Var(out.mlm_logits), targets, weights)
-                     : ops::focal_cross_entropy(reference, Var(out.mlm_logits), targets, weights,
-                                                gamma);
+        gamma == 0.0
+            ? ops::cross_entropy(reference, Var(out.mlm_logits), targets, weights)
+            : ops::focal_cross_entropy(reference, Var(out.mlm_logits), targets, weights, gamma);
     CHECK(same_bits(out.mlm_loss.value(), expected.value()));
   }
 }
@@ -197,8 +198,8 @@ TEST_CASE("electra_hp: hardness target, loss, head gradient and importance weigh
   const std::int64_t slots = 6, length = 16, predictions = 3, E = config.embedding_size;
   // Slot 1 is given its original id (label 0: the 'misjudged' target is σ(z)), the others an id
   // that appears nowhere in the batch (ids ≥ 40 never do: label 1, target 1 − σ(z)).
-  const std::vector<std::int32_t> given = {41, batch.masked_original_ids.data<std::int32_t>()[1],
-                                           43, 44, 45, 0};
+  const std::vector<std::int32_t> given = {
+      41, batch.masked_original_ids.data<std::int32_t>()[1], 43, 44, 45, 0};
   ObjectiveDraw draw;
   draw.step = 2;
   draw.training = false;
@@ -211,8 +212,8 @@ TEST_CASE("electra_hp: hardness target, loss, head gradient and importance weigh
   Tape side;
   const Tensor transformed =
       nets.generator
-          .transformed(side, nets.embeddings, batch.masked_input_ids,
-                       batch.original.token_type_ids, batch.original.attention_mask,
+          .transformed(side, nets.embeddings, batch.masked_input_ids, batch.original.token_type_ids,
+                       batch.original.attention_mask,
                        flat_masked_rows(batch.masked_positions, length),
                        {11, draw.step, false, streams::generator_sites})
           .value();
@@ -294,7 +295,8 @@ TEST_CASE("electra_hp: a head that predicts one id is hard concentrates the samp
     HpNetworks nets(config, DType::f32);
     if (hard) {
       Tensor bias = nets.store.get("objective.electra_hp.bias").value();
-      for (std::int64_t v = 0; v < kVocab; ++v) bias.data<float>()[v] = v == hard_id ? 30.0f : -30.0f;
+      for (std::int64_t v = 0; v < kVocab; ++v)
+        bias.data<float>()[v] = v == hard_id ? 30.0f : -30.0f;
     }
     const ObjectiveNetworks networks = nets.networks(DType::f32);
     const MaskedBatch batch = hp_batch();
@@ -302,7 +304,8 @@ TEST_CASE("electra_hp: a head that predicts one id is hard concentrates the samp
       ObjectiveDraw draw;
       draw.step = step;
       Tape tape;
-      const StepOutput out = find_objective("electra_hp").forward(networks, tape, batch, batch, draw);
+      const StepOutput out =
+          find_objective("electra_hp").forward(networks, tape, batch, batch, draw);
       for (std::int64_t k = 0; k < 5; ++k) {  // the five weighted slots
         const bool hit = out.sampled_ids.data<std::int32_t>()[k] == hard_id;
         (hard ? hits_hard : hits_plain) += hit;
@@ -335,7 +338,8 @@ TEST_CASE("electra_hp: gradient boundaries of the row hold on a tiny f64 model")
       if (!parameter.var.has_grad()) continue;
       for (const double g : parameter.var.grad().to_vector()) any_nonzero |= g != 0.0;
     }
-    INFO(boundary.loss, " → ", boundary.parameter_prefix, (boundary.zero ? " must be 0" : " must not"));
+    INFO(boundary.loss, " → ", boundary.parameter_prefix,
+         (boundary.zero ? " must be 0" : " must not"));
     CHECK(any_parameter);
     CHECK(any_nonzero == !boundary.zero);
   }
