@@ -25,6 +25,7 @@ std::vector<OpCase> all_op_cases() {
   append_loss_cases(cases);
   append_focal_cases(cases);
   append_attention_cases(cases);
+  append_copy_mixture_cases(cases);
   return cases;
 }
 

@@ -32,6 +32,7 @@ void append_dropout_cases(std::vector<OpCase>& cases);
 void append_loss_cases(std::vector<OpCase>& cases);
 void append_focal_cases(std::vector<OpCase>& cases);  // cases/focal_cases.cpp
 void append_attention_cases(std::vector<OpCase>& cases);
+void append_copy_mixture_cases(std::vector<OpCase>& cases);
 
 std::vector<OpCase> all_op_cases();
 

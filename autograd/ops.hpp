@@ -73,6 +73,13 @@ Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const T
 Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets,
                         const Tensor& weights, double gamma);
 
+// ---- copy_mixture_loss.cpp (→ shape [1]): All-Tokens MLM's copy mechanism
+// Σ w·(−log p(target)) / (Σw + 1e-6) with p(y) = D·[y = input] + (1 − D)·softmax(logits)_y,
+// D = σ(copy_logits): logits [R, V], copy_logits (R elements), input_ids, targets i32 (R),
+// weights [R]. Computed in log space; gradients to logits and copy_logits.
+Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
+                      const Tensor& input_ids, const Tensor& targets, const Tensor& weights);
+
 // ---- attention.cpp
 // Fused multi-head self-attention with a hand-written backward:
 //   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)

@@ -31,13 +31,15 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
     hf_dir = path;
   else if (fs::is_regular_file(path / "discriminator" / "config.json"))
     hf_dir = path / "discriminator";
+  else if (fs::is_regular_file(path / "main" / "config.json"))
+    hf_dir = path / "main";  // replace_mlm / all_tokens_mlm: the main network, not the generator
   else if (fs::is_regular_file(path / "generator" / "config.json"))
     hf_dir = path / "generator";
   if (hf_dir.empty() && !fs::exists(path / "trainer_state.json")) {
     // Weights without their config.json (nor a checkpoint's trainer_state.json) are a Hugging
     // Face directory missing a file, not a bad checkpoint: say that rather than what a checkpoint
     // would have needed.
-    for (const fs::path& dir : {path, path / "discriminator", path / "generator"})
+    for (const fs::path& dir : {path, path / "discriminator", path / "main", path / "generator"})
       check(!fs::exists(dir / "model.safetensors"), "finetune: --init ", dir.string(),
             ": looks like a Hugging Face directory (model.safetensors) but has no config.json");
     check(latest_checkpoint(path).has_value(), "finetune: --init ", path.string(),
@@ -57,8 +59,14 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
   }
   const PretrainedModel loaded = load_pretrained_model(path);
   encoder.config = loaded.config;
-  // An `mlm` run's encoder is its masked-LM network, at the discriminator's sizes.
-  const std::string network = loaded.config.has_discriminator() ? "discriminator." : "generator.";
+  // The fine-tuned network is `discriminator.` whenever the run has one (electra, and the main
+  // network of replace_mlm / all_tokens_mlm, which has no replaced-token head); an `mlm` run's
+  // encoder is its masked-LM network, at the discriminator's sizes.
+  bool has_discriminator_network = false;
+  for (const Parameter& parameter : loaded.parameters->parameters())
+    has_discriminator_network =
+        has_discriminator_network || starts_with(parameter.name, "discriminator.electra.");
+  const std::string network = has_discriminator_network ? "discriminator." : "generator.";
   for (const Parameter& parameter : loaded.parameters->parameters()) {
     if (starts_with(parameter.name, "electra.embeddings."))  // GDES: E_G + E_Δ, else E_G itself
       encoder.tensors[parameter.name] = discriminator_embedding_value(*loaded.parameters, parameter.name);

@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
+#include "models/objectives/objective.hpp"
 #include "models/embeddings.hpp"
 #include "models/safetensors.hpp"
 
@@ -265,7 +266,19 @@ void save_hf_model(const fs::path& directory, const std::vector<std::pair<std::s
 
 HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelConfig& config,
                                   const fs::path& out, const std::string& vocab_path) {
+  const ObjectiveSpec& objective = find_objective(config.objective);
+  // The `discriminator.` network is ElectraForPreTraining when the row exports one, or the
+  // masked-LM main network of replace_mlm / all_tokens_mlm (ElectraForMaskedLM), recognised by
+  // its LM head.
+  bool has_discriminator_network = false, main_is_masked_lm = false;
+  for (const Parameter& parameter : parameters.parameters()) {
+    has_discriminator_network = has_discriminator_network || starts_with(parameter.name, "discriminator.");
+    main_is_masked_lm = main_is_masked_lm || parameter.name == "discriminator.generator_lm_head.bias";
+  }
+  check(!has_discriminator_network || objective.exports_discriminator || main_is_masked_lm, "export: objective '",
+        config.objective, "' has discriminator.* parameters but exports no network for them");
   std::vector<std::pair<std::string, Tensor>> discriminator, generator;
+  std::vector<std::string> left_out;
   const Tensor word_embeddings = parameters.get("electra.embeddings.word_embeddings.weight").value();
   for (const Parameter& parameter : parameters.parameters()) {
     const std::string& name = parameter.name;
@@ -274,24 +287,44 @@ HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelC
       discriminator.push_back({name, value});
       generator.push_back({name, value});
     } else if (starts_with(name, "discriminator.")) {
-      discriminator.push_back({name.substr(std::string("discriminator.").size()), value});
+      const std::string hf_name = name.substr(std::string("discriminator.").size());
+      if (main_is_masked_lm && starts_with(hf_name, "copy_prediction.")) {
+        left_out.push_back(name);  // all_tokens_mlm's copy head: ElectraForMaskedLM has none
+        continue;
+      }
+      if (main_is_masked_lm && hf_name == "generator_lm_head.bias")
+        discriminator.push_back({"generator_lm_head.weight", word_embeddings});
+      discriminator.push_back({hf_name, value});
     } else if (starts_with(name, "generator.")) {
       const std::string hf_name = name.substr(std::string("generator.").size());
       if (hf_name == "generator_lm_head.bias") generator.push_back({"generator_lm_head.weight", word_embeddings});
       generator.push_back({hf_name, value});
     } else {
-      throw_error("export: parameter '", name, "' belongs to neither network");
+      throw_error("export: parameter '", name, "' belongs to neither network and has no Hugging Face counterpart");
     }
   }
   discriminator = folded_gdes_embeddings(parameters, std::move(discriminator));
   HfExport result;
   nlohmann::ordered_json full_config = nlohmann::ordered_json::parse(to_json(config).dump());
-  if (config.has_discriminator()) {
-    result.discriminator = out / "discriminator";
-    nlohmann::ordered_json json = hf_config_json(config, hf_pretraining_architecture);
+  const auto check_maps = [](const std::vector<std::pair<std::string, Tensor>>& tensors, const ModelConfig& dims,
+                             const char* architecture) {
+    // Every tensor must be one the architecture reads: none may be written and then ignored.
+    std::map<std::string, Shape> expected;
+    for (const auto& [name, shape] : hf_expected_tensors(dims, architecture)) expected[name] = shape;
+    for (const auto& [name, tensor] : tensors)
+      check(expected.count(name) == 1, "export: tensor '", name, "' has no place in ", architecture);
+  };
+  if (has_discriminator_network) {
+    const char* architecture = main_is_masked_lm ? hf_masked_lm_architecture : hf_pretraining_architecture;
+    check_maps(discriminator, config, architecture);
+    fs::path& directory = main_is_masked_lm ? result.main : result.discriminator;
+    directory = out / (main_is_masked_lm ? "main" : "discriminator");
+    nlohmann::ordered_json json = hf_config_json(config, architecture);
     json[electra_cpp_key] = full_config;
-    save_hf_model(result.discriminator, discriminator, json, vocab_path);
+    save_hf_model(directory, discriminator, json, vocab_path);
   }
+  for (const std::string& name : left_out)
+    result.note += (result.note.empty() ? "left out (no Hugging Face counterpart): " : ", ") + name;
   result.generator = out / "generator";
   nlohmann::ordered_json json = hf_config_json(with_dims(config, config.generator_dims()), hf_masked_lm_architecture);
   json[electra_cpp_key] = full_config;
@@ -303,7 +336,11 @@ ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfMod
   check(generator != nullptr, "import: pre-training needs the generator directory (ElectraForMaskedLM)");
   check(generator->architecture == hf_masked_lm_architecture, "import: ", generator->directory.string(), " is ",
         generator->architecture, ", not ", hf_masked_lm_architecture);
-  if (discriminator)
+  // A main/ ElectraForMaskedLM directory (replace_mlm, all_tokens_mlm) names its objective in
+  // electra_cpp_config; without it only ElectraForPreTraining is a discriminator.
+  const bool masked_lm_main = discriminator && discriminator->architecture == hf_masked_lm_architecture &&
+                              discriminator->config_json.contains(electra_cpp_key);
+  if (discriminator && !masked_lm_main)
     check(discriminator->architecture == hf_pretraining_architecture, "import: ", discriminator->directory.string(),
           " is ", discriminator->architecture, ", not ", hf_pretraining_architecture);
   const HfModel& main = discriminator ? *discriminator : *generator;
@@ -322,6 +359,12 @@ ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfMod
         "from a GDES run (embedding_sharing 'gdes'): its discriminator embeddings are E_G + E_Δ "
         "folded, which cannot be split to resume pre-training; resume from the run's checkpoint "
         "(the directory itself loads as a plain ", hf_pretraining_architecture, " for fine-tuning)");
+  if (discriminator) {
+    const bool wants_masked_lm = !find_objective(config.objective).exports_discriminator;
+    check(masked_lm_main == wants_masked_lm, "import: ", discriminator->directory.string(), " is ",
+          discriminator->architecture, " but objective '", config.objective, "' needs ",
+          wants_masked_lm ? hf_masked_lm_architecture : hf_pretraining_architecture);
+  }
   const auto describe = [](const EncoderDims& dims) {
     return "hidden " + std::to_string(dims.hidden_size) + ", layers " + std::to_string(dims.num_layers) + ", heads " +
            std::to_string(dims.num_heads) + ", FFN " + std::to_string(dims.intermediate_size);
@@ -356,6 +399,9 @@ void import_hf_pretraining(const HfModel* discriminator, const HfModel* generato
       hf_name = name.substr(std::string("generator.").size());
     }
     check(source != nullptr, "import: no directory provides parameter '", name, "'");
+    check(!(source == discriminator && starts_with(hf_name, "copy_prediction.") && !source->tensors.count(hf_name)),
+          "import: parameter '", name, "' (all_tokens_mlm's copy head) is not in ", source->directory.string(),
+          ": the HF export leaves it out (no ElectraForMaskedLM counterpart); continue from the checkpoint instead");
     const Tensor& tensor = source->at(hf_name);
     const Tensor& value = parameter.var.value();
     check(tensor.shape() == value.shape() && tensor.dtype() == value.dtype(), "import: ", source->directory.string(),

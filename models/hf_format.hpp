@@ -8,7 +8,11 @@
 //                        generator_lm_head.{weight,bias}; the weight is the shared word embedding,
 //                        written out (HF ties it on load; a file without it is accepted too)
 // Both hold their own copy of the shared embeddings, as HF's files do. An `mlm` checkpoint
-// exports only the generator (the full-size masked-LM network). Internal names map by dropping
+// exports only the generator (the full-size masked-LM network). Objectives whose main network is
+// a masked-LM network (replace_mlm, all_tokens_mlm: models/objectives/main_network.hpp) write it
+// as <out>/main ElectraForMaskedLM instead of <out>/discriminator; all_tokens_mlm's copy head
+// (discriminator.copy_prediction.*) has no HF counterpart and is left out (HfExport::note says
+// so). Any other parameter that maps to nothing is an error. Internal names map by dropping
 // the network prefix (`discriminator.`, `generator.`); the shared `electra.embeddings.*` keep
 // theirs. Weights keep the [out, in] layout, so tensors are copied byte for byte.
 //
@@ -69,8 +73,10 @@ void save_hf_model(const std::filesystem::path& directory, const std::vector<std
                    const nlohmann::ordered_json& config_json, const std::string& vocab_path);
 
 struct HfExport {
-  std::filesystem::path discriminator;  // empty for an `mlm` model
+  std::filesystem::path discriminator;  // empty unless the objective exports one (electra, …)
+  std::filesystem::path main;  // the masked-LM main network (replace_mlm, …), else empty
   std::filesystem::path generator;
+  std::string note;  // parameters deliberately left out, for the export's printed lines
 };
 // The pre-training parameters (ElectraModel's store, internal names) as HF directories under out.
 HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelConfig& config,
@@ -78,7 +84,8 @@ HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelC
 
 // The pre-training config two exported directories describe (discriminator's sizes, generator
 // size as the hidden-size ratio); with only a generator, objective "mlm". Sizes that no
-// generator_size reproduces are an error.
+// generator_size reproduces are an error. `discriminator` may also be a main/ ElectraForMaskedLM
+// directory of ours (its electra_cpp_config names the objective).
 ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfModel* generator);
 // Copies the directories' tensors into an ElectraModel's store (internal names) with `config`'s
 // shapes; the shared embeddings come from the discriminator when it is given. All tensors are

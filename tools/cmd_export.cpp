@@ -30,9 +30,16 @@ int run_export(const ExportFlags& flags) {
               static_cast<long long>(loaded.state.step), loaded.config.objective.c_str());
   if (!exported.discriminator.empty())
     std::printf("  discriminator  %s (ElectraForPreTraining)\n", exported.discriminator.string().c_str());
+  if (!exported.main.empty())
+    std::printf("  main           %s (ElectraForMaskedLM: the network to fine-tune)\n", exported.main.string().c_str());
   std::printf("  generator      %s (ElectraForMaskedLM)\n", exported.generator.string().c_str());
-  std::printf("load in Python:\n  transformers.ElectraForPreTraining.from_pretrained(\"%s\")\n",
-              (exported.discriminator.empty() ? exported.generator : exported.discriminator).string().c_str());
+  if (!exported.note.empty()) std::printf("  %s\n", exported.note.c_str());
+  if (!exported.main.empty())
+    std::printf("load in Python:\n  transformers.ElectraForMaskedLM.from_pretrained(\"%s\")\n",
+                exported.main.string().c_str());
+  else
+    std::printf("load in Python:\n  transformers.ElectraForPreTraining.from_pretrained(\"%s\")\n",
+                (exported.discriminator.empty() ? exported.generator : exported.discriminator).string().c_str());
   return 0;
 }
 

@@ -7,6 +7,9 @@ const std::vector<ObjectiveSpec>& objective_table() {
       electra_objective(),
       mlm_objective(),
       electra_hp_objective(),
+      electra15_objective(),
+      replace_mlm_objective(),
+      all_tokens_mlm_objective(),
   };
   return table;
 }

@@ -154,3 +154,95 @@ TEST_CASE("hf format: a discriminator directory alone initialises a classifier")
   }
   fs::remove_all(root);
 }
+
+TEST_CASE("hf format: electra15 exports and imports exactly as electra") {
+  const fs::path root = test::scratch_dir("hf_electra15");
+  const PretrainedModel original =
+      load_pretrained_model(test::write_tiny_checkpoint(root / "run", test::tiny_config("electra15"), 21));
+  const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", "");
+  CHECK(exported.discriminator == root / "hf" / "discriminator");
+  CHECK(exported.main.empty());
+  CHECK(exported.note.empty());
+  const HfModel discriminator = load_hf_model(exported.discriminator);
+  const HfModel generator = load_hf_model(exported.generator);
+  CHECK(discriminator.architecture == "ElectraForPreTraining");
+  const ModelConfig config = pretraining_config_from_hf(&discriminator, &generator);
+  CHECK(config.objective == "electra15");
+  ParameterStore store;
+  ElectraModel fresh(config, store, 999);
+  import_hf_pretraining(&discriminator, &generator, store);
+  for (const Parameter& parameter : original.parameters->parameters())
+    CHECK_MESSAGE(bit_equal(parameter.var.value(), store.get(parameter.name).value()), parameter.name);
+  fs::remove_all(root);
+}
+
+TEST_CASE("hf format: replace_mlm's main network exports as ElectraForMaskedLM in main/ and round-trips") {
+  const fs::path root = test::scratch_dir("hf_replace_mlm");
+  const PretrainedModel original =
+      load_pretrained_model(test::write_tiny_checkpoint(root / "run", test::tiny_config("replace_mlm"), 22));
+  const HfExport exported =
+      export_pretraining_to_hf(*original.parameters, original.config, root / "hf", test::sample_vocab);
+  CHECK(exported.discriminator.empty());
+  CHECK_FALSE(fs::exists(root / "hf" / "discriminator"));
+  CHECK(exported.main == root / "hf" / "main");
+  CHECK(fs::is_regular_file(exported.generator / "config.json"));
+  const HfModel main = load_hf_model(exported.main);
+  const HfModel generator = load_hf_model(exported.generator);
+  CHECK(main.architecture == "ElectraForMaskedLM");
+  CHECK(main.config.hidden_size == original.config.hidden_size);  // discriminator-sized
+  CHECK(bit_equal(main.at("generator_lm_head.weight"), main.at("electra.embeddings.word_embeddings.weight")));
+  CHECK(bit_equal(main.at("generator_lm_head.bias"),
+                  original.parameters->get("discriminator.generator_lm_head.bias").value()));
+
+  const ModelConfig config = pretraining_config_from_hf(&main, &generator);
+  CHECK(config.objective == "replace_mlm");
+  ParameterStore store;
+  ElectraModel fresh(config, store, 999);
+  import_hf_pretraining(&main, &generator, store);
+  REQUIRE(store.size() == original.parameters->size());
+  for (const Parameter& parameter : original.parameters->parameters())
+    CHECK_MESSAGE(bit_equal(parameter.var.value(), store.get(parameter.name).value()), parameter.name);
+
+  // Fine-tuning takes the main network's encoder, from the export and from the checkpoint.
+  for (const fs::path& source : {root / "hf", root / "run"}) {
+    CAPTURE(source);
+    const PretrainedEncoder encoder = load_pretrained_encoder(source);
+    ParameterStore classifier_store;
+    SequenceClassifier classifier(encoder.config, 2, classifier_store, 1);
+    load_encoder_weights(encoder, classifier_store);
+    CHECK(encoder.config.hidden_size == original.config.hidden_size);
+    CHECK(bit_equal(classifier_store.get("electra.encoder.layer.1.output.dense.weight").value(),
+                    original.parameters->get("discriminator.electra.encoder.layer.1.output.dense.weight").value()));
+  }
+  // A main/ directory where the objective wants ElectraForPreTraining is refused.
+  ModelConfig electra_config = test::tiny_config("electra");
+  nlohmann::json json = nlohmann::json::parse(read_file_bytes((exported.main / "config.json").string()));
+  json["electra_cpp_config"]["objective"] = "electra";
+  std::ofstream(exported.main / "config.json") << json.dump();
+  const HfModel relabelled = load_hf_model(exported.main);
+  CHECK_THROWS_WITH_AS(pretraining_config_from_hf(&relabelled, &generator),
+                       doctest::Contains("objective 'electra' needs ElectraForPreTraining"), Error);
+  fs::remove_all(root);
+}
+
+TEST_CASE("hf format: all_tokens_mlm exports without its copy head, says so, and refuses to import it") {
+  const fs::path root = test::scratch_dir("hf_all_tokens");
+  const PretrainedModel original =
+      load_pretrained_model(test::write_tiny_checkpoint(root / "run", test::tiny_config("all_tokens_mlm"), 23));
+  const HfExport exported = export_pretraining_to_hf(*original.parameters, original.config, root / "hf", "");
+  CHECK(exported.main == root / "hf" / "main");
+  CHECK(exported.note.find("discriminator.copy_prediction.weight") != std::string::npos);
+  const SafetensorsContents written = load_safetensors((exported.main / "model.safetensors").string());
+  for (const NamedTensor& tensor : written.tensors) CHECK(tensor.name.find("copy_prediction") == std::string::npos);
+  const HfModel main = load_hf_model(exported.main);
+  const HfModel generator = load_hf_model(exported.generator);
+  const ModelConfig config = pretraining_config_from_hf(&main, &generator);
+  CHECK(config.objective == "all_tokens_mlm");
+  ParameterStore store;
+  ElectraModel fresh(config, store, 1);
+  CHECK_THROWS_WITH_AS(import_hf_pretraining(&main, &generator, store),
+                       doctest::Contains("'discriminator.copy_prediction."), Error);
+  const PretrainedEncoder encoder = load_pretrained_encoder(root / "hf");
+  CHECK(encoder.description.find("main") != std::string::npos);
+  fs::remove_all(root);
+}

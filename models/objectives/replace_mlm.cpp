@@ -1,0 +1,57 @@
+// objective "replace_mlm": Replace MLM (Clark et al. 2020 §3.5, Table 5). The masked positions
+// get generator samples instead of [MASK] (the corrupted sequence of "electra"), and the main
+// network — discriminator-sized, with a masked-LM head instead of the replaced-token head
+// (main_network.hpp) — predicts the original token at the masked positions:
+//   generator(masked ids) → MLM cross-entropy → a sample per masked position (no gradient)
+//   → corrupt the ORIGINAL ids there → main network(corrupted ids) → rows at the masked
+//   positions → MLM head → cross-entropy against the original ids ("main_mlm")
+//   → total = mlm_weight·MLM + main_mlm.
+// The generator is still trained jointly (the paper does not say; docs/objectives.md).
+#include "autograd/ops.hpp"
+#include "models/objectives/main_network.hpp"
+#include "models/objectives/registry.hpp"
+#include "models/objectives/steps.hpp"
+
+namespace electra {
+
+StepOutput replace_mlm_forward(const ObjectiveNetworks& networks, Tape& tape,
+                               const MaskedBatch& batch, const MaskedBatch& host_batch,
+                               const ObjectiveDraw& draw) {
+  StepOutput out;
+  const GeneratorPass generated = run_generator(networks, tape, batch, host_batch, draw);
+  out.mlm_loss = generated.loss;
+  out.mlm_logits = generated.logits.value();
+  out.sampled_ids = samples_for(networks, out.mlm_logits, host_batch, draw);
+  out.corrupted_ids =
+      corrupt(host_batch, out.sampled_ids, networks.dtype).corrupted_ids.to(networks.device);
+
+  const MainNetwork& main = main_network(networks);
+  const Var hidden = main.encode(networks, tape, out.corrupted_ids, batch, draw);  // [B, L, H]
+  const std::int64_t length = host_batch.original.input_ids.dim(1);
+  const Var rows = ops::gather_rows(
+      tape, hidden, flat_masked_rows(host_batch.masked_positions, length).to(networks.device));
+  const Var main_logits = main.mlm_logits(tape, rows);  // [B·P, V]
+  const Var main_loss = masked_cross_entropy(networks, tape, main_logits, batch);
+  out.losses = {{"mlm", out.mlm_loss, networks.config.mlm_weight}, {"main_mlm", main_loss, 1.0}};
+  out.total_loss = total_of(tape, out.losses);
+  return out;
+}
+
+ObjectiveSpec replace_mlm_objective() {
+  ObjectiveSpec spec;
+  spec.name = "replace_mlm";
+  spec.summary = "MLM on generator-replaced (not [MASK]ed) positions (paper Table 5 ablation)";
+  spec.networks.discriminator = false;  // the main network is the row's heads: no RTD head
+  spec.build_heads = build_main_network;
+  spec.forward = replace_mlm_forward;
+  // The main network reads a held sample: its loss reaches the shared embeddings and itself,
+  // never the generator's own layers; the generator's MLM never the main network.
+  spec.gradient_boundaries = {{"main_mlm", "generator.", true},
+                              {"main_mlm", "electra.embeddings.", false},
+                              {"main_mlm", "discriminator.", false},
+                              {"mlm", "discriminator.", true}};
+  spec.exports_discriminator = false;  // exported as ElectraForMaskedLM in main/ (hf_format.hpp)
+  return spec;
+}
+
+}  // namespace electra
