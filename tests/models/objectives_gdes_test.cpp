@@ -189,6 +189,53 @@ TEST_CASE("gdes: the MLM loss reaches E_G as in the tied model and never E_Δ") 
   for (const std::string& name : delta_names) CHECK(abs_sum(pair.gdes_store.get(name)) == 0.0);
 }
 
+TEST_CASE("gdes: f64 central differences: E_Δ against the total loss, E_G against the MLM alone") {
+  ModelConfig config = tiny("gdes");
+  ParameterStore store;
+  const ElectraModel model(config, store, 21, DType::f64);
+  std::mt19937 random(9);
+  std::uniform_real_distribution<double> value(-0.02, 0.02);
+  for (const std::string& name : delta_names) {  // away from 0, as after training
+    Tensor& delta = store.get(name).value();
+    for (std::int64_t i = 0; i < delta.numel(); ++i) delta.data<double>()[i] = value(random);
+  }
+  const MaskedBatch batch = gdes_batch();
+  Tape tape;
+  const StepOutput first = model.forward(tape, batch, 3, true);
+  tape.backward(first.total_loss);
+  const auto losses_at = [&] {  // {total, mlm_weight · MLM}
+    Tape quiet;
+    quiet.set_recording(false);
+    const StepOutput out = model.forward_with_samples(quiet, batch, first.sampled_ids, 3, true);
+    return std::pair{out.total_loss.value().item(), config.mlm_weight * out.mlm_loss.value().item()};
+  };
+  const std::int64_t E = config.embedding_size;
+  const std::int64_t token = batch.original.input_ids.data<std::int32_t>()[4];  // a present row
+  const std::vector<std::pair<std::string, std::int64_t>> entries = {
+      {delta_names[0], token * E + 3}, {delta_names[1], 2 * E + 5}, {delta_names[2], E + 1},
+      {delta_names[3], 7}, {delta_names[4], 11}, {shared_names[0], token * E + 3},
+      {shared_names[1], 2 * E + 5}, {shared_names[3], 7}};
+  for (const auto& [name, entry] : entries) {
+    CAPTURE(name);
+    const Var parameter = store.get(name);
+    double* at = parameter.value().data<double>() + entry;
+    const double saved = *at, h = 1e-5;
+    *at = saved + h;
+    const auto plus = losses_at();
+    *at = saved - h;
+    const auto minus = losses_at();
+    *at = saved;
+    // The disc loss reaches E_G's value but, stopped, not its gradient: E_G is checked against
+    // the MLM term alone, the deltas against the whole total.
+    const bool shared = name.rfind("electra.embeddings.", 0) == 0;
+    const double numeric = shared ? (plus.second - minus.second) / (2 * h)
+                                  : (plus.first - minus.first) / (2 * h);
+    const double analytic = parameter.grad().data<double>()[entry];
+    CHECK(analytic != 0.0);
+    CHECK(std::abs(analytic - numeric) <= std::max(1e-6 * std::abs(numeric), 1e-9));
+  }
+}
+
 TEST_CASE("gdes: the gradient boundaries of every replaced-token row hold on the gdes model") {
   const ObjectiveSpec& electra = find_objective("electra");
   CHECK(gradient_boundaries(electra, tiny("tied")).size() == electra.gradient_boundaries.size());
