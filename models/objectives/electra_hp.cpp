@@ -154,7 +154,6 @@ StepOutput electra_hp_forward(const ObjectiveNetworks& networks, Tape& tape,
   const std::int64_t length = host_batch.original.input_ids.dim(1);
   const std::int64_t vocab = out.mlm_logits.dim(1);
   const std::int32_t* sampled = out.sampled_ids.data<std::int32_t>();
-  const Tensor hardness64 = hardness_logits.to(DType::f64);
   const auto token_of = [&](std::int64_t k) {
     return (k / predictions) * length + positions.data<std::int32_t>()[k];
   };
@@ -163,7 +162,7 @@ StepOutput electra_hp_forward(const ObjectiveNetworks& networks, Tape& tape,
     for (std::int64_t k = 0; k < slots; ++k) {
       if (slot_weights.data<double>()[k] == 0.0) continue;
       const double floored =
-          sigmoid(hardness64.data<double>()[k * vocab + sampled[k]]) + config.hardness_epsilon;
+          sigmoid(hardness_logits.item(k * vocab + sampled[k])) + config.hardness_epsilon;
       token_weights.data<double>()[token_of(k)] *= proposal.normaliser.data<double>()[k] / floored;
     }
   out.disc_weights = token_weights.to(networks.dtype).to(networks.device);
