@@ -11,7 +11,8 @@ Discriminator::Discriminator(ParameterFactory& factory, const ModelConfig& confi
       encoder_(factory, "discriminator.electra.encoder", config.discriminator_dims(), config) {
   if (head == Head::none) return;
   const std::int64_t H = config.hidden_size;
-  prediction_dense_ = Linear::create(factory, "discriminator.discriminator_predictions.dense", H, H);
+  prediction_dense_ =
+      Linear::create(factory, "discriminator.discriminator_predictions.dense", H, H);
   prediction_output_ =
       Linear::create(factory, "discriminator.discriminator_predictions.dense_prediction", H, 1,
                      Linear::Init::glorot_uniform);
@@ -32,7 +33,7 @@ Var Discriminator::forward(Tape& tape, const SharedEmbeddings& embeddings, const
                            const streams::DropoutContext& dropout) const {
   check(prediction_dense_.has_value(), "Discriminator: built without its replaced-token head");
   const Var hidden =
-      encode(tape, embeddings, input_ids, token_type_ids, attention_mask, dropout);  // [B, L, H]
+      encode(tape, embeddings, input_ids, token_type_ids, attention_mask, dropout);   // [B, L, H]
   const Var transformed = ops::gelu(tape, prediction_dense_->forward(tape, hidden));  // [B, L, H]
   const Var logits = prediction_output_->forward(tape, transformed);                  // [B, L, 1]
   return ops::reshape(tape, logits, {input_ids.dim(0), input_ids.dim(1)});

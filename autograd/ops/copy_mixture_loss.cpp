@@ -11,6 +11,7 @@
 // Gradients, with r = P(copy | target) = exp(log D − log p) (0 when no copy is possible):
 //   ∂(−log p)/∂z = D − r,   ∂(−log p)/∂logits = (1 − r)·(softmax − onehot(target)).
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "autograd/ops.hpp"
@@ -48,7 +49,9 @@ Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
         weights.defined() ? weights.describe() : std::string("undefined"));
 
   // log_softmax_t per row: the full [R, V] log-softmax on the device, then the R entries at
-  // flat index r·V + target_r.
+  // flat index r·V + target_r (i32, as every index kernel reads).
+  check(rows * vocab <= std::numeric_limits<std::int32_t>::max(), op, ": logits ",
+        input.shape().str(), " have more than 2^31 − 1 entries (split the batch)");
   Tensor log_probs = Tensor::empty(Shape{rows, vocab}, input.dtype(), input.device());
   kernels::log_softmax_forward(input.reshape(Shape{rows, vocab}), log_probs);
   const Tensor host_targets = targets.to(Device::cpu).reshape(Shape{rows});
@@ -70,7 +73,8 @@ Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
   double weighted = 0, weight_total = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
     weight_total += weight[r];
-    copy_probability[r] = z[r] >= 0 ? 1 / (1 + std::exp(-z[r])) : std::exp(z[r]) / (1 + std::exp(z[r]));
+    copy_probability[r] =
+        z[r] >= 0 ? 1 / (1 + std::exp(-z[r])) : std::exp(z[r]) / (1 + std::exp(z[r]));
     if (weight[r] == 0) continue;
     const double log_copy = -softplus(-z[r]);
     const double from_softmax = -softplus(z[r]) + log_softmax_t[r];

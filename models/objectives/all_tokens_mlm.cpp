@@ -34,8 +34,7 @@ StepOutput all_tokens_mlm_forward(const ObjectiveNetworks& networks, Tape& tape,
   const Tensor non_pad = host_batch.original.attention_mask.to(networks.dtype).reshape({tokens});
   const Var main_loss = ops::copy_mixture_loss(
       tape, main_logits, copy_logits, corrupted.reshape({tokens}),
-      host_batch.original.input_ids.to(Device::cpu).reshape({tokens}),
-      non_pad.to(networks.device));
+      host_batch.original.input_ids.to(Device::cpu).reshape({tokens}), non_pad.to(networks.device));
   out.losses = {{"mlm", out.mlm_loss, networks.config.mlm_weight}, {"main_mlm", main_loss, 1.0}};
   out.total_loss = total_of(tape, out.losses);
   return out;

@@ -9,13 +9,11 @@ MainNetwork::MainNetwork(ParameterFactory& factory, const ModelConfig& config,
     : body_(factory, config, embeddings, Discriminator::Head::none),
       tied_word_embeddings_(embeddings.word_embeddings()) {
   const std::int64_t H = config.hidden_size, E = config.embedding_size;
-  prediction_dense_ =
-      Linear::create(factory, "discriminator.generator_predictions.dense", H, E);
+  prediction_dense_ = Linear::create(factory, "discriminator.generator_predictions.dense", H, E);
   prediction_norm_ = LayerNorm::create(factory, "discriminator.generator_predictions.LayerNorm", E,
                                        config.layer_norm_eps);
   output_bias_ = factory.zeros("discriminator.generator_lm_head.bias", {config.vocab_size});
-  if (copy_head)
-    copy_prediction_ = Linear::create(factory, "discriminator.copy_prediction", H, 1);
+  if (copy_head) copy_prediction_ = Linear::create(factory, "discriminator.copy_prediction", H, 1);
 }
 
 Var MainNetwork::encode(const ObjectiveNetworks& networks, Tape& tape, const Tensor& input_ids,
@@ -28,7 +26,7 @@ Var MainNetwork::encode(const ObjectiveNetworks& networks, Tape& tape, const Ten
 
 Var MainNetwork::mlm_logits(Tape& tape, const Var& hidden_rows) const {
   const Var transformed = prediction_norm_.forward(
-      tape, ops::gelu(tape, prediction_dense_.forward(tape, hidden_rows)));  // [K, E]
+      tape, ops::gelu(tape, prediction_dense_.forward(tape, hidden_rows)));    // [K, E]
   return ops::linear(tape, transformed, tied_word_embeddings_, output_bias_);  // [K, V]
 }
 

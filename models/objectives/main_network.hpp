@@ -37,10 +37,10 @@ class MainNetwork : public ObjectiveHeads {
 
  private:
   Discriminator body_;
-  Linear prediction_dense_;    // generator_predictions.dense: H → E
-  LayerNorm prediction_norm_;  // generator_predictions.LayerNorm over E
-  Var output_bias_;            // generator_lm_head.bias [V]
-  Var tied_word_embeddings_;   // the shared word embedding Var [V, E]
+  Linear prediction_dense_;                // generator_predictions.dense: H → E
+  LayerNorm prediction_norm_;              // generator_predictions.LayerNorm over E
+  Var output_bias_;                        // generator_lm_head.bias [V]
+  Var tied_word_embeddings_;               // the shared word embedding Var [V, E]
   std::optional<Linear> copy_prediction_;  // copy_prediction: H → 1
 };
 

@@ -6,11 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "autograd/op_cases.hpp"
 #include "autograd/ops.hpp"
@@ -68,7 +67,8 @@ MaskedBatch ablation_batch() {
   for (std::int64_t slot = 0; slot < kBatch * kPredictions; ++slot) {
     const std::int64_t b = slot / kPredictions;
     originals[slot] = weights[slot] == 0 ? 0 : ids[b * kLength + positions[slot]];
-    if (weights[slot] != 0 && positions[slot] != 7) masked_ids[b * kLength + positions[slot]] = kMask;
+    if (weights[slot] != 0 && positions[slot] != 7)
+      masked_ids[b * kLength + positions[slot]] = kMask;
   }
   MaskedBatch out;
   out.original.input_ids = Tensor::from_vector(ids, {kBatch, kLength});
@@ -153,7 +153,8 @@ void check_one_step_lowers_the_loss(const std::string& objective) {
   tape.backward(before.total_loss);
   optimizer.step(1e-3);
   Tape after_tape;
-  const StepOutput after = model.forward_with_samples(after_tape, batch, before.sampled_ids, 0, false);
+  const StepOutput after =
+      model.forward_with_samples(after_tape, batch, before.sampled_ids, 0, false);
   CHECK(std::isfinite(after.total_loss.value().item()));
   CHECK(after.total_loss.value().item() < before.total_loss.value().item());
 }
@@ -215,18 +216,22 @@ TEST_CASE("electra15: the disc loss is BCE over the masked positions only; the r
   CHECK(out.disc_loss.value().item() == doctest::Approx(expected).epsilon(1e-12));
   CHECK(out.disc_loss.value().item() != doctest::Approx(reference.disc_loss.value().item()));
   CHECK(out.total_loss.value().item() ==
-        doctest::Approx(out.mlm_loss.value().item() + 50 * out.disc_loss.value().item()).epsilon(1e-12));
+        doctest::Approx(out.mlm_loss.value().item() + 50 * out.disc_loss.value().item())
+            .epsilon(1e-12));
   check_boundaries("electra15", 6);
   check_one_step_lowers_the_loss("electra15");
 }
 
-TEST_CASE("replace_mlm: no replaced-token head; main_mlm is the MLM of the main network on the corrupted ids") {
+TEST_CASE(
+    "replace_mlm: no replaced-token head; main_mlm is the MLM of the main network on the corrupted "
+    "ids") {
   const MaskedBatch batch = ablation_batch();
   const ModelConfig config = ablation_config("replace_mlm");
   ParameterStore store;
   ElectraModel model(config, store, 8, DType::f64);
   for (const Parameter& parameter : store.parameters())
-    CHECK_MESSAGE(!starts_with(parameter.name, "discriminator.discriminator_predictions."), parameter.name);
+    CHECK_MESSAGE(!starts_with(parameter.name, "discriminator.discriminator_predictions."),
+                  parameter.name);
   CHECK(store.contains("discriminator.generator_lm_head.bias"));
   CHECK(store.contains("discriminator.electra.encoder.layer.0.output.dense.weight"));
   CHECK(!store.contains("discriminator.copy_prediction.weight"));
@@ -252,14 +257,17 @@ TEST_CASE("replace_mlm: no replaced-token head; main_mlm is the MLM of the main 
   const ObjectiveDraw draw{1, 1, false, Tensor()};
   const MainNetwork& main = main_network(networks);
   const Var hidden = main.encode(networks, hand_tape, out.corrupted_ids, batch, draw);
-  const Var rows = ops::gather_rows(hand_tape, hidden, flat_masked_rows(batch.masked_positions, kLength));
+  const Var rows =
+      ops::gather_rows(hand_tape, hidden, flat_masked_rows(batch.masked_positions, kLength));
   const std::vector<double> logits = main.mlm_logits(hand_tape, rows).value().to_vector();
   const std::vector<double> targets = batch.masked_original_ids.to_vector();
   const std::vector<double> weights = batch.masked_weights.to_vector();
   double expected = 0, weight_total = 0;
   for (std::int64_t r = 0; r < kBatch * kPredictions; ++r) {
     weight_total += weights[r];
-    if (weights[r] > 0) expected -= weights[r] * log_softmax_at(logits, r, kVocab, static_cast<std::int64_t>(targets[r]));
+    if (weights[r] > 0)
+      expected -=
+          weights[r] * log_softmax_at(logits, r, kVocab, static_cast<std::int64_t>(targets[r]));
   }
   expected /= weight_total + 1e-6;
   CHECK(out.loss("main_mlm").value().item() == doctest::Approx(expected).epsilon(1e-12));
@@ -298,7 +306,8 @@ TEST_CASE("all_tokens_mlm: main_mlm is the copy-mixture log-likelihood of every 
     if (non_pad[t] == 0) continue;
     tokens += 1;
     const double D = 1 / (1 + std::exp(-copy[t]));
-    const double softmax = std::exp(log_softmax_at(logits, t, kVocab, static_cast<std::int64_t>(original[t])));
+    const double softmax =
+        std::exp(log_softmax_at(logits, t, kVocab, static_cast<std::int64_t>(original[t])));
     const bool same = corrupted[t] == original[t];
     copyable += same;
     expected -= std::log((same ? D : 0.0) + (1 - D) * softmax);
@@ -316,24 +325,28 @@ TEST_CASE("copy_mixture_loss: float64 finite differences of its op-table cases")
   REQUIRE(cases.size() == 3);
   for (const OpCase& op_case : cases) {
     const GradcheckResult result = gradcheck(op_case.function, op_case.inputs, op_case.options);
-    INFO(op_case.shape, ": max rel ", result.max_rel_error, ", max abs ", result.max_abs_error, " (",
-         result.worst, ")");
+    INFO(op_case.shape, ": max rel ", result.max_rel_error, ", max abs ", result.max_abs_error,
+         " (", result.worst, ")");
     CHECK(result.passed);
     CHECK(result.checked > 0);
   }
   bool in_table = false;
-  for (const OpCase& op_case : all_op_cases()) in_table = in_table || op_case.op == "copy_mixture_loss";
+  for (const OpCase& op_case : all_op_cases())
+    in_table = in_table || op_case.op == "copy_mixture_loss";
   CHECK(in_table);  // so `electra audit` prints and checks it too
 }
 
-TEST_CASE("copy_mixture_loss: without copyable rows it is cross_entropy + BCE(copy, 0), values and gradients") {
+TEST_CASE(
+    "copy_mixture_loss: without copyable rows it is cross_entropy + BCE(copy, 0), values and "
+    "gradients") {
   // −log((1 − D)·softmax_t) = CE + softplus(z) = CE + BCE(σ(z), 0), both over Σw + 1e-6.
   std::mt19937 random(3);
   std::uniform_real_distribution<double> uniform(-3, 3);
   const std::int64_t rows = 5, vocab = 7;
   Tensor logits_value = Tensor::empty({rows, vocab}, DType::f64);
   Tensor copy_value = Tensor::empty({rows}, DType::f64);
-  for (std::int64_t i = 0; i < logits_value.numel(); ++i) logits_value.data<double>()[i] = uniform(random);
+  for (std::int64_t i = 0; i < logits_value.numel(); ++i)
+    logits_value.data<double>()[i] = uniform(random);
   for (std::int64_t i = 0; i < rows; ++i) copy_value.data<double>()[i] = uniform(random);
   const Tensor inputs = Tensor::from_vector<std::int32_t>({1, 2, 3, 4, 5}, {rows});
   const Tensor targets = Tensor::from_vector<std::int32_t>({0, 6, 1, 2, 3}, {rows});
@@ -342,10 +355,12 @@ TEST_CASE("copy_mixture_loss: without copyable rows it is cross_entropy + BCE(co
   Tape fused_tape, composed_tape;
   Var fused_logits(logits_value.clone(), true), fused_copy(copy_value.clone(), true);
   Var composed_logits(logits_value.clone(), true), composed_copy(copy_value.clone(), true);
-  const Var fused = ops::copy_mixture_loss(fused_tape, fused_logits, fused_copy, inputs, targets, weights);
-  const Var composed = ops::add(composed_tape, ops::cross_entropy(composed_tape, composed_logits, targets, weights),
-                                ops::bce_with_logits(composed_tape, composed_copy,
-                                                     Tensor::zeros({rows}, DType::f64), weights));
+  const Var fused =
+      ops::copy_mixture_loss(fused_tape, fused_logits, fused_copy, inputs, targets, weights);
+  const Var composed =
+      ops::add(composed_tape, ops::cross_entropy(composed_tape, composed_logits, targets, weights),
+               ops::bce_with_logits(composed_tape, composed_copy, Tensor::zeros({rows}, DType::f64),
+                                    weights));
   CHECK(fused.value().item() == doctest::Approx(composed.value().item()).epsilon(1e-12));
   fused_tape.backward(fused);
   composed_tape.backward(composed);
@@ -380,9 +395,10 @@ TEST_CASE("ablations CLI: pretrain --objective replace_mlm trains a few steps an
   const fs::path dir = test::scratch_dir("ablation_cli");
   const std::string shards = test::prepare_sample_shards(dir, 32);
   const fs::path out = dir / "run";
-  const test::Run run = test::run_command(
-      test::electra_binary + " pretrain --data " + shards + " --out " + out.string() +
-      " --preset tiny --threads 1 --log-every 1 --save-every 0 --max-steps 3 --objective replace_mlm");
+  const test::Run run = test::run_command(test::electra_binary + " pretrain --data " + shards +
+                                          " --out " + out.string() +
+                                          " --preset tiny --threads 1 --log-every 1 --save-every 0 "
+                                          "--max-steps 3 --objective replace_mlm");
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   CHECK(test::contains(run.output, "objective replace_mlm"));
