@@ -16,6 +16,7 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
+#include "helpers/tiny_checkpoint.hpp"
 #include "models/electra_model.hpp"
 #include "models/embeddings.hpp"
 #include "models/generator.hpp"
@@ -404,5 +405,23 @@ TEST_CASE("ablations CLI: pretrain --objective replace_mlm trains a few steps an
   CHECK(test::contains(run.output, "objective replace_mlm"));
   const std::string metrics = test::read_text(out / "metrics.jsonl");
   CHECK(test::contains(metrics, "\"step\":3"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("ablations CLI: export of an all_tokens_mlm checkpoint names main/ and the copy head it leaves out") {
+  const fs::path dir = test::scratch_dir("ablation_export");
+  const fs::path checkpoint =
+      test::write_tiny_checkpoint(dir / "run", test::tiny_config("all_tokens_mlm"), 3);
+  const test::Run run = test::run_command(test::electra_binary + " export --checkpoint " +
+                                          checkpoint.string() + " --out " + (dir / "hf").string());
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK(test::contains(run.output, "main           " + (dir / "hf" / "main").string() +
+                                       " (ElectraForMaskedLM"));
+  CHECK(test::contains(run.output, "left out (no Hugging Face counterpart): "
+                                   "discriminator.copy_prediction.weight, "
+                                   "discriminator.copy_prediction.bias"));
+  CHECK(test::contains(run.output, "ElectraForMaskedLM.from_pretrained"));
+  CHECK_FALSE(fs::exists(dir / "hf" / "discriminator"));
   fs::remove_all(dir);
 }
