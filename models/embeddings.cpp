@@ -7,12 +7,14 @@ SharedEmbeddings::SharedEmbeddings(ParameterFactory& factory, const ModelConfig&
       max_positions_(config.max_position_embeddings),
       type_vocab_size_(config.type_vocab_size) {
   const std::int64_t E = config.embedding_size;
-  word_embeddings_ = factory.normal("electra.embeddings.word_embeddings.weight", {config.vocab_size, E});
+  word_embeddings_ =
+      factory.normal("electra.embeddings.word_embeddings.weight", {config.vocab_size, E});
   position_embeddings_ =
       factory.normal("electra.embeddings.position_embeddings.weight", {max_positions_, E});
   token_type_embeddings_ =
       factory.normal("electra.embeddings.token_type_embeddings.weight", {type_vocab_size_, E});
-  layer_norm_ = LayerNorm::create(factory, "electra.embeddings.LayerNorm", E, config.layer_norm_eps);
+  layer_norm_ =
+      LayerNorm::create(factory, "electra.embeddings.LayerNorm", E, config.layer_norm_eps);
 }
 
 void SharedEmbeddings::add_discriminator_deltas(ParameterFactory& factory) {
@@ -67,7 +69,8 @@ Var SharedEmbeddings::embed(Tape& tape, const Tensor& input_ids, const Tensor& t
   Tensor position_ids = Tensor::empty(input_ids.shape(), DType::i32);
   std::int32_t* positions = position_ids.data<std::int32_t>();
   for (std::int64_t b = 0; b < batch; ++b)
-    for (std::int64_t t = 0; t < length; ++t) positions[b * length + t] = static_cast<std::int32_t>(t);
+    for (std::int64_t t = 0; t < length; ++t)
+      positions[b * length + t] = static_cast<std::int32_t>(t);
   position_ids = position_ids.to(input_ids.device());
 
   // GDES: sg(E_G)[ids] + E_Δ[ids], the rows of sg(E_G) + E_Δ without building the [V, E] sum
@@ -87,8 +90,8 @@ Var SharedEmbeddings::embed(Tape& tape, const Tensor& input_ids, const Tensor& t
   const Var normalised =
       ops::layer_norm(tape, summed, norm_parameter(layer_norm_.weight, layer_norm_weight_delta_),
                       norm_parameter(layer_norm_.bias, layer_norm_bias_delta_), layer_norm_.eps);
-  return ops::dropout(tape, normalised, dropout_probability,
-                      dropout.key(streams::embedding_site), dropout.training);
+  return ops::dropout(tape, normalised, dropout_probability, dropout.key(streams::embedding_site),
+                      dropout.training);
 }
 
 std::string gdes_delta_name(const std::string& shared_name) {

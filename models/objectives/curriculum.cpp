@@ -22,8 +22,8 @@ double discriminator_weight(const ModelConfig& config, std::int64_t update) {
 }
 
 double sampling_temperature(const ModelConfig& config, std::int64_t update) {
-  return linear_ramp(config.temperature_start, config.temperature,
-                     config.temperature_ramp_updates, update);
+  return linear_ramp(config.temperature_start, config.temperature, config.temperature_ramp_updates,
+                     update);
 }
 
 }  // namespace electra

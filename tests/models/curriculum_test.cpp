@@ -1,5 +1,7 @@
 // The curriculum schedules (models/objectives/curriculum.hpp): λ and T at the update count,
 // against values computed by hand, their config keys, and that the objectives read them.
+#include "models/objectives/curriculum.hpp"
+
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -8,7 +10,6 @@
 
 #include "engine/error.hpp"
 #include "models/electra_model.hpp"
-#include "models/objectives/curriculum.hpp"
 
 using namespace electra;
 
@@ -36,7 +37,7 @@ TEST_CASE("curriculum: the defaults are the paper's constants at every update, b
   ModelConfig other = config;
   other.disc_weight = 0.3;
   other.temperature = 0.7;
-  other.disc_weight_start = 9;   // ignored without a ramp
+  other.disc_weight_start = 9;  // ignored without a ramp
   other.temperature_start = 5;
   CHECK(discriminator_weight(other, 0) == 0.3);
   CHECK(sampling_temperature(other, 0) == 0.7);
@@ -47,7 +48,7 @@ TEST_CASE("curriculum: the discriminator weight ramps linearly from disc_weight_
   config.disc_weight = 50;
   config.disc_weight_ramp_updates = 100;  // start 0 (the default)
   CHECK(discriminator_weight(config, 0) == 0.0);
-  CHECK(discriminator_weight(config, 25) == 12.5);   // 50 · 25/100
+  CHECK(discriminator_weight(config, 25) == 12.5);  // 50 · 25/100
   CHECK(discriminator_weight(config, 50) == 25.0);
   CHECK(discriminator_weight(config, 99) == doctest::Approx(49.5).epsilon(1e-15));
   CHECK(discriminator_weight(config, 100) == 50.0);  // the ramp's end: the constant itself
@@ -82,10 +83,11 @@ TEST_CASE("curriculum: the sampling temperature ramps linearly from temperature_
 }
 
 TEST_CASE("curriculum: the keys round-trip and bad values are refused naming the key") {
-  const ModelConfig parsed = model_config_from_json(
-      {{"disc_weight_start", 5}, {"disc_weight_ramp_updates", 1000}, {"temperature_start", 2.5},
-       {"temperature_ramp_updates", 300}},
-      model_preset("tiny"));
+  const ModelConfig parsed = model_config_from_json({{"disc_weight_start", 5},
+                                                     {"disc_weight_ramp_updates", 1000},
+                                                     {"temperature_start", 2.5},
+                                                     {"temperature_ramp_updates", 300}},
+                                                    model_preset("tiny"));
   CHECK(parsed.disc_weight_start == 5.0);
   CHECK(parsed.disc_weight_ramp_updates == 1000);
   CHECK(parsed.temperature_start == 2.5);
@@ -111,8 +113,7 @@ MaskedBatch curriculum_batch() {
   const std::int64_t batch = 2, length = 12, predictions = 3;
   std::mt19937 random(11);
   std::uniform_int_distribution<std::int32_t> token(4, 59);
-  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0),
-      mask(batch * length, 1);
+  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0), mask(batch * length, 1);
   for (std::int32_t& id : ids) id = token(random);
   const std::vector<std::int32_t> positions = {2, 5, 8, 1, 4, 10};
   std::vector<std::int32_t> originals(batch * predictions), masked = ids;
@@ -128,13 +129,13 @@ MaskedBatch curriculum_batch() {
   out.masked_input_ids = Tensor::from_vector(masked, {batch, length});
   out.masked_positions = Tensor::from_vector(positions, {batch, predictions});
   out.masked_original_ids = Tensor::from_vector(originals, {batch, predictions});
-  out.masked_weights = Tensor::from_vector(std::vector<float>(batch * predictions, 1.0f),
-                                           {batch, predictions});
+  out.masked_weights =
+      Tensor::from_vector(std::vector<float>(batch * predictions, 1.0f), {batch, predictions});
   return out;
 }
 
 std::vector<double> samples_at(const ModelConfig& config, std::int64_t update,
-                                     double* disc_weight = nullptr) {
+                               double* disc_weight = nullptr) {
   ParameterStore store;
   const ElectraModel model(config, store, 21);
   Tape tape;

@@ -61,8 +61,7 @@ MaskedBatch gdes_batch() {
   const std::int64_t batch = 2, length = 12, predictions = 3;
   std::mt19937 random(11);
   std::uniform_int_distribution<std::int32_t> token(4, 59);
-  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0),
-      mask(batch * length, 1);
+  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0), mask(batch * length, 1);
   for (std::int64_t i = 0; i < batch * length; ++i) {
     ids[i] = token(random);
     types[i] = i % length >= 6 ? 1 : 0;
@@ -81,8 +80,8 @@ MaskedBatch gdes_batch() {
   out.masked_input_ids = Tensor::from_vector(masked, {batch, length});
   out.masked_positions = Tensor::from_vector(positions, {batch, predictions});
   out.masked_original_ids = Tensor::from_vector(originals, {batch, predictions});
-  out.masked_weights = Tensor::from_vector(std::vector<float>(batch * predictions, 1.0f),
-                                           {batch, predictions});
+  out.masked_weights =
+      Tensor::from_vector(std::vector<float>(batch * predictions, 1.0f), {batch, predictions});
   return out;
 }
 
@@ -207,14 +206,20 @@ TEST_CASE("gdes: f64 central differences: E_Δ against the total loss, E_G again
     Tape quiet;
     quiet.set_recording(false);
     const StepOutput out = model.forward_with_samples(quiet, batch, first.sampled_ids, 3, true);
-    return std::pair{out.total_loss.value().item(), config.mlm_weight * out.mlm_loss.value().item()};
+    return std::pair{out.total_loss.value().item(),
+                     config.mlm_weight * out.mlm_loss.value().item()};
   };
   const std::int64_t E = config.embedding_size;
   const std::int64_t token = batch.original.input_ids.data<std::int32_t>()[4];  // a present row
   const std::vector<std::pair<std::string, std::int64_t>> entries = {
-      {delta_names[0], token * E + 3}, {delta_names[1], 2 * E + 5}, {delta_names[2], E + 1},
-      {delta_names[3], 7}, {delta_names[4], 11}, {shared_names[0], token * E + 3},
-      {shared_names[1], 2 * E + 5}, {shared_names[3], 7}};
+      {delta_names[0], token * E + 3},
+      {delta_names[1], 2 * E + 5},
+      {delta_names[2], E + 1},
+      {delta_names[3], 7},
+      {delta_names[4], 11},
+      {shared_names[0], token * E + 3},
+      {shared_names[1], 2 * E + 5},
+      {shared_names[3], 7}};
   for (const auto& [name, entry] : entries) {
     CAPTURE(name);
     const Var parameter = store.get(name);
@@ -228,8 +233,8 @@ TEST_CASE("gdes: f64 central differences: E_Δ against the total loss, E_G again
     // The disc loss reaches E_G's value but, stopped, not its gradient: E_G is checked against
     // the MLM term alone, the deltas against the whole total.
     const bool shared = name.rfind("electra.embeddings.", 0) == 0;
-    const double numeric = shared ? (plus.second - minus.second) / (2 * h)
-                                  : (plus.first - minus.first) / (2 * h);
+    const double numeric =
+        shared ? (plus.second - minus.second) / (2 * h) : (plus.first - minus.first) / (2 * h);
     const double analytic = parameter.grad().data<double>()[entry];
     CHECK(analytic != 0.0);
     CHECK(std::abs(analytic - numeric) <= std::max(1e-6 * std::abs(numeric), 1e-9));
@@ -339,10 +344,10 @@ TEST_CASE("gdes: pretrain from the CLI, then export and fine-tuning read E_G + E
   const std::string shards = test::prepare_sample_shards(dir, 32);
   const fs::path config = dir / "gdes.json", out = dir / "run", hf = dir / "hf";
   std::ofstream(config) << R"({"embedding_sharing": "gdes"})";
-  const test::Run run = test::run_command(
-      test::electra_binary + " pretrain --data " + shards + " --out " + out.string() +
-      " --preset tiny --config " + config.string() +
-      " --threads 1 --max-steps 3 --log-every 1 --save-every 0");
+  const test::Run run =
+      test::run_command(test::electra_binary + " pretrain --data " + shards + " --out " +
+                        out.string() + " --preset tiny --config " + config.string() +
+                        " --threads 1 --max-steps 3 --log-every 1 --save-every 0");
   REQUIRE_MESSAGE(run.exit_code == 0, run.output);
 
   const PretrainedModel trained = load_pretrained_model(out);
@@ -360,9 +365,9 @@ TEST_CASE("gdes: pretrain from the CLI, then export and fine-tuning read E_G + E
   const PretrainedEncoder encoder = load_pretrained_encoder(out);  // fine-tuning's --init
   CHECK(bit_equal(encoder.tensors.at(word), folded));
 
-  const test::Run exported = test::run_command(test::electra_binary + " export --checkpoint " +
-                                               out.string() + " --out " + hf.string() +
-                                               " --vocab " + test::sample_vocab);
+  const test::Run exported =
+      test::run_command(test::electra_binary + " export --checkpoint " + out.string() + " --out " +
+                        hf.string() + " --vocab " + test::sample_vocab);
   REQUIRE_MESSAGE(exported.exit_code == 0, exported.output);
   CHECK(bit_equal(load_hf_model(hf / "discriminator").at(word), folded));
   CHECK(bit_equal(load_hf_model(hf / "generator").at(word), store.get(word).value()));
