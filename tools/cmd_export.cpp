@@ -1,6 +1,7 @@
 // `electra export`: a pre-training checkpoint as two Hugging Face model directories
 // (models/hf_format.hpp): OUT/discriminator (ElectraForPreTraining) and OUT/generator
-// (ElectraForMaskedLM), each with model.safetensors, config.json and vocab.txt.
+// (ElectraForMaskedLM), each with model.safetensors, config.json and vocab.txt; replace_mlm and
+// all_tokens_mlm write OUT/main (ElectraForMaskedLM) instead of OUT/discriminator.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
