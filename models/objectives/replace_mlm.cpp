@@ -31,7 +31,12 @@ StepOutput replace_mlm_forward(const ObjectiveNetworks& networks, Tape& tape,
   const Var rows = ops::gather_rows(
       tape, hidden, flat_masked_rows(host_batch.masked_positions, length).to(networks.device));
   const Var main_logits = main.mlm_logits(tape, rows);  // [B·P, V]
-  const Var main_loss = masked_cross_entropy(networks, tape, main_logits, batch);
+  // Plain cross-entropy, as the paper's Replace MLM: generator_focal_gamma is the generator's
+  // loss (masked_cross_entropy), not the main network's.
+  const std::int64_t slots = main_logits.value().dim(0);
+  const Var main_loss =
+      ops::cross_entropy(tape, main_logits, batch.masked_original_ids.reshape({slots}),
+                         batch.masked_weights.to(networks.dtype).reshape({slots}));
   out.losses = {{"mlm", out.mlm_loss, networks.config.mlm_weight}, {"main_mlm", main_loss, 1.0}};
   out.total_loss = total_of(tape, out.losses);
   return out;

@@ -172,6 +172,31 @@ double log_softmax_at(const std::vector<double>& logits, std::int64_t row, std::
   return logits[row * vocab + target] - maximum - std::log(total);
 }
 
+// replace_mlm's main_mlm by hand: the same networks built by hand, the main network on the
+// corrupted ids (no dropout), plain cross-entropy at the masked positions in double.
+double hand_replace_mlm_loss(const ModelConfig& config, std::uint64_t seed, std::uint64_t step,
+                             const MaskedBatch& batch, const Tensor& corrupted_ids) {
+  HandBuilt hand(config, seed);
+  Tape hand_tape;
+  const ObjectiveNetworks networks = hand.networks(seed);
+  const ObjectiveDraw draw{step, static_cast<std::int64_t>(step), false, Tensor()};
+  const MainNetwork& main = main_network(networks);
+  const Var hidden = main.encode(networks, hand_tape, corrupted_ids, batch, draw);
+  const Var rows =
+      ops::gather_rows(hand_tape, hidden, flat_masked_rows(batch.masked_positions, kLength));
+  const std::vector<double> logits = main.mlm_logits(hand_tape, rows).value().to_vector();
+  const std::vector<double> targets = batch.masked_original_ids.to_vector();
+  const std::vector<double> weights = batch.masked_weights.to_vector();
+  double expected = 0, weight_total = 0;
+  for (std::int64_t r = 0; r < kBatch * kPredictions; ++r) {
+    weight_total += weights[r];
+    if (weights[r] > 0)
+      expected -=
+          weights[r] * log_softmax_at(logits, r, kVocab, static_cast<std::int64_t>(targets[r]));
+  }
+  return expected / (weight_total + 1e-6);
+}
+
 }  // namespace
 
 TEST_CASE("ablations: every row is registered and a config naming it validates") {
@@ -251,31 +276,27 @@ TEST_CASE(
     if (std::find(slot_position.begin(), slot_position.end(), i) == slot_position.end())
       CHECK(corrupted[i] == original[i]);
 
-  // The same networks built by hand: the main network on the corrupted ids, CE in double.
-  HandBuilt hand(config, 8);
-  Tape hand_tape;
-  const ObjectiveNetworks networks = hand.networks(8);
-  const ObjectiveDraw draw{1, 1, false, Tensor()};
-  const MainNetwork& main = main_network(networks);
-  const Var hidden = main.encode(networks, hand_tape, out.corrupted_ids, batch, draw);
-  const Var rows =
-      ops::gather_rows(hand_tape, hidden, flat_masked_rows(batch.masked_positions, kLength));
-  const std::vector<double> logits = main.mlm_logits(hand_tape, rows).value().to_vector();
-  const std::vector<double> targets = batch.masked_original_ids.to_vector();
-  const std::vector<double> weights = batch.masked_weights.to_vector();
-  double expected = 0, weight_total = 0;
-  for (std::int64_t r = 0; r < kBatch * kPredictions; ++r) {
-    weight_total += weights[r];
-    if (weights[r] > 0)
-      expected -=
-          weights[r] * log_softmax_at(logits, r, kVocab, static_cast<std::int64_t>(targets[r]));
-  }
-  expected /= weight_total + 1e-6;
+  const double expected = hand_replace_mlm_loss(config, 8, 1, batch, out.corrupted_ids);
   CHECK(out.loss("main_mlm").value().item() == doctest::Approx(expected).epsilon(1e-12));
   CHECK(out.total_loss.value().item() ==
         doctest::Approx(out.mlm_loss.value().item() + expected).epsilon(1e-12));
   check_boundaries("replace_mlm", 9);
   check_one_step_lowers_the_loss("replace_mlm");
+}
+
+TEST_CASE(
+    "replace_mlm: generator_focal_gamma shapes the generator's loss only, main_mlm stays "
+    "cross-entropy") {
+  const MaskedBatch batch = ablation_batch();
+  ModelConfig config = ablation_config("replace_mlm");
+  config.generator_focal_gamma = 2;
+  ParameterStore store;
+  ElectraModel model(config, store, 8, DType::f64);
+  Tape tape;
+  const StepOutput out = model.forward(tape, batch, 1, false);
+  CHECK(out.loss("main_mlm").value().item() ==
+        doctest::Approx(hand_replace_mlm_loss(config, 8, 1, batch, out.corrupted_ids))
+            .epsilon(1e-12));
 }
 
 TEST_CASE("all_tokens_mlm: main_mlm is the copy-mixture log-likelihood of every non-pad token") {
@@ -408,7 +429,9 @@ TEST_CASE("ablations CLI: pretrain --objective replace_mlm trains a few steps an
   fs::remove_all(dir);
 }
 
-TEST_CASE("ablations CLI: export of an all_tokens_mlm checkpoint names main/ and the copy head it leaves out") {
+TEST_CASE(
+    "ablations CLI: export of an all_tokens_mlm checkpoint names main/ and the copy head it leaves "
+    "out") {
   const fs::path dir = test::scratch_dir("ablation_export");
   const fs::path checkpoint =
       test::write_tiny_checkpoint(dir / "run", test::tiny_config("all_tokens_mlm"), 3);
@@ -416,11 +439,12 @@ TEST_CASE("ablations CLI: export of an all_tokens_mlm checkpoint names main/ and
                                           checkpoint.string() + " --out " + (dir / "hf").string());
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
-  CHECK(test::contains(run.output, "main           " + (dir / "hf" / "main").string() +
-                                       " (ElectraForMaskedLM"));
-  CHECK(test::contains(run.output, "left out (no Hugging Face counterpart): "
-                                   "discriminator.copy_prediction.weight, "
-                                   "discriminator.copy_prediction.bias"));
+  CHECK(test::contains(
+      run.output, "main           " + (dir / "hf" / "main").string() + " (ElectraForMaskedLM"));
+  CHECK(test::contains(run.output,
+                       "left out (no Hugging Face counterpart): "
+                       "discriminator.copy_prediction.weight, "
+                       "discriminator.copy_prediction.bias"));
   CHECK(test::contains(run.output, "ElectraForMaskedLM.from_pretrained"));
   CHECK_FALSE(fs::exists(dir / "hf" / "discriminator"));
   fs::remove_all(dir);
