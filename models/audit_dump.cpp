@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "autograd/tape.hpp"
@@ -16,20 +17,23 @@ namespace fs = std::filesystem;
 AuditUpdateRecord run_audited_update(const ElectraModel& model, ParameterStore& parameters,
                                      AdamW& optimizer, const LearningRateSchedule& schedule,
                                      const MaskedBatch& batch, const Tensor& sampled_ids) {
-  check(model.config().has_discriminator(), "audit: needs objective \"electra\", got \"",
-        model.config().objective, "\"");
   AuditUpdateRecord record;
   record.step = optimizer.updates_applied();
   record.batch = batch;
-  const auto step = static_cast<std::uint64_t>(record.step);
   Tape tape;
-  record.output = sampled_ids.defined() ? model.forward_with_samples(tape, batch, sampled_ids, step,
-                                                                     /*training=*/true)
-                                        : model.forward(tape, batch, step, /*training=*/true);
+  // The curriculum's clock is the update count, as in training (the trainer passes it too).
+  const ObjectiveDraw draw{static_cast<std::uint64_t>(record.step), record.step,
+                           /*training=*/true, sampled_ids};
+  record.output = model.forward(tape, batch, draw);
   record.sampled_ids = record.output.sampled_ids;
-  record.mlm_loss = record.output.mlm_loss.value().item();
-  record.disc_loss = record.output.disc_loss.value().item();
-  record.total_loss = record.output.total_loss.value().item();
+  const auto value_of = [](const Var& loss) {
+    return loss.defined() ? loss.value().item() : std::numeric_limits<double>::quiet_NaN();
+  };
+  for (const NamedLoss& term : record.output.losses)
+    record.losses.push_back({term.name, value_of(term.loss), term.weight});
+  record.mlm_loss = value_of(record.output.mlm_loss);
+  record.disc_loss = value_of(record.output.disc_loss);
+  record.total_loss = value_of(record.output.total_loss);
   tape.backward(record.output.total_loss);
   tape.clear();
   for (const Parameter& parameter : parameters.parameters()) {
@@ -131,7 +135,7 @@ void append_update_inputs(std::vector<NamedTensor>& out, const std::string& pref
   out.push_back({prefix + "masked_positions", host(batch.masked_positions)});
   out.push_back({prefix + "masked_ids", host(batch.masked_original_ids)});
   out.push_back({prefix + "masked_weights", host(batch.masked_weights).to(DType::f32)});
-  out.push_back({prefix + "sampled_ids", host(sampled_ids)});
+  if (sampled_ids.defined()) out.push_back({prefix + "sampled_ids", host(sampled_ids)});
 }
 
 MaskedBatch masked_batch_from(const SafetensorsContents& contents, const std::string& prefix,
@@ -184,6 +188,8 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   check(options.steps >= 1, "audit: --steps must be ≥ 1, got ", options.steps);
   check(options.dtype == DType::f32 || options.dtype == DType::f64,
         "audit: --dtype must be f32 or f64");
+  check(options.checkpoint.empty() || options.objective.empty(),
+        "audit: --checkpoint takes its objective from the checkpoint; drop --objective");
 
   // The model as training holds it (f32), fresh or from the checkpoint.
   ModelConfig config;
@@ -203,6 +209,10 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
   } else {
     config = model_preset(options.preset);
     if (!options.config_file.empty()) config = load_model_config(options.config_file, config);
+    if (!options.objective.empty()) {
+      config.objective = options.objective;
+      config.validate();  // an unknown name is an error listing the registered ones
+    }
   }
   ParameterStore trained_parameters;
   const ElectraModel trained_model(config, trained_parameters, seed, DType::f32);
@@ -242,15 +252,28 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
                    optimizer.state_metadata());
 
   std::vector<NamedTensor> trajectory;
-  std::vector<double> mlm_losses, disc_losses, total_losses, grad_norms, learning_rates;
+  std::vector<std::string> loss_names;  // the row's named losses, the same at every update
+  std::vector<std::vector<double>> loss_values, loss_weights;  // [name][update]
+  std::vector<double> total_losses, grad_norms, learning_rates;
   for (std::int64_t k = 0; k < options.steps; ++k) {
     const MaskedBatch batch =
         mask_batch(packed, special, masking, static_cast<std::uint64_t>(first_step + k));
     const AuditUpdateRecord record =
         run_audited_update(model, parameters, optimizer, schedule, batch, Tensor());
     append_update_inputs(trajectory, "step_" + std::to_string(k) + ".", batch, record.sampled_ids);
-    mlm_losses.push_back(record.mlm_loss);
-    disc_losses.push_back(record.disc_loss);
+    if (k == 0) {
+      for (const AuditLoss& loss : record.losses) loss_names.push_back(loss.name);
+      loss_values.resize(loss_names.size());
+      loss_weights.resize(loss_names.size());
+    }
+    check(record.losses.size() == loss_names.size(), "audit: objective '", audit_config.objective,
+          "' changed its named losses at update ", k + 1);
+    for (std::size_t i = 0; i < loss_names.size(); ++i) {
+      check(record.losses[i].name == loss_names[i], "audit: objective '", audit_config.objective,
+            "' changed its named losses at update ", k + 1);
+      loss_values[i].push_back(record.losses[i].value);
+      loss_weights[i].push_back(record.losses[i].weight);
+    }
     total_losses.push_back(record.total_loss);
     grad_norms.push_back(record.grad_norm);
     learning_rates.push_back(record.learning_rate);
@@ -258,20 +281,30 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
     std::vector<NamedTensor> step;
     append_update_inputs(step, "", batch, record.sampled_ids);
     const StepOutput& out = record.output;
-    step.push_back({"corrupted_ids", out.corrupted_ids.to(Device::cpu).clone()});
-    step.push_back({"disc_labels", out.disc_labels.to(Device::cpu).clone()});
-    step.push_back({"mlm_logits", out.mlm_logits.to(Device::cpu).clone()});
-    step.push_back({"disc_logits", out.disc_logits.to(Device::cpu).clone()});
-    step.push_back({"mlm_loss", scalar_tensor(record.mlm_loss, options.dtype)});
-    step.push_back({"disc_loss", scalar_tensor(record.disc_loss, options.dtype)});
+    // Whatever the row defines (an objective without a discriminator has no disc tensors).
+    const auto add = [&](const char* name, const Tensor& tensor) {
+      if (tensor.defined()) step.push_back({name, tensor.to(Device::cpu).clone()});
+    };
+    add("corrupted_ids", out.corrupted_ids);
+    add("disc_labels", out.disc_labels);
+    add("mlm_logits", out.mlm_logits);
+    add("disc_logits", out.disc_logits);
+    add("disc_weights", out.disc_weights);
+    for (const AuditLoss& loss : record.losses) {
+      step.push_back({loss.name + "_loss", scalar_tensor(loss.value, options.dtype)});
+      step.push_back({loss.name + "_weight", scalar_tensor(loss.weight, options.dtype)});
+    }
     step.push_back({"total_loss", scalar_tensor(record.total_loss, options.dtype)});
     save_safetensors((dir / "step.safetensors").string(), step);
     save_safetensors((dir / "gradients.safetensors").string(), record.gradients);
     save_safetensors((dir / "parameters_after.safetensors").string(),
                      parameter_tensors(parameters));
   }
-  trajectory.push_back({"mlm_loss", series_tensor(mlm_losses, options.dtype)});
-  trajectory.push_back({"disc_loss", series_tensor(disc_losses, options.dtype)});
+  for (std::size_t i = 0; i < loss_names.size(); ++i) {
+    trajectory.push_back({loss_names[i] + "_loss", series_tensor(loss_values[i], options.dtype)});
+    trajectory.push_back(
+        {loss_names[i] + "_weight", series_tensor(loss_weights[i], options.dtype)});
+  }
   trajectory.push_back({"total_loss", series_tensor(total_losses, options.dtype)});
   trajectory.push_back({"grad_norm", series_tensor(grad_norms, options.dtype)});
   trajectory.push_back({"learning_rate", series_tensor(learning_rates, options.dtype)});
@@ -303,7 +336,15 @@ AuditDumpSummary write_audit_dump(const AuditDumpOptions& options) {
                        {"warmup_steps", schedule.warmup_steps},
                        {"total_steps", schedule.total_steps}};
   index["steps"] = options.steps;
-  index["losses"] = {{"mlm", mlm_losses}, {"disc", disc_losses}, {"total", total_losses}};
+  index["objective"] = audit_config.objective;
+  index["losses"] = nlohmann::json::object();
+  index["loss_weights"] = nlohmann::json::object();
+  for (std::size_t i = 0; i < loss_names.size(); ++i) {
+    index["losses"][loss_names[i]] = loss_values[i];
+    index["loss_weights"][loss_names[i]] = loss_weights[i];
+  }
+  index["losses"]["total"] = total_losses;
+  index["loss_names"] = loss_names;
   index["grad_norms"] = grad_norms;
   index["learning_rates"] = learning_rates;
   nlohmann::json parameter_list = nlohmann::json::array();

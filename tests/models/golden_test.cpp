@@ -1,8 +1,9 @@
-// One ELECTRA update and a 10-update trajectory against golden files from the independent
-// PyTorch reference (tools/reference/electra_reference.py, CPU; regenerate with
-// tests/golden/regenerate.sh). The fixture holds the parameters, the batch, the masked positions
-// and the sampled ids (fed in), and the reference's losses, logits, gradients and final
-// parameters; nothing here runs Python.
+// One update and a 10-update trajectory of every objective against golden files from the
+// independent PyTorch reference (tools/reference/electra_reference.py, CPU; regenerate with
+// tests/golden/regenerate.sh): tests/golden/<variant>_tiny_{f64,f32}.safetensors, one variant per
+// registered objective plus the config-field variants. The fixture holds the parameters, the
+// batch, the masked positions and the sampled ids (fed in), and the reference's named losses and
+// their weights, logits, gradients and final parameters; nothing here runs Python.
 //
 // Tolerances (docs/audit.md): losses rel ≤ 1e-10 (f64) / 1e-5 (f32); each tensor
 // max|Δ| ≤ rtol·max|ref| + atol with rtol 1e-9 (f64) / 1e-4 (f32). The absolute term exists for
@@ -14,12 +15,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "models/audit_dump.hpp"
 #include "models/model_audit.hpp"
+#include "models/objectives/objective.hpp"
 
 using namespace electra;
 
@@ -29,8 +32,19 @@ struct Tolerance {
   double loss, rtol, atol;
 };
 
+// The fixtures: one per registered objective (same name) and one per config-field variant.
+const std::vector<std::string> golden_variants = {
+    "electra",    "mlm",   "electra15",         "replace_mlm", "all_tokens_mlm",
+    "electra_hp", "focal", "replace_mlm_focal", "gdes",        "curriculum"};
+
+std::string golden_path(const std::string& variant, const std::string& dtype) {
+  return std::string(ELECTRA_SOURCE_DIR) + "/tests/golden/" + variant + "_tiny_" + dtype +
+         ".safetensors";
+}
+
 struct Golden {
   std::string path;
+  std::vector<std::string> loss_names;  // the reference's named losses, in order
   SafetensorsContents contents;
   ModelConfig config;
   AdamWConfig adam;
@@ -41,15 +55,22 @@ struct Golden {
   Tolerance tolerance{};
 };
 
-Golden load_golden(const std::string& dtype) {
+Golden load_golden(const std::string& variant, const std::string& dtype) {
   Golden golden;
-  golden.path =
-      std::string(ELECTRA_SOURCE_DIR) + "/tests/golden/electra_tiny_" + dtype + ".safetensors";
+  golden.path = golden_path(variant, dtype);
   golden.contents = load_safetensors(golden.path);
   const auto& meta = golden.contents.metadata;
   REQUIRE(meta.at("format") == "electra-golden");
   REQUIRE(meta.at("dtype") == dtype);
   golden.config = model_config_from_json(nlohmann::json::parse(meta.at("config")));
+  // The first fixtures (electra, before named losses) carry no "losses" entry.
+  const auto names = meta.find("losses");
+  std::string list = names == meta.end() ? "mlm,disc" : names->second;
+  for (std::size_t at = 0; at <= list.size();) {
+    const std::size_t comma = std::min(list.find(',', at), list.size());
+    golden.loss_names.push_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
   const nlohmann::json adam = nlohmann::json::parse(meta.at("optimizer"));
   golden.adam.beta1 = adam.at("beta1");
   golden.adam.beta2 = adam.at("beta2");
@@ -104,28 +125,64 @@ struct GoldenModel {
   }
   AuditUpdateRecord update(const Golden& golden, std::int64_t k) {
     const std::string prefix = "step_" + std::to_string(k) + ".";
+    const Tensor* samples = golden.contents.find(prefix + "sampled_ids");  // none: nothing sampled
     return run_audited_update(*model, store, *optimizer, golden.schedule,
                               masked_batch_from(golden.contents, prefix, golden.path),
-                              golden.contents.at(prefix + "sampled_ids"));
+                              samples != nullptr ? *samples : Tensor());
   }
 };
 
-void check_one_update(const std::string& dtype) {
-  const Golden golden = load_golden(dtype);
+// The named losses (and their weights, where the fixture has them) against the reference's
+// "<prefix><name>_loss" / "_weight" at entry `k`, and the total.
+void check_losses(const Golden& golden, const AuditUpdateRecord& record, const std::string& prefix,
+                  std::size_t k, double tolerance, double& worst) {
+  const auto reference = [&](const std::string& name) {
+    return golden.contents.at(prefix + name).to_vector().at(k);
+  };
+  REQUIRE(record.losses.size() == golden.loss_names.size());
+  for (std::size_t i = 0; i < record.losses.size(); ++i) {
+    const AuditLoss& loss = record.losses[i];
+    CAPTURE(loss.name);
+    REQUIRE(loss.name == golden.loss_names[i]);
+    CHECK(relative(loss.value, reference(loss.name + "_loss")) <= tolerance);
+    worst = std::max(worst, relative(loss.value, reference(loss.name + "_loss")));
+    if (golden.contents.find(prefix + loss.name + "_weight") != nullptr)
+      CHECK(std::abs(loss.weight - reference(loss.name + "_weight")) <=
+            tolerance * std::abs(reference(loss.name + "_weight")));
+  }
+  CHECK(relative(record.total_loss, reference("total_loss")) <= tolerance);
+  worst = std::max(worst, relative(record.total_loss, reference("total_loss")));
+}
+
+void check_one_update(const std::string& variant, const std::string& dtype) {
+  const Golden golden = load_golden(variant, dtype);
   const Tolerance& tol = golden.tolerance;
   GoldenModel model(golden);
   const AuditUpdateRecord record = model.update(golden, 0);
+  double worst_loss = 0;
+  check_losses(golden, record, "reference.", 0, tol.loss, worst_loss);
 
-  CHECK(relative(record.mlm_loss, golden.contents.at("reference.mlm_loss").item()) <= tol.loss);
-  CHECK(relative(record.disc_loss, golden.contents.at("reference.disc_loss").item()) <= tol.loss);
-  CHECK(relative(record.total_loss, golden.contents.at("reference.total_loss").item()) <= tol.loss);
-  CHECK(compare(record.output.disc_labels, golden.contents.at("reference.disc_labels")).max_delta ==
-        0.0);
-  CHECK(compare(record.output.mlm_logits, golden.contents.at("reference.mlm_logits")).relative() <=
-        tol.rtol);
-  CHECK(
-      compare(record.output.disc_logits, golden.contents.at("reference.disc_logits")).relative() <=
-      tol.rtol);
+  // The step's tensors the reference defines (an objective without a discriminator has none).
+  const StepOutput& out = record.output;
+  const std::pair<const char*, const Tensor*> exact[] = {{"disc_labels", &out.disc_labels}};
+  for (const auto& [name, ours] : exact) {
+    const Tensor* reference = golden.contents.find(std::string("reference.") + name);
+    if (reference == nullptr) continue;
+    CAPTURE(name);
+    REQUIRE(ours->defined());
+    CHECK(compare(*ours, *reference).max_delta == 0.0);
+  }
+  // disc_weights: 0/1 except electra_hp's importance weights p_G/q at the masked tokens.
+  const std::pair<const char*, const Tensor*> close[] = {{"mlm_logits", &out.mlm_logits},
+                                                         {"disc_logits", &out.disc_logits},
+                                                         {"disc_weights", &out.disc_weights}};
+  for (const auto& [name, ours] : close) {
+    const Tensor* reference = golden.contents.find(std::string("reference.") + name);
+    if (reference == nullptr) continue;
+    CAPTURE(name);
+    REQUIRE(ours->defined());
+    CHECK(compare(*ours, *reference).relative() <= tol.rtol);
+  }
 
   std::map<std::string, std::pair<double, std::string>> worst;  // family → (rel, tensor)
   REQUIRE(record.gradients.size() == model.store.size());
@@ -142,18 +199,18 @@ void check_one_update(const std::string& dtype) {
     if (error.relative() >= family.first) family = {error.relative(), gradient.name};
   }
   CHECK(worst.size() == 5);  // embeddings, attention, FFN, LayerNorm, heads
+  MESSAGE(variant, " ", dtype, " losses: worst rel error ", worst_loss);
   for (const auto& [family, error] : worst)
-    MESSAGE(dtype, " gradient worst max|Δ|/max|ref| — ", family, ": ", error.first, " (",
-            error.second, ")");
+    MESSAGE(variant, " ", dtype, " gradient worst max|Δ|/max|ref| — ", family, ": ", error.first,
+            " (", error.second, ")");
 }
 
-void check_trajectory(const std::string& dtype) {
-  const Golden golden = load_golden(dtype);
+void check_trajectory(const std::string& variant, const std::string& dtype) {
+  const Golden golden = load_golden(variant, dtype);
   const Tolerance& tol = golden.tolerance;
   GoldenModel model(golden);
-  const std::vector<double> mlm = golden.contents.at("trajectory.mlm_loss").to_vector();
-  const std::vector<double> disc = golden.contents.at("trajectory.disc_loss").to_vector();
   const std::vector<double> total = golden.contents.at("trajectory.total_loss").to_vector();
+  const std::vector<double> mlm = golden.contents.at("trajectory.mlm_loss").to_vector();
   REQUIRE(static_cast<std::int64_t>(total.size()) == golden.steps);
   REQUIRE(golden.steps == 10);
   double worst_loss = 0;
@@ -161,13 +218,12 @@ void check_trajectory(const std::string& dtype) {
     const AuditUpdateRecord record = model.update(golden, k);
     CAPTURE(k);
     // Losses after k updates: rounding differences compound through the updates, most in f32.
-    const double loss_tolerance = tol.loss * (1 + k);
-    CHECK(relative(record.mlm_loss, mlm[k]) <= loss_tolerance);
-    CHECK(relative(record.disc_loss, disc[k]) <= loss_tolerance);
-    CHECK(relative(record.total_loss, total[k]) <= loss_tolerance);
-    worst_loss = std::max(worst_loss, relative(record.total_loss, total[k]));
+    check_losses(golden, record, "trajectory.", static_cast<std::size_t>(k), tol.loss * (1 + k),
+                 worst_loss);
   }
-  CHECK(total.back() < total.front());  // the trajectory learns: not a vacuous comparison
+  // The trajectory learns: not a vacuous comparison. (The masked-LM loss, which every objective
+  // has: a curriculum that ramps a weight up may raise the total.)
+  CHECK(mlm.back() < mlm.front());
   double worst_parameter = 0;
   for (const Parameter& parameter : model.store.parameters()) {
     const TensorError error =
@@ -179,7 +235,7 @@ void check_trajectory(const std::string& dtype) {
     if (error.max_reference >= 1e3 * tol.atol)
       worst_parameter = std::max(worst_parameter, error.relative());
   }
-  MESSAGE(dtype, " trajectory: worst total-loss rel error ", worst_loss,
+  MESSAGE(variant, " ", dtype, " trajectory: worst loss rel error ", worst_loss,
           ", worst final-parameter max|Δ|/max|p| ", worst_parameter);
 }
 
@@ -187,24 +243,24 @@ void check_trajectory(const std::string& dtype) {
 
 TEST_CASE(
     "golden: f64 update matches the PyTorch reference in losses and logits and every gradient") {
-  check_one_update("f64");
+  check_one_update("electra", "f64");
 }
 
 TEST_CASE(
     "golden: f32 update matches the PyTorch reference in losses and logits and every gradient") {
-  check_one_update("f32");
+  check_one_update("electra", "f32");
 }
 
 TEST_CASE("golden: f64 10-update trajectory and final parameters match the PyTorch reference") {
-  check_trajectory("f64");
+  check_trajectory("electra", "f64");
 }
 
 TEST_CASE("golden: f32 10-update trajectory and final parameters match the PyTorch reference") {
-  check_trajectory("f32");
+  check_trajectory("electra", "f32");
 }
 
 TEST_CASE("golden: a wrong parameter is caught so the comparison is not vacuous") {
-  const Golden golden = load_golden("f64");
+  const Golden golden = load_golden("electra", "f64");
   GoldenModel model(golden);
   Var value = model.store.get("discriminator.electra.encoder.layer.1.output.dense.weight");
   value.value().data<double>()[3] += 1e-4;  // 0.5% of a typical weight
@@ -213,4 +269,29 @@ TEST_CASE("golden: a wrong parameter is caught so the comparison is not vacuous"
                                     golden.contents.at("gradients/" + record.gradients[0].name));
   CHECK(relative(record.total_loss, golden.contents.at("reference.total_loss").item()) > 1e-12);
   CHECK(error.max_delta > golden.tolerance.rtol * error.max_reference + golden.tolerance.atol);
+}
+
+TEST_CASE("golden: every other variant's update and trajectory match the PyTorch reference") {
+  for (const std::string& variant : golden_variants) {
+    if (variant == "electra") continue;  // the test cases above
+    for (const std::string dtype : {"f64", "f32"}) {
+      CAPTURE(variant);
+      CAPTURE(dtype);
+      check_one_update(variant, dtype);
+      check_trajectory(variant, dtype);
+    }
+  }
+}
+
+TEST_CASE("golden: every registered objective has f64 and f32 fixtures of its own name") {
+  for (const ObjectiveSpec& spec : objective_table()) {
+    CAPTURE(spec.name);
+    CHECK(std::find(golden_variants.begin(), golden_variants.end(), spec.name) !=
+          golden_variants.end());
+    for (const char* dtype : {"f64", "f32"}) {
+      CHECK(std::filesystem::exists(golden_path(spec.name, dtype)));
+      if (std::filesystem::exists(golden_path(spec.name, dtype)))
+        CHECK(load_golden(spec.name, dtype).config.objective == spec.name);
+    }
+  }
 }

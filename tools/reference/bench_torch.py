@@ -16,7 +16,7 @@ mlm_weight * MLM + disc_weight * disc, backward, global-norm clipping (1.0) and 
 betas 0.9/0.999, eps 1e-6, weight decay 0.01 except LayerNorm and biases), zero_grad. Dropout 0.1
 on the embeddings, the attention probabilities and both residual branches, as in training.
 
-The model is the golden-fixture reference's (electra_reference.py, imported): its encoder and
+The model is the golden-fixture reference's (reference_model.py, imported): its encoder and
 embeddings run here with torch's own fused kernels (F.linear, F.layer_norm, F.gelu, F.dropout)
 bound in place of the reference's spelled-out formulas, as an ordinary PyTorch model would run.
 One difference in arithmetic, not in work: torch.optim.AdamW always applies Adam's bias
@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import electra_reference as ref  # noqa: E402  (the model definition shared with the golden fixtures)
+import reference_model as ref  # noqa: E402  (the model definition shared with the golden fixtures)
 
 # The presets of models/config.cpp (model_preset); everything not listed is ELECTRA-Small's default.
 # compare.sh checks that both programs report the same parameter count, which catches a drift.

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for one ELECTRA update and a short trajectory.
+"""Independent PyTorch reference for one pre-training update and a short trajectory.
 
-Written from the ELECTRA paper (Clark et al. 2020), BERT's encoder and DESIGN.md §2/§4 -- not
-from electra.cpp's C++ -- so that agreement means something. It reads a dump written by
-`electra audit --dump DIR` (docs/audit.md): the parameters, the batch, the masked positions and
-the generator's sampled ids (fed in, so no random number generator has to agree), recomputes the
-losses, every gradient (torch.autograd) and the AdamW updates, and compares.
+Written from the ELECTRA paper (Clark et al. 2020), BERT's encoder, the papers of the other
+objectives and DESIGN.md §2/§4 -- not from electra.cpp's C++ -- so that agreement means
+something. It reads a dump written by `electra audit --dump DIR` (docs/audit.md): the parameters,
+the batch, the masked positions and the generator's sampled ids (fed in, so no random number
+generator has to agree), recomputes every named loss of the dump's objective
+(reference_objectives.py; the networks are in reference_model.py), every gradient
+(torch.autograd) and the AdamW updates, and compares.
 
     /usr/bin/python3 tools/reference/electra_reference.py --dump DIR            # check a dump
     /usr/bin/python3 tools/reference/electra_reference.py --dump DIR \
@@ -21,6 +23,9 @@ import struct
 import sys
 
 import torch
+
+import reference_objectives
+from reference_model import decays
 
 # ----------------------------------------------------------------------------- safetensors I/O
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
@@ -64,132 +69,7 @@ def save_safetensors(path, tensors, metadata=None):
             f.write(raw)
 
 
-# ----------------------------------------------------------------------------- the model (§2)
-def gelu(x):
-    """The exact (erf) GELU of BERT."""
-    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
-
-
-def layer_norm(x, gamma, beta, eps):
-    mean = x.mean(dim=-1, keepdim=True)
-    variance = ((x - mean) ** 2).mean(dim=-1, keepdim=True)  # biased, as TF and BERT
-    return (x - mean) / torch.sqrt(variance + eps) * gamma + beta
-
-
-def dropout(x, site):
-    """Identity: the reference checks dumps made with dropout 0. tools/reference/bench_torch.py
-    rebinds this module attribute to time training steps with dropout at these sites."""
-    return x
-
-
-def linear(x, params, name):
-    """HF layout: weight [out, in], y = x W^T + b."""
-    return x @ params[name + ".weight"].t() + params[name + ".bias"]
-
-
-def encoder(x, attention_mask, params, prefix, num_layers, num_heads, eps):
-    """BERT post-LN layers. x [B, L, H]; attention_mask [B, L] of 0/1."""
-    batch, length, hidden = x.shape
-    head = hidden // num_heads
-    # BERT's additive mask: 0 for tokens, -10000 for padding keys.
-    additive = (1.0 - attention_mask.to(x.dtype))[:, None, None, :] * -10000.0
-    for i in range(num_layers):
-        p = f"{prefix}electra.encoder.layer.{i}."
-
-        def heads(t):
-            return t.view(batch, length, num_heads, head).transpose(1, 2)  # [B, h, L, d]
-
-        q = heads(linear(x, params, p + "attention.self.query"))
-        k = heads(linear(x, params, p + "attention.self.key"))
-        v = heads(linear(x, params, p + "attention.self.value"))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(head) + additive
-        probs = dropout(torch.softmax(scores, dim=-1), "attention")
-        context = (probs @ v).transpose(1, 2).reshape(batch, length, hidden)
-        attended = dropout(linear(context, params, p + "attention.output.dense"), "hidden")
-        x = layer_norm(x + attended, params[p + "attention.output.LayerNorm.weight"],
-                       params[p + "attention.output.LayerNorm.bias"], eps)
-        inner = gelu(linear(x, params, p + "intermediate.dense"))
-        out = dropout(linear(inner, params, p + "output.dense"), "hidden")
-        x = layer_norm(x + out, params[p + "output.LayerNorm.weight"],
-                       params[p + "output.LayerNorm.bias"], eps)
-    return x
-
-
-def shared_embeddings(ids, token_types, params, eps):
-    """word + position + token type, then the embedding LayerNorm (one set for both networks)."""
-    e = "electra.embeddings."
-    positions = torch.arange(ids.shape[1])
-    x = (params[e + "word_embeddings.weight"][ids.long()]
-         + params[e + "position_embeddings.weight"][positions][None, :, :]
-         + params[e + "token_type_embeddings.weight"][token_types.long()])
-    return dropout(layer_norm(x, params[e + "LayerNorm.weight"], params[e + "LayerNorm.bias"], eps), "hidden")
-
-
-def network_input(embedded, params, prefix):
-    """The network's own E -> H projection when its hidden size differs from E."""
-    name = prefix + "electra.embeddings_project"
-    return linear(embedded, params, name) if name + ".weight" in params else embedded
-
-
-def electra_losses(params, batch, config):
-    """One ELECTRA forward pass with the generator's samples given. Returns a dict of tensors."""
-    eps = config["layer_norm_eps"]
-    hidden = config["hidden_size"]
-    gen_hidden = max(1, math.floor(hidden * config["generator_size"] + 0.5))
-    gen_heads = max(1, math.floor(config["num_heads"] * config["generator_size"] + 0.5))
-    layers = config["num_layers"]
-    mask = batch["attention_mask"]
-    positions = batch["masked_positions"].long()  # [B, P]
-    weights = batch["masked_weights"].to(params["electra.embeddings.LayerNorm.weight"].dtype)
-
-    # Generator on the masked ids; MLM head at the masked positions, tied to the word embeddings.
-    g = "generator."
-    x = network_input(shared_embeddings(batch["masked_input_ids"], batch["token_type_ids"], params, eps),
-                      params, g)
-    assert x.shape[-1] == gen_hidden, (x.shape, gen_hidden)
-    x = encoder(x, mask, params, g, layers, gen_heads, eps)
-    at_masked = torch.gather(x, 1, positions[:, :, None].expand(-1, -1, x.shape[-1]))  # [B, P, Hg]
-    h = gelu(linear(at_masked, params, g + "generator_predictions.dense"))
-    h = layer_norm(h, params[g + "generator_predictions.LayerNorm.weight"],
-                   params[g + "generator_predictions.LayerNorm.bias"], eps)
-    logits = h @ params["electra.embeddings.word_embeddings.weight"].t() + params[g + "generator_lm_head.bias"]
-    logits = logits.reshape(-1, logits.shape[-1])  # [B*P, V]
-    targets = batch["masked_ids"].reshape(-1).long()
-    w = weights.reshape(-1)
-    nll = -torch.log_softmax(logits, dim=-1).gather(1, targets[:, None])[:, 0]
-    mlm_loss = (nll * w).sum() / (w.sum() + 1e-6)
-
-    # Corrupt the ORIGINAL ids with the given samples at the real masked positions; label 1 where
-    # the token changed (a sample equal to the original stays "original").
-    original = batch["input_ids"].long()
-    corrupted = original.clone()
-    samples = batch["sampled_ids"].long()
-    for b in range(original.shape[0]):
-        for p in range(positions.shape[1]):
-            if weights[b, p] != 0:
-                corrupted[b, positions[b, p]] = samples[b, p]
-    labels = (corrupted != original).to(logits.dtype)
-
-    # Discriminator on the corrupted ids; BCE over every non-pad token.
-    d = "discriminator."
-    y = network_input(shared_embeddings(corrupted, batch["token_type_ids"], params, eps), params, d)
-    y = encoder(y, mask, params, d, layers, config["num_heads"], eps)
-    z = gelu(linear(y, params, d + "discriminator_predictions.dense"))
-    disc_logits = linear(z, params, d + "discriminator_predictions.dense_prediction")[..., 0]  # [B, L]
-    m = mask.to(logits.dtype)
-    bce = torch.clamp(disc_logits, min=0) - disc_logits * labels + torch.log1p(torch.exp(-disc_logits.abs()))
-    disc_loss = (bce * m).sum() / (m.sum() + 1e-6)
-    total = config["mlm_weight"] * mlm_loss + config["disc_weight"] * disc_loss
-    return {"mlm_loss": mlm_loss, "disc_loss": disc_loss, "total_loss": total, "mlm_logits": logits,
-            "disc_logits": disc_logits, "disc_labels": labels, "corrupted_ids": corrupted.to(torch.int32)}
-
-
 # ----------------------------------------------------------------------------- the update (§2.10)
-def decays(name):
-    """Weight decay for everything except LayerNorm parameters and biases."""
-    return "LayerNorm" not in name and not name.endswith("bias")
-
-
 def learning_rate(schedule, t):
     """lr * min(1, t / warmup) * (1 - min(t, T) / T), t = updates already applied."""
     peak, warmup, total = schedule["peak_learning_rate"], schedule["warmup_steps"], schedule["total_steps"]
@@ -221,8 +101,8 @@ def adamw_update(params, grads, moments, opt, lr, t):
 
 def batch_of(tensors, prefix):
     fields = ["input_ids", "token_type_ids", "attention_mask", "masked_input_ids", "masked_positions",
-              "masked_ids", "masked_weights", "sampled_ids"]
-    return {f: tensors[prefix + f] for f in fields}
+              "masked_ids", "masked_weights", "sampled_ids"]  # sampled_ids: absent when nothing is sampled
+    return {f: tensors[prefix + f] for f in fields if prefix + f in tensors}
 
 
 # ----------------------------------------------------------------------------- comparison
@@ -245,6 +125,11 @@ def relative_error(ours, reference):
     return delta / size if size > 0 else delta, delta, size
 
 
+# The step's tensors compared and written to fixtures when the objective defines them.
+OUTPUT_TENSORS = ("mlm_logits", "disc_logits", "disc_labels", "disc_weights")
+EXACT_TENSORS = ("corrupted_ids", "disc_labels")  # ids and 0/1 labels (disc_weights: electra_hp's are real)
+
+
 def run(dump_dir, dtype):
     index = json.load(open(f"{dump_dir}/audit.json"))
     config, opt, schedule = index["config"], index["optimizer"], index["schedule"]
@@ -263,12 +148,21 @@ def run(dump_dir, dtype):
         batch = batch_of(trajectory, f"step_{k}.")
         for p in params.values():
             p.grad = None
-        result = electra_losses(params, batch, config)
+        result = reference_objectives.step(params, batch, config, first + k)
         result["total_loss"].backward()
-        grads = {n: p.grad.detach().clone() for n, p in params.items()}
-        out["losses"].append({n: float(result[n]) for n in ("mlm_loss", "disc_loss", "total_loss")})
+        # A parameter the objective never reads gets a zero gradient (as our dump writes).
+        grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)).detach().clone()
+                 for n, p in params.items()}
+        record = {"total_loss": float(result["total_loss"])}
+        for name, loss, weight in result["losses"]:
+            record[name + "_loss"], record[name + "_weight"] = float(loss), float(weight)
+        out["loss_names"] = [name for name, _, _ in result["losses"]]
+        out["losses"].append(record)
         if k == 0:
-            out["step0"] = {n: t.detach().clone() for n, t in result.items()}
+            out["step0"] = {n: t.detach().clone() for n, t in result.items() if torch.is_tensor(t)}
+            for name, loss, weight in result["losses"]:
+                out["step0"][name + "_loss"] = loss.detach().clone()
+                out["step0"][name + "_weight"] = torch.tensor(float(weight), dtype=dtype)
             out["gradients"] = grads
         norm = adamw_update(params, grads, moments, opt, learning_rate(schedule, first + k), first + k)
         out["losses"][-1]["grad_norm"] = norm
@@ -279,37 +173,67 @@ def run(dump_dir, dtype):
     return index, out
 
 
+def scalar_names(ref):
+    """<name>_loss and <name>_weight of every named loss, then total_loss."""
+    return [f"{n}_{kind}" for n in ref["loss_names"] for kind in ("loss", "weight")] + ["total_loss"]
+
+
 def compare(dump_dir, index, ref, dtype):
     f64 = dtype == torch.float64
     loss_tol, rtol = (1e-10, 1e-9) if f64 else (1e-5, 1e-4)
     step = load_safetensors(f"{dump_dir}/{index['files']['step']}")[0]
     failures = 0
+    ours_names = index.get("loss_names", ["mlm", "disc"])
+    if ours_names != ref["loss_names"]:
+        print(f"named losses differ: ours {ours_names}, reference {ref['loss_names']}")
+        failures += 1
+    worst = {"loss": 0.0}
     print(f"{'quantity':<44} {'ours':>22} {'reference':>22} {'rel err':>10}")
-    for name in ("mlm_loss", "disc_loss", "total_loss"):
+    for name in scalar_names(ref):
+        if name not in step:
+            print(f"{name:<44} {'(not in the dump)':>22}")
+            failures += name.endswith("_loss")  # old dumps carry no weights
+            continue
         ours, theirs = float(step[name][0]), float(ref["step0"][name])
-        rel = abs(ours - theirs) / abs(theirs)
+        rel = abs(ours - theirs) / abs(theirs) if theirs != 0 else abs(ours)
         failures += rel > loss_tol
+        worst["loss"] = max(worst["loss"], rel)
         print(f"{name:<44} {ours:>22.15g} {theirs:>22.15g} {rel:>10.2e}")
-    for name in ("corrupted_ids", "disc_labels"):
-        same = torch.equal(step[name].double(), ref["step0"][name].double())
-        failures += not same
-        print(f"{name:<44} {'identical' if same else 'DIFFERENT':>22}")
-    for name in ("mlm_logits", "disc_logits"):
-        rel, _, _ = relative_error(step[name], ref["step0"][name])
-        failures += rel > rtol
-        print(f"{name:<44} {'':>22} {'':>22} {rel:>10.2e}")
+    for name in OUTPUT_TENSORS + ("corrupted_ids",):
+        if (name in step) != (name in ref["step0"]):
+            print(f"{name:<44} {'only in ' + ('ours' if name in step else 'the reference'):>22}")
+            failures += 1
+            continue
+        if name not in step:
+            continue
+        if name in EXACT_TENSORS:
+            same = torch.equal(step[name].double(), ref["step0"][name].double())
+            failures += not same
+            print(f"{name:<44} {'identical' if same else 'DIFFERENT':>22}")
+        else:
+            rel, _, _ = relative_error(step[name], ref["step0"][name])
+            failures += rel > rtol
+            worst[name] = rel
+            print(f"{name:<44} {'':>22} {'':>22} {rel:>10.2e}")
     ours_traj = load_safetensors(f"{dump_dir}/{index['files']['trajectory']}")[0]
-    worst = max(abs(float(ours_traj["total_loss"][k]) - r["total_loss"]) / abs(r["total_loss"])
-                for k, r in enumerate(ref["losses"]))
-    failures += worst > loss_tol * 10
-    print(f"{'trajectory total_loss (worst of %d updates)' % len(ref['losses']):<44} {'':>45} {worst:>10.2e}")
+    worst["trajectory"] = 0.0
+    for name in scalar_names(ref):
+        if name not in ours_traj:
+            continue
+        for k, r in enumerate(ref["losses"]):
+            ours, theirs = float(ours_traj[name][k]), r[name]
+            rel = abs(ours - theirs) / abs(theirs) if theirs != 0 else abs(ours)
+            worst["trajectory"] = max(worst["trajectory"], rel)
+    failures += worst["trajectory"] > loss_tol * 10
+    print(f"{'trajectory losses+weights (worst of %d updates)' % len(ref['losses']):<44} {'':>45} "
+          f"{worst['trajectory']:>10.2e}")
 
     # Gradients and parameters: worst relative error (max|Δ| / max|ref|) per tensor family.
     for title, key, file_key in (("gradient", "gradients", "gradients"),
                                  ("parameters after update 1", "params_after", "parameters_after"),
                                  ("parameters after the trajectory", "params_final", "parameters_final")):
         ours = load_safetensors(f"{dump_dir}/{index['files'][file_key]}")[0]
-        worst = {}
+        by_family = {}
         for name, reference in ref[key].items():
             if key != "gradients":  # compare the change, not the value: it is what the step made
                 reference = reference - ref["params_initial"][name].to(reference.dtype)
@@ -321,17 +245,20 @@ def compare(dump_dir, index, ref, dtype):
             ok = delta <= rtol * size + atol or (key == "gradients" and size < atol)
             failures += not ok
             fam = family(name)
-            if size > 1e-12 and rel > worst.get(fam, (0.0, ""))[0]:
-                worst[fam] = (rel, name)
+            if size >= 1e3 * (1e-13 if f64 else 1e-6) and rel > by_family.get(fam, (0.0, ""))[0]:  # key biases: noise
+                by_family[fam] = (rel, name)
             if not ok:
                 print(f"  FAIL {title} {name}: max|Δ| {delta:.3e}, max|ref| {size:.3e}")
-        for fam in sorted(worst):
-            print(f"{title + ' — ' + fam:<44} {worst[fam][1][-40:]:>45} {worst[fam][0]:>10.2e}")
+        for fam in sorted(by_family):
+            print(f"{title + ' — ' + fam:<44} {by_family[fam][1][-40:]:>45} {by_family[fam][0]:>10.2e}")
+        worst[title] = max([r for r, _ in by_family.values()] + [0.0])
+    print("worst: " + ", ".join(f"{k} {v:.2e}" for k, v in worst.items()))
     return failures
 
 
-def write_golden(path, dump_dir, index, ref, command):
-    """The fixture the C++ tests read: the dump's inputs and the reference's results."""
+def write_golden(path, dump_dir, index, ref, command, dtype):
+    """The fixture the C++ tests read: the dump's inputs and the reference's results, floats in
+    the dump's dtype."""
     trajectory = load_safetensors(f"{dump_dir}/{index['files']['trajectory']}")[0]
     state = load_safetensors(f"{dump_dir}/{index['files']['optimizer_state']}")[0]
     assert all(float(t.abs().max()) == 0 for t in state.values()), "golden files start from zero moments"
@@ -341,24 +268,32 @@ def write_golden(path, dump_dir, index, ref, command):
             tensors[name] = tensor
     for name, tensor in ref["params_initial"].items():
         tensors["parameters/" + name] = tensor
-    for name in ("mlm_loss", "disc_loss", "total_loss"):
+    for name in scalar_names(ref):
         tensors["reference." + name] = ref["step0"][name].reshape(1)
-    for name in ("mlm_logits", "disc_logits", "disc_labels"):
-        tensors["reference." + name] = ref["step0"][name]
+    for name in OUTPUT_TENSORS:
+        if name in ref["step0"]:
+            tensors["reference." + name] = ref["step0"][name]
     for name, tensor in ref["gradients"].items():
         tensors["gradients/" + name] = tensor
     for name, tensor in ref["params_final"].items():
         tensors["final/" + name] = tensor
-    dtype = ref["step0"]["total_loss"].dtype
-    for name in ("mlm_loss", "disc_loss", "total_loss", "grad_norm"):
+    precision = ref["step0"]["total_loss"].dtype
+    for name in scalar_names(ref) + ["grad_norm"]:
         tensors["trajectory." + name] = torch.tensor([r[name] for r in ref["losses"]], dtype=dtype)
     metadata = {"format": "electra-golden", "version": 1, "dtype": index["dtype"],
                 "seed": index["seed"], "steps": index["steps"],
+                "objective": index["config"].get("objective", "electra"),
+                "losses": ",".join(ref["loss_names"]),
                 "config": json.dumps(index["config"], sort_keys=True),
                 "optimizer": json.dumps(index["optimizer"], sort_keys=True),
                 "schedule": json.dumps(index["schedule"], sort_keys=True),
-                "produced_by": f"tools/reference/electra_reference.py (torch {torch.__version__}, CPU)",
+                "produced_by": f"tools/reference/electra_reference.py (torch {torch.__version__}, CPU, "
+                               f"computed in {NAMES[precision]})",
                 "regenerate": command}
+    # Results computed in f64 for an f32 fixture are rounded to f32 (inputs are f32 already).
+    results = ("reference.", "gradients/", "final/", "trajectory.")
+    tensors = {name: t.to(dtype) if name.startswith(results) and t.is_floating_point() else t
+               for name, t in tensors.items()}
     save_safetensors(path, tensors, metadata)
 
 
@@ -368,16 +303,20 @@ def main():
     parser.add_argument("--write-golden", help="write a golden fixture (inputs + reference results)")
     parser.add_argument("--command", default="tests/golden/regenerate.sh",
                         help="regeneration command recorded in the fixture")
+    parser.add_argument("--precision", choices=("dump", "f64"), default="dump",
+                        help="compute in the dump's dtype (default) or in float64 from the dump's "
+                             "(f32-rounded) inputs; the tolerances stay the dump's")
     args = parser.parse_args()
     torch.set_num_threads(1)
     index = json.load(open(f"{args.dump}/audit.json"))
     dtype = torch.float64 if index["dtype"] == "f64" else torch.float32
-    index, ref = run(args.dump, dtype)
-    print(f"reference: torch {torch.__version__} CPU, {index['dtype']}, {index['steps']} update(s), "
-          f"source: {index['source']}")
+    precision = torch.float64 if args.precision == "f64" else dtype
+    index, ref = run(args.dump, precision)
+    print(f"reference: torch {torch.__version__} CPU, {index['dtype']} dump computed in "
+          f"{NAMES[precision]}, {index['steps']} update(s), source: {index['source']}")
     failures = compare(args.dump, index, ref, dtype)
     if args.write_golden:
-        write_golden(args.write_golden, args.dump, index, ref, args.command)
+        write_golden(args.write_golden, args.dump, index, ref, args.command, dtype)
         print(f"wrote {args.write_golden}")
     print("verdict:", "pass" if failures == 0 else f"FAIL ({failures} comparisons)")
     return 0 if failures == 0 else 1
