@@ -69,8 +69,11 @@ int run_dump(const AuditFlags& flags) {
   std::printf("electra audit: %s, %s, %lld update(s), dropout 0 (threads: %d)\n",
               summary.index["source"].get<std::string>().c_str(), flags.dtype.c_str(),
               static_cast<long long>(flags.steps), num_threads());
-  std::printf("update 1: mlm %.17g  disc %.17g  total %.17g\n", losses["mlm"][0].get<double>(),
-              losses["disc"][0].get<double>(), losses["total"][0].get<double>());
+  std::printf("objective %s, update 1:", summary.index["objective"].get<std::string>().c_str());
+  for (const auto& name : summary.index["loss_names"])
+    std::printf("  %s %.17g", name.get<std::string>().c_str(),
+                losses[name.get<std::string>()][0].get<double>());
+  std::printf("  total %.17g\n", losses["total"][0].get<double>());
   std::printf("update %lld: total %.17g\n", static_cast<long long>(flags.steps),
               summary.total_losses.back());
   std::printf(
