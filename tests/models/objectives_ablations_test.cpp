@@ -179,7 +179,10 @@ double hand_replace_mlm_loss(const ModelConfig& config, std::uint64_t seed, std:
   HandBuilt hand(config, seed);
   Tape hand_tape;
   const ObjectiveNetworks networks = hand.networks(seed);
-  const ObjectiveDraw draw{step, static_cast<std::int64_t>(step), false, Tensor()};
+  ObjectiveDraw draw;  // no dropout; the samples are already in corrupted_ids
+  draw.step = step;
+  draw.update = static_cast<std::int64_t>(step);
+  draw.training = false;
   const MainNetwork& main = main_network(networks);
   const Var hidden = main.encode(networks, hand_tape, corrupted_ids, batch, draw);
   const Var rows =
@@ -311,7 +314,10 @@ TEST_CASE("all_tokens_mlm: main_mlm is the copy-mixture log-likelihood of every 
   HandBuilt hand(config, 12);
   Tape hand_tape;
   const ObjectiveNetworks networks = hand.networks(12);
-  const ObjectiveDraw draw{2, 2, false, Tensor()};
+  ObjectiveDraw draw;
+  draw.step = 2;
+  draw.update = 2;
+  draw.training = false;
   const MainNetwork& main = main_network(networks);
   const Var hidden = main.encode(networks, hand_tape, out.corrupted_ids, batch, draw);
   const Var rows = ops::reshape(hand_tape, hidden, {kBatch * kLength, hidden.value().dim(2)});
