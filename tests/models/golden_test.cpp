@@ -5,6 +5,8 @@
 // batch, the masked positions and the sampled ids (fed in), and the reference's named losses and
 // their weights, logits, gradients and final parameters; nothing here runs Python.
 //
+// The reference computes in float64 for both fixtures of a pair (the f32 fixture's results are
+// rounded to f32), except the first electra pair, whose f32 results are torch's f32.
 // Tolerances (docs/audit.md): losses rel ≤ 1e-10 (f64) / 1e-5 (f32); each tensor
 // max|Δ| ≤ rtol·max|ref| + atol with rtol 1e-9 (f64) / 1e-4 (f32). The absolute term exists for
 // the attention KEY biases: their exact gradient is 0 (a constant added to every key shifts all
