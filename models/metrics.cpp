@@ -106,6 +106,9 @@ StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& ba
   metrics.total_loss = loss_value(output.total_loss);
   metrics.mlm_loss = loss_value(output.mlm_loss);
   metrics.disc_loss = loss_value(output.disc_loss);
+  for (const NamedLoss& term : output.losses)
+    if (term.name != "mlm" && term.name != "disc")
+      metrics.objective_losses.emplace_back(term.name, loss_value(term.loss));
 
   // Argmax on the logits' device: [B·P, V] is too big to copy to the host as doubles.
   Tensor argmax = Tensor::empty({output.mlm_logits.dim(0)}, DType::i32, output.mlm_logits.device());
@@ -168,6 +171,9 @@ nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics) {
     line[keys[i + 1]] = std::isfinite(values[i]) ? nlohmann::ordered_json(values[i])
                                                  : nlohmann::ordered_json(nullptr);
   }
+  for (const auto& [name, value] : metrics.objective_losses)
+    line[name + "_loss"] = std::isfinite(value) ? nlohmann::ordered_json(value)
+                                                : nlohmann::ordered_json(nullptr);
   return line;
 }
 

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/batch.hpp"
@@ -40,6 +41,9 @@ struct StepMetrics {
   double replaced_frac = 0;
   double grad_norm = 0, lr = 0;
   double tokens_per_s = 0, elapsed_s = 0;
+  // The objective's other named losses (StepOutput.losses beyond mlm and disc, e.g. "main_mlm"),
+  // in the row's order; logged after the fixed keys as "<name>_loss".
+  std::vector<std::pair<std::string, double>> objective_losses;
 };
 
 struct BinaryMetrics {
@@ -65,7 +69,7 @@ StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& ba
 // The fixed key order of every line: step, total_loss, mlm_loss, disc_loss, gen_acc,
 // gen_sampled_acc, disc_acc, disc_precision, disc_recall, disc_auc, disc_auc_context,
 // disc_auc_no_special, disc_best_threshold, disc_precision_best, disc_recall_best, replaced_frac,
-// grad_norm, lr, tokens_per_s, elapsed_s.
+// grad_norm, lr, tokens_per_s, elapsed_s; then "<name>_loss" for each objective loss.
 const std::vector<std::string>& metrics_keys();
 nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics);  // NaN/Inf → null
 

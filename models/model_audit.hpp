@@ -2,8 +2,10 @@
 // `electra audit --model`: the whole-model gradient checks of docs/audit.md, one verdict each.
 //   1. float64 central differences of the total loss for a random sample of entries of EVERY
 //      parameter tensor (the shared embeddings included) plus each tensor's largest-gradient entry;
-//   2. the generator's sample is a stop-gradient: d disc_loss / d generator = 0 exactly, while the
-//      shared embeddings and the discriminator get gradient; d mlm_loss / d discriminator = 0;
+//   2. the objective row's gradient boundaries (models/objectives/objective.hpp): where a sample
+//      is drawn or a stop-gradient placed, e.g. for electra d disc_loss / d generator = 0 exactly
+//      while the shared embeddings and the discriminator get gradient, d mlm_loss / d
+//      discriminator = 0;
 //   3. determinism: two runs of the same seed give the same bits (losses and parameters), and
 //      save → reload → continue gives the bits of an uninterrupted run.
 #include <cstdint>
@@ -15,6 +17,7 @@ namespace electra {
 struct ModelAuditOptions {
   std::string preset = "tiny";
   std::string config_file;  // JSON overriding preset keys (optional)
+  std::string objective;    // a registered objective; empty: the config's (electra by default)
   std::uint64_t seed = 1;
   std::int64_t samples_per_tensor = 3;  // random entries per tensor (+ the largest-gradient one)
   double step = 1e-5;                   // central-difference h

@@ -152,17 +152,20 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
   const std::int64_t step = optimizer_->updates_applied();
   const std::int64_t micro_batches = options_.grad_accumulation;
   FiniteMean averages[std::size(averaged_fields)];
+  std::vector<std::pair<std::string, FiniteMean>> objective_averages;
   try {
     for (std::int64_t micro = 0; micro < micro_batches; ++micro) {
       const auto draw = static_cast<std::uint64_t>(step * micro_batches + micro);
       const PackedBatch packed = batches_->next(options_.config.batch_size);
       const MaskedBatch batch = mask_batch(packed, special_, masking_, draw);
-      const StepOutput output = model_->forward(tape_, batch, draw, /*training=*/true);
+      const StepOutput output =
+          model_->forward(tape_, batch, {draw, step, /*training=*/true, Tensor()});
       // Checked before backward, the metrics and the optimizer: a NaN loss poisons everything
       // after it, and the error must name the update (one read of a scalar per micro-batch).
       if (!std::isfinite(output.total_loss.value().item())) {
-        std::string parts = "mlm_loss=" + describe_loss(output.mlm_loss);
-        if (output.disc_loss.defined()) parts += ", disc_loss=" + describe_loss(output.disc_loss);
+        std::string parts;
+        for (const NamedLoss& term : output.losses)
+          parts += (parts.empty() ? "" : ", ") + term.name + "_loss=" + describe_loss(term.loss);
         throw_error("the loss is ", describe_loss(output.total_loss), " (", parts,
                     micro_batches > 1 ? ", micro-batch " + std::to_string(micro + 1) : std::string(),
                     "); lower --lr, or find the op with --detect-anomaly");
@@ -176,6 +179,11 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
         const StepMetrics micro_metrics = compute_step_metrics(output, batch, special_);
         for (std::size_t i = 0; i < std::size(averaged_fields); ++i)
           averages[i].add(micro_metrics.*averaged_fields[i]);
+        objective_averages.resize(micro_metrics.objective_losses.size());
+        for (std::size_t i = 0; i < objective_averages.size(); ++i) {
+          objective_averages[i].first = micro_metrics.objective_losses[i].first;
+          objective_averages[i].second.add(micro_metrics.objective_losses[i].second);
+        }
       }
       tape_.clear();
     }
@@ -186,6 +194,9 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
     if (compute_metrics) {
       for (std::size_t i = 0; i < std::size(averaged_fields); ++i)
         metrics.*averaged_fields[i] = averages[i].mean();
+      metrics.objective_losses.clear();
+      for (const auto& [name, mean] : objective_averages)
+        metrics.objective_losses.emplace_back(name, mean.mean());
       metrics.step = step + 1;
       metrics.grad_norm = report.grad_norm;
       metrics.lr = report.learning_rate;

@@ -2,7 +2,8 @@
 //   electra audit                          float64 finite-difference gradcheck of every op, one
 //   table electra audit --model tiny             the same for a whole model: per-tensor finite
 //                                          differences, stop-gradient, determinism; one verdict
-//   electra audit --dump DIR [--checkpoint C | --preset P --seed S] [--dtype f64] [--steps 10]
+//   electra audit --dump DIR [--checkpoint C | --preset P --seed S] [--objective O] [--dtype f64]
+//                 [--steps 10]
 //                                          one update (and a trajectory) written for other
 //                                          frameworks to check (tools/reference/)
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "engine/threads.hpp"
 #include "models/audit_dump.hpp"
 #include "models/model_audit.hpp"
+#include "models/objectives/objective.hpp"
 #include "tools/command.hpp"
 
 namespace electra::cli {
@@ -20,6 +22,7 @@ namespace {
 
 struct AuditFlags {
   std::string dump_dir, checkpoint, preset = "tiny", config_file, dtype = "f32", model;
+  std::string objective;  // empty: the config's objective
   std::uint64_t seed = 1;
   std::int64_t steps = 1;
   CLI::Option* preset_flag = nullptr;
@@ -56,11 +59,20 @@ int run_dump(const AuditFlags& flags) {
                                      flags.seed_flag->count() == 0),
         "audit: --checkpoint takes its config and seed from the checkpoint; drop --preset, "
         "--config and --seed");
+  check(flags.checkpoint.empty() || flags.objective.empty(),
+        "audit: --checkpoint takes its objective from the checkpoint; drop --objective");
   AuditDumpOptions options;
   options.out_dir = flags.dump_dir;
   options.checkpoint = flags.checkpoint;
   options.preset = flags.preset;
   options.config_file = flags.config_file;
+  options.objective = flags.objective;
+  if (!flags.objective.empty()) {
+    bool registered = false;
+    for (const ObjectiveSpec& spec : objective_table()) registered |= spec.name == flags.objective;
+    check(registered, "audit: --objective '", flags.objective, "' is not registered (registered: ",
+          objective_names(), ")");
+  }
   options.seed = flags.seed;
   options.dtype = flags.dtype == "f64" ? DType::f64 : DType::f32;
   options.steps = flags.steps;
@@ -89,9 +101,17 @@ int run_model(const AuditFlags& flags) {
   ModelAuditOptions options;
   options.preset = flags.model;
   options.config_file = flags.config_file;
+  options.objective = flags.objective;
+  if (!flags.objective.empty()) {
+    bool registered = false;
+    for (const ObjectiveSpec& spec : objective_table()) registered |= spec.name == flags.objective;
+    check(registered, "audit: --objective '", flags.objective, "' is not registered (registered: ",
+          objective_names(), ")");
+  }
   options.seed = flags.seed;
-  std::printf("electra audit --model %s: float64, seed %llu (threads: %d)\n\n", flags.model.c_str(),
-              static_cast<unsigned long long>(flags.seed), num_threads());
+  std::printf("electra audit --model %s%s%s: float64, seed %llu (threads: %d)\n\n",
+              flags.model.c_str(), flags.objective.empty() ? "" : " --objective ",
+              flags.objective.c_str(), static_cast<unsigned long long>(flags.seed), num_threads());
   const ModelAuditReport report = run_model_audit(options);
   std::printf("%s", format_model_audit(report).c_str());
   return report.passed() ? 0 : 1;
@@ -118,6 +138,8 @@ const CommandRegistration audit_command{Command{
       app.add_option("--model", flags->model,
                      "audit a whole model of this preset: finite differences, stop-gradient, "
                      "determinism");
+      app.add_option("--objective", flags->objective,
+                     "the objective to audit (registered: " + objective_names() + ")");
       return [flags] {
         if (!flags->model.empty()) return run_model(*flags);
         if (!flags->dump_dir.empty()) return run_dump(*flags);

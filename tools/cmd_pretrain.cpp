@@ -17,6 +17,7 @@
 #include "engine/threads.hpp"
 #include "data/sha256.hpp"
 #include "data/shard_format.hpp"
+#include "models/objectives/objective.hpp"
 #include "models/trainer.hpp"
 #include "tools/command.hpp"
 #include "tools/plot_svg.hpp"
@@ -311,6 +312,14 @@ int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
   return 0;
 }
 
+// The --objective help: one line per row of the objective table.
+std::string objective_help() {
+  std::string help = "the pre-training objective (default electra):";
+  for (const ObjectiveSpec& spec : objective_table())
+    help += "\n  " + spec.name + ": " + spec.summary;
+  return help;
+}
+
 const CommandRegistration pretrain_command{Command{
     "pretrain", "pre-train an ELECTRA generator + discriminator on prepared shards",
     [](CLI::App& app) -> std::function<int()> {
@@ -351,8 +360,13 @@ const CommandRegistration pretrain_command{Command{
                                            "must equal the shards' seq_len (checked)");
       app.add_option("--seed", flags->seed, "seed of parameters, data order, masks, dropout and sampling")
           ->capture_default_str();
-      flags->objective_flag = app.add_option("--objective", flags->objective, "electra or mlm")
-                                  ->check(CLI::IsMember({"electra", "mlm"}));
+      flags->objective_flag =
+          app.add_option("--objective", flags->objective, objective_help())
+              ->check([](const std::string& name) {
+                for (const ObjectiveSpec& spec : objective_table())
+                  if (spec.name == name) return std::string();
+                return "'" + name + "' is not registered (registered: " + objective_names() + ")";
+              });
       app.add_option("--log-every", flags->log_every, "updates between metrics lines")
           ->check(non_negative_integer())
           ->capture_default_str();

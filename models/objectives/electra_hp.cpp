@@ -165,7 +165,9 @@ StepOutput electra_hp_forward(const ObjectiveNetworks& networks, Tape& tape,
           sigmoid(hardness_logits.item(k * vocab + sampled[k])) + config.hardness_epsilon;
       token_weights.data<double>()[token_of(k)] *= proposal.normaliser.data<double>()[k] / floored;
     }
-  out.disc_weights = token_weights.to(networks.dtype).to(networks.device);
+  // The weights are data, not a function to differentiate: held for the audit's evaluations.
+  out.disc_weights =
+      draw.hold("electra_hp.disc_weights", token_weights.to(networks.dtype).to(networks.device));
 
   const Var disc_logits = discriminate(networks, tape, out.corrupted_ids, batch, draw);  // [B, L]
   out.disc_logits = disc_logits.value();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/tape.hpp"
@@ -43,12 +44,32 @@ struct ObjectiveNetworks {
   const ObjectiveHeads* heads;
 };
 
+// Values a forward treats as constants although they are computed from parameters (importance
+// weights read from the generator's probabilities, say): held like the samples. The model audit
+// passes one HeldValues to its first forward, which records them, and the same to every
+// finite-difference evaluation, which replays them, so central differences see the function the
+// gradient is of. Training passes none: each step computes its own.
+class HeldValues {
+ public:
+  // The value recorded under `name`, recording `value` the first time.
+  const Tensor& hold(const std::string& name, const Tensor& value);
+
+ private:
+  std::vector<std::pair<std::string, Tensor>> values_;
+};
+
 // Which randomness and which point of the schedules one forward pass uses.
 struct ObjectiveDraw {
   std::uint64_t step = 0;    // the draw: dropout masks and sampling noise (micro-batch counter)
   std::int64_t update = 0;   // optimizer updates applied: the curriculum schedules' clock
   bool training = true;      // dropout on
   Tensor given_samples;      // i32 [B, P]: use these instead of drawing (golden files, audits)
+  HeldValues* held = nullptr;  // see HeldValues; null: nothing held
+
+  // `value`, or the value held under `name` when `held` is set.
+  Tensor hold(const std::string& name, const Tensor& value) const {
+    return held != nullptr ? held->hold(name, value) : value;
+  }
 };
 
 // One term of the total loss: total = Σ weight · loss.

@@ -5,11 +5,11 @@ namespace electra {
 const std::vector<ObjectiveSpec>& objective_table() {
   static const std::vector<ObjectiveSpec> table{
       electra_objective(),
-      mlm_objective(),
-      electra_hp_objective(),
       electra15_objective(),
       replace_mlm_objective(),
       all_tokens_mlm_objective(),
+      electra_hp_objective(),
+      mlm_objective(),
   };
   return table;
 }
@@ -18,6 +18,12 @@ const ObjectiveSpec& find_objective(const std::string& name) {
   for (const ObjectiveSpec& spec : objective_table())
     if (spec.name == name) return spec;
   throw_error("objective = '", name, "': unknown (registered: ", objective_names(), ")");
+}
+
+const Tensor& HeldValues::hold(const std::string& name, const Tensor& value) {
+  for (const auto& [held_name, held_value] : values_)
+    if (held_name == name) return held_value;
+  return values_.emplace_back(name, value).second;
 }
 
 std::string objective_names() {

@@ -74,6 +74,31 @@ TEST_CASE("metrics: discriminator accuracy, precision, recall, AUC and replaced 
   CHECK(none.positive_fraction == 0.0);
 }
 
+TEST_CASE("metrics: an objective's other named losses are logged after the fixed keys") {
+  MaskedBatch batch;
+  batch.masked_original_ids = Tensor::from_vector<std::int32_t>({2}, {1, 1});
+  batch.masked_weights = Tensor::from_vector<float>({1}, {1, 1});
+  StepOutput output;
+  output.mlm_loss = Var(Tensor::from_vector<float>({2.5f}, {1}));
+  output.mlm_logits = Tensor::from_vector<float>({0, 1, 5}, {1, 3});
+  const Var main_mlm(Tensor::from_vector<float>({4.25f}, {1}));
+  const Var hardness(Tensor::from_vector<float>({std::nanf("")}, {1}));
+  output.losses = {{"mlm", output.mlm_loss, 1}, {"main_mlm", main_mlm, 1}, {"hardness", hardness, 2}};
+  output.total_loss = Var(Tensor::from_vector<float>({6.75f}, {1}));
+  const StepMetrics metrics = compute_step_metrics(output, batch, SpecialTokens{});
+  REQUIRE(metrics.objective_losses.size() == 2);  // mlm is a fixed key, not repeated
+  CHECK(metrics.objective_losses[0].first == "main_mlm");
+  CHECK(metrics.objective_losses[0].second == 4.25);
+  const nlohmann::ordered_json line = metrics_to_json(metrics);
+  CHECK(line["main_mlm_loss"] == 4.25);
+  CHECK(line["hardness_loss"].is_null());  // NaN → null, as every key
+  std::vector<std::string> keys;
+  for (const auto& item : line.items()) keys.push_back(item.key());
+  CHECK(keys.size() == metrics_keys().size() + 2);
+  CHECK(keys[keys.size() - 2] == "main_mlm_loss");
+  CHECK(keys.back() == "hardness_loss");
+}
+
 TEST_CASE("metrics: a whole step from StepOutput, and the mlm objective") {
   MaskedBatch batch;
   batch.masked_original_ids = Tensor::from_vector<std::int32_t>({2, 1, 3}, {1, 3});
