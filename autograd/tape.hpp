@@ -4,6 +4,7 @@
 // gradients of its inputs, so a tensor used twice (the shared embeddings) receives both.
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/var.hpp"
@@ -38,6 +39,16 @@ class Tape {
   // Forgets all nodes (and with them the saved activations); parameters keep their grads.
   void clear();
 
+  // Called during backward for each leaf that requires a gradient (a parameter), as soon as
+  // its gradient is final for this backward: the reverse loop has run every node that reads it
+  // (in creation order its first reader is the last to run). Leaves are reported in the order
+  // they become final, ties in the order their reader lists them; a leaf whose readers received
+  // no gradient is reported too, with has_grad() as it stands. Data-parallel training starts
+  // summing gradients there (models/gradient_buckets.hpp). No hook (the default): backward does
+  // no extra work.
+  using GradientReadyHook = std::function<void(const Var& leaf)>;
+  void set_gradient_ready_hook(GradientReadyHook hook) { gradient_ready_hook_ = std::move(hook); }
+
   // While false, ops compute values but record nothing (evaluation, generation).
   void set_recording(bool recording) { recording_ = recording; }
   bool recording() const { return recording_; }
@@ -54,10 +65,14 @@ class Tape {
  private:
   static void release(Node& node);
   void check_backward_finite(const Node& node, int index) const;
+  // The leaves that require a gradient, each with the index of its first reader, by that index
+  // from last to first (the order the reverse loop finishes them).
+  std::vector<std::pair<int, Var>> leaves_by_last_use() const;
 
   std::vector<Node> nodes_;
   bool recording_ = true;
   bool anomaly_detection_ = false;
+  GradientReadyHook gradient_ready_hook_;
 };
 
 // Turns recording off for a scope (like torch.no_grad()).

@@ -21,6 +21,10 @@ class PendingSum {
  public:
   virtual ~PendingSum() = default;
   virtual void wait() = 0;
+  // Moves the sum along without blocking and says whether wait() would return at once. MPI
+  // progresses non-blocking collectives only inside MPI calls, so a caller that overlaps the
+  // sum with work (GradientBuckets during backward) polls now and then.
+  virtual bool poll() { return false; }
 };
 
 class Communicator {
