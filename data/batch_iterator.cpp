@@ -64,6 +64,13 @@ void BatchIterator::set_position(const DataPosition& position) {
   position_ = position;
 }
 
+void BatchIterator::skip(std::int64_t sequences) {
+  check(sequences >= 0, "BatchIterator::skip: ", sequences, " sequences must be ≥ 0");
+  // Epoch by epoch, like next(): the same arithmetic, without building any epoch's order.
+  const std::int64_t total = position_.offset + sequences % size();
+  position_ = {position_.epoch + sequences / size() + total / size(), total % size()};
+}
+
 PackedBatch BatchIterator::next(std::int64_t batch_size) {
   check(batch_size > 0, "BatchIterator::next: batch size ", batch_size, " must be positive");
   const std::int64_t seq_len = info_.seq_len;

@@ -31,6 +31,9 @@ class BatchIterator {
 
   // input_ids / token_type_ids / attention_mask, i32 [batch_size, seq_len].
   PackedBatch next(std::int64_t batch_size);
+  // Moves past `sequences` sequences without reading them (the batches other ranks of a
+  // data-parallel run take): afterwards the iterator is where `next` over them would leave it.
+  void skip(std::int64_t sequences);
 
   static constexpr std::int64_t max_epoch = std::int64_t{1} << 40;
   DataPosition position() const { return position_; }

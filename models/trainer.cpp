@@ -8,12 +8,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "autograd/ops.hpp"
 #include "data/masking.hpp"
 #include "engine/device.hpp"
 #include "engine/error.hpp"
+#include "engine/kernels.hpp"
 #include "models/lr_schedule.hpp"
 #include "models/safetensors.hpp"
 
@@ -102,7 +104,35 @@ SpecialTokens read_shard_special_tokens(const std::string& shards_dir) {
 }
 
 Trainer::Trainer(TrainerOptions options)
-    : options_(std::move(options)), shards_(read_shard_set_info(options_.shards_dir)) {
+    : options_(std::move(options)),
+      communicator_(options_.communicator ? options_.communicator
+                                          : std::shared_ptr<Communicator>(make_communicator())) {
+  // One rank: errors propagate as they always did. Several: what a rank fails at is caught and
+  // shared before any other collective, so one rank that cannot read the shards does not leave
+  // the others waiting.
+  const auto attempt = [this](const auto& work) -> std::string {
+    if (communicator_->size() == 1) return work(), std::string();
+    try {
+      work();
+    } catch (const std::exception& error) {  // electra::Error, or a filesystem error
+      return error.what();
+    }
+    return "";
+  };
+  agree(attempt([this] { set_up(); }));
+  // Rank 0 alone touches the run directory (lock, litter, overwrite check) and picks the
+  // checkpoint to continue; the others then load that same checkpoint.
+  const std::string failure = attempt([this] {
+    if (communicator_->is_root()) open_run_directory();
+  });
+  const std::string chosen = agree(failure, resumed_from_).front();
+  agree(attempt([&] {
+    if (!communicator_->is_root() && !chosen.empty()) resume_from(chosen);
+  }));
+}
+
+void Trainer::set_up() {
+  shards_ = read_shard_set_info(options_.shards_dir);
   const ModelConfig& config = options_.config;
   check(config.seq_len == shards_.seq_len, "pretrain: seq_len ", config.seq_len, " but the shards in ",
         shards_.dir, " were prepared with seq_len ", shards_.seq_len);
@@ -132,8 +162,33 @@ Trainer::Trainer(TrainerOptions options)
   optimizer_ = std::make_unique<AdamW>(parameters_, adamw_config(config));
   batches_ = std::make_unique<BatchIterator>(options_.shards_dir, options_.seed);
   tape_.set_anomaly_detection(options_.detect_anomaly);
+}
 
-  open_run_directory();
+std::vector<std::string> Trainer::agree(const std::string& failure, const std::string& result) {
+  if (communicator_->size() == 1) {
+    if (!failure.empty()) throw Error(failure);  // one rank: the message as it always was
+    return {result};
+  }
+  // One string per rank: "!" + its failure, or "=" + its result.
+  const std::vector<std::string> answers =
+      communicator_->gather_strings(failure.empty() ? "=" + result : "!" + failure);
+  std::string failures;
+  std::vector<std::string> results;
+  for (std::size_t rank = 0; rank < answers.size(); ++rank) {
+    if (answers[rank].rfind('!', 0) == 0)
+      failures += (failures.empty() ? "" : "; ") + std::string("rank ") + std::to_string(rank) +
+                  ": " + answers[rank].substr(1);
+    results.push_back(answers[rank].substr(1));
+  }
+  if (!failures.empty()) throw CollectiveError(failures);
+  return results;
+}
+
+bool Trainer::any_rank(bool flag) {
+  if (communicator_->size() == 1) return flag;
+  Tensor count = Tensor::full({1}, flag ? 1.0 : 0.0, DType::f64);
+  communicator_->sum(count);
+  return count.data<double>()[0] > 0;
 }
 
 Trainer::~Trainer() = default;
@@ -141,22 +196,48 @@ Trainer::~Trainer() = default;
 nlohmann::json Trainer::run_identity() const {
   return {{"model", to_json(options_.config)},
           {"seed", options_.seed},
-          {"grad_accumulation", options_.grad_accumulation},
+          {"grad_accumulation", micro_batches_per_update()},
           {"data",
            {{"vocab_sha256", shards_.vocab_sha256},
             {"seq_len", shards_.seq_len},
             {"sequences", shards_.sequences}}}};
 }
 
+void Trainer::accumulate_micro_batch_gradients(bool first) {
+  const std::vector<Parameter>& parameters = parameters_.parameters();
+  accumulated_gradients_.resize(parameters.size());
+  for (std::size_t p = 0; p < parameters.size(); ++p) {
+    Var var = parameters[p].var;
+    Tensor& grad = var.grad_buffer();
+    Tensor& accumulated = accumulated_gradients_[p];
+    if (first || !accumulated.defined()) {
+      std::swap(accumulated, grad);  // acc = G_0 without a copy; grad gets the spare buffer
+      if (!grad.defined()) grad = Tensor::zeros(accumulated.shape(), accumulated.dtype(), accumulated.device());
+      else grad.zero_();
+    } else {
+      kernels::axpy(1.0, grad, accumulated);  // acc += G_i (1·x is exact: a plain f32 addition)
+      grad.zero_();
+    }
+  }
+}
+
 void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::int64_t& tokens) {
   const std::int64_t step = optimizer_->updates_applied();
-  const std::int64_t micro_batches = options_.grad_accumulation;
+  const std::int64_t local_micro_batches = options_.grad_accumulation;
+  const std::int64_t micro_batches = micro_batches_per_update();  // M = N·A
+  const std::int64_t rank = communicator_->rank(), ranks = communicator_->size();
+  const std::int64_t batch_size = options_.config.batch_size;
+  // Per-rank sums, then summed over the ranks in rank order; divided once at the end.
   FiniteMean averages[std::size(averaged_fields)];
   std::vector<std::pair<std::string, FiniteMean>> objective_averages;
+  std::int64_t local_tokens = 0;
   try {
-    for (std::int64_t micro = 0; micro < micro_batches; ++micro) {
-      const auto draw = static_cast<std::uint64_t>(step * micro_batches + micro);
-      const PackedBatch packed = batches_->next(options_.config.batch_size);
+    // This rank's block of the update's M global micro-batches: g = step·M + rank·A + a.
+    batches_->skip(rank * local_micro_batches * batch_size);
+    for (std::int64_t micro = 0; micro < local_micro_batches; ++micro) {
+      const std::int64_t global_micro = rank * local_micro_batches + micro;
+      const auto draw = static_cast<std::uint64_t>(step * micro_batches + global_micro);
+      const PackedBatch packed = batches_->next(batch_size);
       const MaskedBatch batch = mask_batch(packed, special_, masking_, draw);
       const StepOutput output =
           model_->forward(tape_, batch, {draw, step, /*training=*/true, Tensor()});
@@ -167,14 +248,15 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
         for (const NamedLoss& term : output.losses)
           parts += (parts.empty() ? "" : ", ") + term.name + "_loss=" + describe_loss(term.loss);
         throw_error("the loss is ", describe_loss(output.total_loss), " (", parts,
-                    micro_batches > 1 ? ", micro-batch " + std::to_string(micro + 1) : std::string(),
+                    micro_batches > 1 ? ", micro-batch " + std::to_string(global_micro + 1) : std::string(),
                     "); lower --lr, or find the op with --detect-anomaly");
       }
       // Averaging the micro-batch losses makes the accumulated gradient that of the mean.
       const Var loss = micro_batches == 1 ? output.total_loss
                                           : ops::scale(tape_, output.total_loss, 1.0 / micro_batches);
       tape_.backward(loss);
-      tokens += count_tokens(packed.attention_mask);
+      if (micro_batches > 1) accumulate_micro_batch_gradients(micro == 0);
+      local_tokens += count_tokens(packed.attention_mask);
       if (compute_metrics) {
         const StepMetrics micro_metrics = compute_step_metrics(output, batch, special_);
         for (std::size_t i = 0; i < std::size(averaged_fields); ++i)
@@ -187,6 +269,42 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
       }
       tape_.clear();
     }
+    batches_->skip((ranks - 1 - rank) * local_micro_batches * batch_size);
+    if (micro_batches > 1) {
+      // grad = acc_r; then (ranks > 1) the rank-ordered sum over the ranks, started for every
+      // parameter before waiting for any so the sums travel together.
+      const std::vector<Parameter>& parameters = parameters_.parameters();
+      for (std::size_t p = 0; p < parameters.size(); ++p)
+        std::swap(Var(parameters[p].var).grad_buffer(), accumulated_gradients_[p]);
+      if (ranks > 1) {
+        std::vector<std::unique_ptr<PendingSum>> pending;
+        for (const Parameter& parameter : parameters)
+          pending.push_back(communicator_->start_sum(Var(parameter.var).grad_buffer()));
+        for (const auto& sum : pending) sum->wait();
+      }
+    }
+    // Tokens every update (the global tokens/s); the metrics' sums and counts on logged updates.
+    if (ranks > 1) {
+      std::vector<double> totals{static_cast<double>(local_tokens)};
+      if (compute_metrics) {
+        for (const FiniteMean& mean : averages) totals.insert(totals.end(), {mean.sum, double(mean.count)});
+        for (const auto& [name, mean] : objective_averages)
+          totals.insert(totals.end(), {mean.sum, double(mean.count)});
+      }
+      Tensor buffer = Tensor::from_vector(totals, {static_cast<std::int64_t>(totals.size())});
+      communicator_->sum(buffer);
+      const double* summed = buffer.data<double>();
+      local_tokens = static_cast<std::int64_t>(summed[0]);
+      std::size_t next = 1;
+      const auto take = [&](FiniteMean& mean) {
+        mean.sum = summed[next], mean.count = static_cast<int>(summed[next + 1]), next += 2;
+      };
+      if (compute_metrics) {
+        for (FiniteMean& mean : averages) take(mean);
+        for (auto& [name, mean] : objective_averages) take(mean);
+      }
+    }
+    tokens += local_tokens;
     const LearningRateSchedule schedule{options_.config.learning_rate, options_.config.warmup_steps,
                                         options_.config.num_train_steps};
     const OptimizerStepReport report = optimizer_->step(schedule.at(step));
@@ -218,7 +336,7 @@ fs::path Trainer::save(const StepMetrics* last_metrics) {
   if (!options_.vocab_path.empty())
     state.data_position["vocab_path"] = fs::absolute(options_.vocab_path).lexically_normal().string();
   state.seed = options_.seed;
-  state.rng_counters = {{"draws", state.step * options_.grad_accumulation}};
+  state.rng_counters = {{"draws", state.step * micro_batches_per_update()}};
   state.config = run_identity();
   state.metrics = {{"last_logged", last_metrics_json_}};
   const auto start = std::chrono::steady_clock::now();
@@ -268,9 +386,13 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
   result.first_step = step();
   result.resumed_from = resumed_from_;
   result.metrics_path = (fs::path(options_.out_dir) / "metrics.jsonl").string();
-  if (!resumed_from_.empty()) trim_metrics_after(result.metrics_path, step());
-  if (!overwritten_.empty()) remove_previous_run(options_.out_dir);
-  MetricsWriter writer(result.metrics_path, /*append=*/!resumed_from_.empty());
+  const bool root = communicator_->is_root();  // the only rank that writes anything
+  std::optional<MetricsWriter> writer;
+  if (root) {
+    if (!resumed_from_.empty()) trim_metrics_after(result.metrics_path, step());
+    if (!overwritten_.empty()) remove_previous_run(options_.out_dir);
+    writer.emplace(result.metrics_path, /*append=*/!resumed_from_.empty());
+  }
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     completed_updates_ = step();
@@ -288,11 +410,13 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
   bool have_metrics = false;
   for (;;) {
     if (max_steps > 0 && step() >= max_steps) break;
-    if (stop_requested()) {
+    // Agreed on by every rank (a signal or the clock may reach them an update apart), so they
+    // all leave the loop before the same update.
+    if (any_rank(stop_requested())) {
       result.stopped_by_request = true;
       break;
     }
-    if (options_.max_minutes > 0 && seconds_since_start() >= options_.max_minutes * 60) {
+    if (any_rank(options_.max_minutes > 0 && seconds_since_start() >= options_.max_minutes * 60)) {
       result.stopped_by_time = true;
       break;
     }
@@ -308,7 +432,7 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
     if (log) {
       metrics.tokens_per_s = report.tokens_per_s;
       metrics.elapsed_s = report.elapsed_s;
-      writer.write(metrics);
+      if (writer) writer->write(metrics);
       report.metrics = &metrics;
       have_metrics = true;
     }
@@ -320,11 +444,11 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
       completed_updates_ = step();
     }
     if (options_.save_every > 0 && step() % options_.save_every == 0) {
-      result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
+      if (root) result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
       last_saved = step();
     }
   }
-  if (last_saved != step()) result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
+  if (last_saved != step() && root) result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
   else if (result.last_checkpoint.empty() && !resumed_from_.empty()) result.last_checkpoint = resumed_from_;
   result.final_step = step();
   result.seconds = seconds_since_start();

@@ -2,14 +2,35 @@
 // The pre-training loop (DESIGN §2): for every update
 //   for each of grad_accumulation micro-batches:
 //     batch iterator (seeded shuffle) → mask_batch(seed, draw) → model.forward(tape, draw)
-//     → tape.backward(total_loss / grad_accumulation) → tape.clear()
-//   → AdamW step (global-norm clip, lr from the schedule at t = updates applied) → zero grads
+//     → tape.backward(total_loss / micro-batches per update) → tape.clear()
+//   → sum of the gradients over the ranks → AdamW step (global-norm clip, lr from the schedule at
+//     t = updates applied) → zero grads
 //   → every log_every updates: one JSON line in OUT/metrics.jsonl (flushed)
 //   → every save_every updates, at the end and on a stop request: a checkpoint (keep the last N).
-// draw = step·grad_accumulation + micro_batch numbers the micro-batches of the whole run, so the
-// masks, the dropout and the sampling are a pure function of (seed, draw, site), and with the
+//
+// Data parallelism (docs/distributed.md): with N ranks (mpirun) and A = grad_accumulation, one
+// update consumes M = N·A micro-batches of the ONE global data order, numbered
+// g = step·M + r·A + a on rank r (a = 0..A−1): each rank takes a contiguous block and skips the
+// others' batches. draw = g numbers the micro-batches of the whole run, so the masks, the dropout
+// and the sampling are a pure function of (seed, g, site), whatever N is; with the (global)
 // iterator position and Adam's moments in the checkpoint a resumed run repeats an uninterrupted
-// one bit for bit.
+// one bit for bit, and N ranks × A micro-batches draw exactly what 1 rank × N·A micro-batches does.
+//
+// Order of the gradient additions. With M > 1 each micro-batch's gradient G_g is computed on its
+// own (backward into zeroed grads, so a parameter used twice gets G_g = g_g,a + g_g,b) and whole
+// micro-batch gradients are added in order: per rank acc_r = (…(G_rA + G_rA+1) …) + G_rA+A−1,
+// then the rank-ordered sum (…(acc_0 + acc_1) …) + acc_N−1. With A = 1 that is exactly the
+// 1-rank left fold (…(G_0 + G_1) …) + G_N−1 of `--grad-accum N`, for every N: bit for bit. With
+// A > 1 and N > 1 it groups the same terms per rank ((G0+G1)+(G2+G3) instead of
+// ((G0+G1)+G2)+G3): equal up to float rounding, not bit for bit. M = 1 backpropagates straight
+// into the grads as before. The metrics are summed the same way (per-rank sums, then the
+// rank-ordered sum) and divided once, so the logged line matches the 1-rank run's likewise.
+//
+// One run, many processes: rank 0 alone locks the run directory and writes metrics.jsonl and the
+// checkpoints; it also picks the checkpoint to resume, which every rank then loads (--out must be
+// readable by every rank). A failure while constructing on any rank is collected before anything
+// else talks (CollectiveError on every rank, naming the rank), so no rank waits for a dead one.
+// Stop requests and time limits are agreed on before each update, so every rank stops together.
 //
 // Stopping: request_stop() (async-signal-safe; install_stop_signal_handlers() wires SIGINT and
 // SIGTERM to it, a second signal exits at once) makes the loop finish the current update, save a
@@ -38,6 +59,7 @@
 #include "autograd/parameter_store.hpp"
 #include "autograd/tape.hpp"
 #include "data/batch_iterator.hpp"
+#include "engine/communicator.hpp"
 #include "models/checkpoint.hpp"
 #include "models/config.hpp"
 #include "models/electra_model.hpp"
@@ -57,7 +79,7 @@ struct TrainerOptions {
   std::uint64_t seed = 42;        // parameters, data order, masks, dropout, sampling
   std::int64_t max_steps = 0;     // stop after this many updates in total (0: no step limit)
   double max_minutes = 0;         // stop after this much wall time in this process (0: none)
-  std::int64_t grad_accumulation = 1;  // micro-batches of config.batch_size per update
+  std::int64_t grad_accumulation = 1;  // micro-batches of config.batch_size per update and rank
   std::int64_t log_every = 10;         // updates between metrics lines (the last update too)
   std::int64_t save_every = 1000;      // updates between checkpoints (0: only at the end)
   int keep_last = 3;                   // checkpoints kept (≤ 0: all)
@@ -77,6 +99,15 @@ struct TrainerOptions {
   Device device = Device::cpu;
   bool allow_tf32 = false;  // TF32 tensor-core GEMMs on cuda (faster, ~1e-3 relative products)
   std::string vocab_path;       // recorded in the checkpoints for `electra inspect` (optional)
+  // The ranks of a data-parallel run (null: make_communicator(), one rank outside mpirun).
+  std::shared_ptr<Communicator> communicator;
+};
+
+// An error every rank knows about (a failure on some rank, shared through gather_strings): each
+// rank throws it, so the CLI prints it once (rank 0) and every rank exits without aborting.
+class CollectiveError : public Error {
+ public:
+  using Error::Error;
 };
 
 // What the caller sees after each update; `metrics` is set on logged updates only.
@@ -84,7 +115,7 @@ struct StepReport {
   std::int64_t step = 0;  // updates applied so far (1 after the first)
   const StepMetrics* metrics = nullptr;
   double elapsed_s = 0;
-  double tokens_per_s = 0;  // non-pad tokens per second since this process started training
+  double tokens_per_s = 0;  // non-pad tokens per second (all ranks) since this process started training
 };
 
 struct TrainingResult {
@@ -122,9 +153,19 @@ class Trainer {
   // What `overwrite` will delete when run() starts (empty when out_dir held no previous run).
   const std::vector<std::string>& overwritten() const { return overwritten_; }
   // The JSON a checkpoint must match to be resumed: model config, seed, accumulation, shards.
+  // Its grad_accumulation is the micro-batches per update over all ranks (N·A): a checkpoint of
+  // 2 ranks × 1 resumes on 1 rank with --grad-accum 2 and vice versa; another product (another
+  // effective batch) is refused like any other change of the run.
   nlohmann::json run_identity() const;
+  Communicator& communicator() const { return *communicator_; }
+  // Micro-batches per update over all ranks: ranks × grad_accumulation.
+  std::int64_t micro_batches_per_update() const {
+    return communicator_->size() * options_.grad_accumulation;
+  }
 
  private:
+  // Opens the shards, checks them against the config, builds the model: what each rank does alone.
+  void set_up();
   // One update: accumulate grad_accumulation micro-batches, step the optimizer. Fills `metrics`
   // (averaged over the micro-batches) when asked to.
   void train_one_update(bool compute_metrics, StepMetrics& metrics, std::int64_t& tokens);
@@ -132,11 +173,19 @@ class Trainer {
   // Chooses and loads the checkpoint to continue, or leaves a fresh run (see TrainerOptions).
   void open_run_directory();
   void resume_from(const std::filesystem::path& checkpoint);
+  // Collective: throws CollectiveError on every rank when `failure` is non-empty on any rank
+  // ("rank R: failure" for each), else returns every rank's `result` (rank order).
+  std::vector<std::string> agree(const std::string& failure, const std::string& result = {});
+  // Collective: whether any rank has `flag` set.
+  bool any_rank(bool flag);
+  // acc_p (+)= grad_p, then grad_p = 0 (see the order of additions above).
+  void accumulate_micro_batch_gradients(bool first);
   // The watchdog's grace period and what it does when that runs out.
   double stop_grace_seconds() const;
   void on_stop_timeout(double waited_seconds) const;
 
   TrainerOptions options_;
+  std::shared_ptr<Communicator> communicator_;
   ShardSetInfo shards_;
   SpecialTokens special_;
   MaskingSettings masking_;
@@ -145,6 +194,7 @@ class Trainer {
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<BatchIterator> batches_;
   Tape tape_;
+  std::vector<Tensor> accumulated_gradients_;  // per parameter, used when M > 1
   std::string resumed_from_;
   std::vector<std::string> skipped_checkpoints_, removed_litter_, overwritten_;
   std::unique_ptr<RunDirectoryLock> lock_;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/communicator.hpp"
 #include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
@@ -21,6 +22,7 @@
 #include "models/trainer.hpp"
 #include "tools/command.hpp"
 #include "tools/plot_svg.hpp"
+#include "tools/pretrain_ranks.hpp"
 #include "tools/progress.hpp"
 
 namespace electra::cli {
@@ -224,12 +226,31 @@ std::string joined(const std::vector<std::string>& names) {
   return text;
 }
 
-int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
-  const TrainerOptions options = trainer_options(flags);
+int train(const PretrainFlags& flags, const CLI::App& app,
+          const std::shared_ptr<Communicator>& communicator) {
+  TrainerOptions options;
+  if (communicator->size() == 1) {
+    options = trainer_options(flags);
+  } else {
+    // Every rank's failure to start and its run identity, in one collective before any other.
+    std::string failure, identity;
+    try {
+      options = trainer_options(flags);
+      identity = pretrain_identity(app, options);
+    } catch (const std::exception& error) {
+      failure = error.what();
+    }
+    check_same_run(*communicator, failure, identity);
+  }
+  options.communicator = communicator;
   const ModelConfig& config = options.config;
   clear_stop_request();
   install_stop_signal_handlers();
   Trainer trainer(options);
+  if (!communicator->is_root()) {  // rank 0 alone prints and writes
+    trainer.run();
+    return 0;
+  }
 
   const bool electra = config.has_discriminator();
   std::printf("electra pretrain: preset %s, objective %s, %s parameters, threads %d\n",
@@ -241,8 +262,12 @@ int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
               static_cast<long long>(read_shard_set_info(options.shards_dir).sequences),
               static_cast<long long>(config.seq_len), static_cast<long long>(config.vocab_size),
               options.vocab_path.empty() ? "" : (" (" + options.vocab_path + ")").c_str());
+  if (communicator->size() > 1)
+    std::printf("  data-parallel: %s, each %lld micro-batch%s per update\n",
+                communicator->describe().c_str(), static_cast<long long>(options.grad_accumulation),
+                options.grad_accumulation > 1 ? "es" : "");
   std::printf("  batch %lld x %lld micro-batches, lr %g, warm-up %lld, schedule %lld updates, seed %llu\n",
-              static_cast<long long>(config.batch_size), static_cast<long long>(options.grad_accumulation),
+              static_cast<long long>(config.batch_size), static_cast<long long>(trainer.micro_batches_per_update()),
               config.learning_rate, static_cast<long long>(config.warmup_steps),
               static_cast<long long>(config.num_train_steps), static_cast<unsigned long long>(options.seed));
   if (config.warmup_steps >= config.num_train_steps)
@@ -310,6 +335,24 @@ int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
                 repeat_command(app, /*without_max_steps=*/!stopped_early).c_str(),
                 static_cast<long long>(result.final_step));
   return 0;
+}
+
+int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
+  const std::shared_ptr<Communicator> communicator(make_communicator());
+  if (communicator->size() == 1) return train(flags, app, communicator);
+  try {
+    return train(flags, app, communicator);
+  } catch (const CollectiveError& error) {
+    // Every rank knows it: rank 0 prints it once and every rank exits normally.
+    if (communicator->is_root()) std::fprintf(stderr, "electra: error: %s\n", error.what());
+    return 1;
+  } catch (const std::exception& error) {
+    // This rank alone failed (a non-finite loss, a read error): the others are, or will be,
+    // waiting for it in a sum, so it ends them all.
+    std::fprintf(stderr, "electra: error: rank %d: %s\n", communicator->rank(), error.what());
+    std::fflush(stderr);
+    communicator->abort_all(1);
+  }
 }
 
 // The --objective help: one line per row of the objective table.
