@@ -1,6 +1,8 @@
 #include "autograd/tape.hpp"
 
+#include <algorithm>
 #include <sstream>
+#include <unordered_map>
 
 #include "engine/kernels.hpp"
 
@@ -77,6 +79,9 @@ void Tape::backward(const Var& output, const Tensor& output_gradient) {
                 "(record the forward again)");
   Var seeded = output;
   kernels::axpy(1.0, output_gradient, seeded.grad_buffer());
+  std::vector<std::pair<int, Var>> leaves;
+  if (gradient_ready_hook_) leaves = leaves_by_last_use();
+  std::size_t next_leaf = 0;
   for (int index = static_cast<int>(nodes_.size()) - 1; index >= 0; --index) {
     Node& node = nodes_[index];
     if (node.output.has_grad()) {  // else nothing downstream used this output
@@ -88,8 +93,24 @@ void Tape::backward(const Var& output, const Tensor& output_gradient) {
     // freeing them now keeps the peak at the activations plus a few gradients, not both sets.
     node.output.drop_grad();
     release(node);
+    for (; next_leaf < leaves.size() && leaves[next_leaf].first == index; ++next_leaf)
+      gradient_ready_hook_(leaves[next_leaf].second);
   }
   nodes_.clear();
+}
+
+std::vector<std::pair<int, Var>> Tape::leaves_by_last_use() const {
+  std::unordered_map<const Var::Impl*, int> first_reader;
+  std::vector<std::pair<int, Var>> leaves;
+  for (int index = 0; index < static_cast<int>(nodes_.size()); ++index)
+    for (const Var& input : nodes_[static_cast<std::size_t>(index)].inputs)
+      if (input.requires_grad() && input.node() < 0 &&
+          first_reader.emplace(input.impl_.get(), index).second)
+        leaves.emplace_back(index, input);
+  // Found in increasing index; the reverse loop wants them decreasing, ties kept in input order.
+  std::stable_sort(leaves.begin(), leaves.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  return leaves;
 }
 
 void Tape::release(Node& node) {

@@ -47,8 +47,9 @@ class GradientBuckets {
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
 
-  // Call right before the backward that makes the gradients final (the last micro-batch of an
-  // update; earlier micro-batches just accumulate): installs the tape's gradient-ready hook.
+  // Call after the forward and right before the backward that makes the gradients final (the
+  // last micro-batch of an update; earlier micro-batches just accumulate): installs the tape's
+  // gradient-ready hook, and copies at once the parameters the recorded graph never reads.
   // One rank: does nothing.
   void arm(Tape& tape);
   // After that backward: removes the hook, starts the buckets not yet started, waits for all
@@ -57,7 +58,8 @@ class GradientBuckets {
   void finish();
 
   std::size_t bucket_count() const { return buckets_.size(); }
-  // How many buckets were started by the hook during the last backward (the rest by finish()).
+  // How many buckets were started by arm() and the hook during the last backward (the rest by
+  // finish(): those wait for the end of backward, with no overlap).
   std::size_t started_during_backward() const { return started_during_backward_; }
 
  private:
