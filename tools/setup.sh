@@ -5,13 +5,14 @@
 #   tools/setup.sh --deps     # only install / report the packages
 #
 # As root, missing packages are installed with apt-get; otherwise the exact apt-get line is
-# printed and the script stops.
+# printed and the script stops. Open MPI (openmpi-bin, libopenmpi-dev) is for data-parallel
+# runs under mpirun (docs/distributed.md); the build works without it (ELECTRA_MPI=AUTO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libopenblas-dev
           libopenblas-pthread-dev libtbb-dev doctest-dev nlohmann-json3-dev libcli11-dev
-          libutf8proc-dev)
+          libutf8proc-dev openmpi-bin libopenmpi-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
