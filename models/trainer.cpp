@@ -21,44 +21,6 @@
 
 namespace electra {
 namespace fs = std::filesystem;
-namespace {
-
-// The mean of the finite values (NaN means "undefined this micro-batch"); NaN if there are none.
-struct FiniteMean {
-  double sum = 0;
-  int count = 0;
-  void add(double value) {
-    if (std::isfinite(value)) sum += value, ++count;
-  }
-  double mean() const { return count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN(); }
-};
-
-// Fields of StepMetrics that are averaged over the micro-batches of one update.
-constexpr double StepMetrics::*averaged_fields[] = {
-    &StepMetrics::total_loss, &StepMetrics::mlm_loss,       &StepMetrics::disc_loss,
-    &StepMetrics::gen_acc,    &StepMetrics::gen_sampled_acc, &StepMetrics::disc_acc,
-    &StepMetrics::disc_precision, &StepMetrics::disc_recall, &StepMetrics::disc_auc,
-    &StepMetrics::disc_auc_context, &StepMetrics::disc_auc_no_special,
-    &StepMetrics::disc_best_threshold, &StepMetrics::disc_precision_best,
-    &StepMetrics::disc_recall_best, &StepMetrics::replaced_frac};
-
-std::int64_t count_tokens(const Tensor& attention_mask) {
-  const std::int32_t* mask = attention_mask.data<std::int32_t>();
-  std::int64_t tokens = 0;
-  for (std::int64_t i = 0; i < attention_mask.numel(); ++i) tokens += mask[i] != 0;
-  return tokens;
-}
-
-// "nan", "inf" or the number, for messages about losses.
-std::string describe_loss(const Var& loss) {
-  const double value = loss.value().item();
-  if (std::isnan(value)) return "nan";  // not "-nan": the sign of a NaN means nothing here
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
-
-}  // namespace
 
 double binary_entropy(double p) {
   if (!(p > 0 && p < 1)) return 0;
@@ -162,36 +124,9 @@ void Trainer::set_up() {
   optimizer_ = std::make_unique<AdamW>(parameters_, adamw_config(config));
   batches_ = std::make_unique<BatchIterator>(options_.shards_dir, options_.seed);
   tape_.set_anomaly_detection(options_.detect_anomaly);
+  if (communicator_->size() > 1)
+    gradient_buckets_ = std::make_unique<GradientBuckets>(parameters_, *communicator_);
 }
-
-std::vector<std::string> Trainer::agree(const std::string& failure, const std::string& result) {
-  if (communicator_->size() == 1) {
-    if (!failure.empty()) throw Error(failure);  // one rank: the message as it always was
-    return {result};
-  }
-  // One string per rank: "!" + its failure, or "=" + its result.
-  const std::vector<std::string> answers =
-      communicator_->gather_strings(failure.empty() ? "=" + result : "!" + failure);
-  std::string failures;
-  std::vector<std::string> results;
-  for (std::size_t rank = 0; rank < answers.size(); ++rank) {
-    if (answers[rank].rfind('!', 0) == 0)
-      failures += (failures.empty() ? "" : "; ") + std::string("rank ") + std::to_string(rank) +
-                  ": " + answers[rank].substr(1);
-    results.push_back(answers[rank].substr(1));
-  }
-  if (!failures.empty()) throw CollectiveError(failures);
-  return results;
-}
-
-bool Trainer::any_rank(bool flag) {
-  if (communicator_->size() == 1) return flag;
-  Tensor count = Tensor::full({1}, flag ? 1.0 : 0.0, DType::f64);
-  communicator_->sum(count);
-  return count.data<double>()[0] > 0;
-}
-
-Trainer::~Trainer() = default;
 
 nlohmann::json Trainer::run_identity() const {
   return {{"model", to_json(options_.config)},
@@ -201,128 +136,6 @@ nlohmann::json Trainer::run_identity() const {
            {{"vocab_sha256", shards_.vocab_sha256},
             {"seq_len", shards_.seq_len},
             {"sequences", shards_.sequences}}}};
-}
-
-void Trainer::accumulate_micro_batch_gradients(bool first) {
-  const std::vector<Parameter>& parameters = parameters_.parameters();
-  accumulated_gradients_.resize(parameters.size());
-  for (std::size_t p = 0; p < parameters.size(); ++p) {
-    Var var = parameters[p].var;
-    Tensor& grad = var.grad_buffer();
-    Tensor& accumulated = accumulated_gradients_[p];
-    if (first || !accumulated.defined()) {
-      std::swap(accumulated, grad);  // acc = G_0 without a copy; grad gets the spare buffer
-      if (!grad.defined()) grad = Tensor::zeros(accumulated.shape(), accumulated.dtype(), accumulated.device());
-      else grad.zero_();
-    } else {
-      kernels::axpy(1.0, grad, accumulated);  // acc += G_i (1·x is exact: a plain f32 addition)
-      grad.zero_();
-    }
-  }
-}
-
-void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::int64_t& tokens) {
-  const std::int64_t step = optimizer_->updates_applied();
-  const std::int64_t local_micro_batches = options_.grad_accumulation;
-  const std::int64_t micro_batches = micro_batches_per_update();  // M = N·A
-  const std::int64_t rank = communicator_->rank(), ranks = communicator_->size();
-  const std::int64_t batch_size = options_.config.batch_size;
-  // Per-rank sums, then summed over the ranks in rank order; divided once at the end.
-  FiniteMean averages[std::size(averaged_fields)];
-  std::vector<std::pair<std::string, FiniteMean>> objective_averages;
-  std::int64_t local_tokens = 0;
-  try {
-    // This rank's block of the update's M global micro-batches: g = step·M + rank·A + a.
-    batches_->skip(rank * local_micro_batches * batch_size);
-    for (std::int64_t micro = 0; micro < local_micro_batches; ++micro) {
-      const std::int64_t global_micro = rank * local_micro_batches + micro;
-      const auto draw = static_cast<std::uint64_t>(step * micro_batches + global_micro);
-      const PackedBatch packed = batches_->next(batch_size);
-      const MaskedBatch batch = mask_batch(packed, special_, masking_, draw);
-      const StepOutput output =
-          model_->forward(tape_, batch, {draw, step, /*training=*/true, Tensor()});
-      // Checked before backward, the metrics and the optimizer: a NaN loss poisons everything
-      // after it, and the error must name the update (one read of a scalar per micro-batch).
-      if (!std::isfinite(output.total_loss.value().item())) {
-        std::string parts;
-        for (const NamedLoss& term : output.losses)
-          parts += (parts.empty() ? "" : ", ") + term.name + "_loss=" + describe_loss(term.loss);
-        throw_error("the loss is ", describe_loss(output.total_loss), " (", parts,
-                    micro_batches > 1 ? ", micro-batch " + std::to_string(global_micro + 1) : std::string(),
-                    "); lower --lr, or find the op with --detect-anomaly");
-      }
-      // Averaging the micro-batch losses makes the accumulated gradient that of the mean.
-      const Var loss = micro_batches == 1 ? output.total_loss
-                                          : ops::scale(tape_, output.total_loss, 1.0 / micro_batches);
-      tape_.backward(loss);
-      if (micro_batches > 1) accumulate_micro_batch_gradients(micro == 0);
-      local_tokens += count_tokens(packed.attention_mask);
-      if (compute_metrics) {
-        const StepMetrics micro_metrics = compute_step_metrics(output, batch, special_);
-        for (std::size_t i = 0; i < std::size(averaged_fields); ++i)
-          averages[i].add(micro_metrics.*averaged_fields[i]);
-        objective_averages.resize(micro_metrics.objective_losses.size());
-        for (std::size_t i = 0; i < objective_averages.size(); ++i) {
-          objective_averages[i].first = micro_metrics.objective_losses[i].first;
-          objective_averages[i].second.add(micro_metrics.objective_losses[i].second);
-        }
-      }
-      tape_.clear();
-    }
-    batches_->skip((ranks - 1 - rank) * local_micro_batches * batch_size);
-    if (micro_batches > 1) {
-      // grad = acc_r; then (ranks > 1) the rank-ordered sum over the ranks, started for every
-      // parameter before waiting for any so the sums travel together.
-      const std::vector<Parameter>& parameters = parameters_.parameters();
-      for (std::size_t p = 0; p < parameters.size(); ++p)
-        std::swap(Var(parameters[p].var).grad_buffer(), accumulated_gradients_[p]);
-      if (ranks > 1) {
-        std::vector<std::unique_ptr<PendingSum>> pending;
-        for (const Parameter& parameter : parameters)
-          pending.push_back(communicator_->start_sum(Var(parameter.var).grad_buffer()));
-        for (const auto& sum : pending) sum->wait();
-      }
-    }
-    // Tokens every update (the global tokens/s); the metrics' sums and counts on logged updates.
-    if (ranks > 1) {
-      std::vector<double> totals{static_cast<double>(local_tokens)};
-      if (compute_metrics) {
-        for (const FiniteMean& mean : averages) totals.insert(totals.end(), {mean.sum, double(mean.count)});
-        for (const auto& [name, mean] : objective_averages)
-          totals.insert(totals.end(), {mean.sum, double(mean.count)});
-      }
-      Tensor buffer = Tensor::from_vector(totals, {static_cast<std::int64_t>(totals.size())});
-      communicator_->sum(buffer);
-      const double* summed = buffer.data<double>();
-      local_tokens = static_cast<std::int64_t>(summed[0]);
-      std::size_t next = 1;
-      const auto take = [&](FiniteMean& mean) {
-        mean.sum = summed[next], mean.count = static_cast<int>(summed[next + 1]), next += 2;
-      };
-      if (compute_metrics) {
-        for (FiniteMean& mean : averages) take(mean);
-        for (auto& [name, mean] : objective_averages) take(mean);
-      }
-    }
-    tokens += local_tokens;
-    const LearningRateSchedule schedule{options_.config.learning_rate, options_.config.warmup_steps,
-                                        options_.config.num_train_steps};
-    const OptimizerStepReport report = optimizer_->step(schedule.at(step));
-    parameters_.zero_grad();
-    if (compute_metrics) {
-      for (std::size_t i = 0; i < std::size(averaged_fields); ++i)
-        metrics.*averaged_fields[i] = averages[i].mean();
-      metrics.objective_losses.clear();
-      for (const auto& [name, mean] : objective_averages)
-        metrics.objective_losses.emplace_back(name, mean.mean());
-      metrics.step = step + 1;
-      metrics.grad_norm = report.grad_norm;
-      metrics.lr = report.learning_rate;
-    }
-  } catch (const Error& error) {
-    tape_.clear();
-    throw_error("pretrain: update ", step + 1, ": ", error.what());
-  }
 }
 
 fs::path Trainer::save(const StepMetrics* last_metrics) {

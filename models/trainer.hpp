@@ -22,8 +22,9 @@
 // then the rank-ordered sum (…(acc_0 + acc_1) …) + acc_N−1. With A = 1 that is exactly the
 // 1-rank left fold (…(G_0 + G_1) …) + G_N−1 of `--grad-accum N`, for every N: bit for bit. With
 // A > 1 and N > 1 it groups the same terms per rank ((G0+G1)+(G2+G3) instead of
-// ((G0+G1)+G2)+G3): equal up to float rounding, not bit for bit. M = 1 backpropagates straight
-// into the grads as before. The metrics are summed the same way (per-rank sums, then the
+// ((G0+G1)+G2)+G3): equal up to float rounding, not bit for bit. A = 1 backpropagates straight
+// into the (zeroed) grads, as before. The sums over the ranks go through GradientBuckets: with
+// A = 1 they start during backward (overlapped); with A > 1 after the rank's last addition. The metrics are summed the same way (per-rank sums, then the
 // rank-ordered sum) and divided once, so the logged line matches the 1-rank run's likewise.
 //
 // One run, many processes: rank 0 alone locks the run directory and writes metrics.jsonl and the
@@ -63,6 +64,7 @@
 #include "models/checkpoint.hpp"
 #include "models/config.hpp"
 #include "models/electra_model.hpp"
+#include "models/gradient_buckets.hpp"
 #include "models/metrics.hpp"
 #include "models/optimizer.hpp"
 #include "models/run_directory.hpp"
@@ -178,7 +180,7 @@ class Trainer {
   std::vector<std::string> agree(const std::string& failure, const std::string& result = {});
   // Collective: whether any rank has `flag` set.
   bool any_rank(bool flag);
-  // acc_p (+)= grad_p, then grad_p = 0 (see the order of additions above).
+  // acc_p (+)= grad_p, then grad_p = 0 (see the order of additions above). Used when A > 1.
   void accumulate_micro_batch_gradients(bool first);
   // The watchdog's grace period and what it does when that runs out.
   double stop_grace_seconds() const;
@@ -194,7 +196,8 @@ class Trainer {
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<BatchIterator> batches_;
   Tape tape_;
-  std::vector<Tensor> accumulated_gradients_;  // per parameter, used when M > 1
+  std::vector<Tensor> accumulated_gradients_;  // per parameter, used when A > 1
+  std::unique_ptr<GradientBuckets> gradient_buckets_;  // the sums over the ranks (N > 1)
   std::string resumed_from_;
   std::vector<std::string> skipped_checkpoints_, removed_litter_, overwritten_;
   std::unique_ptr<RunDirectoryLock> lock_;

@@ -353,6 +353,7 @@ int run_pretrain(const PretrainFlags& flags, const CLI::App& app) {
     std::fflush(stderr);
     communicator->abort_all(1);
   }
+  return 1;  // not reached: abort_all does not return
 }
 
 // The --objective help: one line per row of the objective table.
