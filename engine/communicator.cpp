@@ -76,7 +76,8 @@ std::unique_ptr<Communicator> make_communicator() {
   long size = environment_number("OMPI_COMM_WORLD_SIZE");
   if (size < 0) size = environment_number("PMI_SIZE");
   const long rank = environment_number("PMIX_RANK");
-  ELECTRA_CHECK(size <= 1 && rank <= 0, "mpirun: this build of electra has no MPI (configure with "
+  ELECTRA_CHECK(size <= 1 && rank <= 0,
+                "mpirun: this build of electra has no MPI (configure with "
                 "-DELECTRA_MPI=ON where libopenmpi-dev is installed), so it cannot run as ",
                 size > 1 ? std::to_string(size) : std::string("several"), " processes");
   return std::make_unique<SingleRank>();

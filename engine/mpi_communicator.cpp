@@ -89,7 +89,8 @@ class MpiCommunicator final : public Communicator {
     int initialized = 0, finalized = 0;
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
-    ELECTRA_CHECK(!initialized && !finalized, "MPI: make_communicator was called twice in one "
+    ELECTRA_CHECK(!initialized && !finalized,
+                  "MPI: make_communicator was called twice in one "
                   "process (MPI can be initialised only once)");
     int provided = 0;
     check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
@@ -124,8 +125,9 @@ class MpiCommunicator final : public Communicator {
 
   std::vector<std::string> gather_strings(const std::string& text) override {
     const Clock::time_point start = Clock::now();
-    ELECTRA_CHECK(text.size() < static_cast<std::size_t>(INT_MAX), "MPI: gather_strings: ",
-                  text.size(), " bytes is more than one message can carry");
+    ELECTRA_CHECK(text.size() < static_cast<std::size_t>(INT_MAX),
+                  "MPI: gather_strings: ", text.size(),
+                  " bytes is more than one message can carry");
     const int length = static_cast<int>(text.size());
     std::vector<int> lengths(static_cast<std::size_t>(size_));
     check_mpi(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
@@ -143,8 +145,8 @@ class MpiCommunicator final : public Communicator {
               "MPI_Allgatherv");
     std::vector<std::string> texts;
     for (std::size_t r = 0; r < lengths.size(); ++r)
-      texts.push_back(all.substr(static_cast<std::size_t>(starts[r]),
-                                 static_cast<std::size_t>(lengths[r])));
+      texts.push_back(
+          all.substr(static_cast<std::size_t>(starts[r]), static_cast<std::size_t>(lengths[r])));
     waited_ += seconds_since(start);
     return texts;
   }

@@ -40,8 +40,8 @@ GradientBuckets::GradientBuckets(const ParameterStore& store, Communicator& comm
     std::size_t flag = static_cast<std::size_t>(bucket.gradient_numel);
     for (Slot& slot : bucket.slots) slot.flag = flag++;
     const Tensor& first = bucket.slots.front().parameter.value();
-    bucket.buffer = Tensor::zeros(Shape{static_cast<std::int64_t>(flag), 1}, first.dtype(),
-                                  first.device());
+    bucket.buffer =
+        Tensor::zeros(Shape{static_cast<std::int64_t>(flag), 1}, first.dtype(), first.device());
   }
 }
 
@@ -65,7 +65,8 @@ void GradientBuckets::arm(Tape& tape) {
   // A parameter this backward never reaches is final already (earlier micro-batches' sum, or
   // none): copy it now, or its bucket, and every bucket after it, would wait for finish().
   std::vector<std::vector<bool>> in_graph(buckets_.size());
-  for (std::size_t b = 0; b < buckets_.size(); ++b) in_graph[b].assign(buckets_[b].slots.size(), false);
+  for (std::size_t b = 0; b < buckets_.size(); ++b)
+    in_graph[b].assign(buckets_[b].slots.size(), false);
   for (const Node& node : tape.nodes())
     for (const Var& input : node.inputs) {
       if (input.node() >= 0 || !input.requires_grad()) continue;

@@ -18,7 +18,8 @@ Var parameter(const std::string& name, std::vector<double> values) {
 }
 }  // namespace
 
-TEST_CASE("gradient-ready hook: each leaf once, in the order it becomes final, with its final grad") {
+TEST_CASE(
+    "gradient-ready hook: each leaf once, in the order it becomes final, with its final grad") {
   // node 0: a = shared ⊙ x      (first reader of `shared`, so it is final only after node 0)
   // node 1: b = a ⊙ early
   // node 2: c = b + late        (`late` is read last: final first)
@@ -29,7 +30,8 @@ TEST_CASE("gradient-ready hook: each leaf once, in the order it becomes final, w
   Var early = parameter("early", {3.0, 0.25, -2.0});
   Var late = parameter("late", {1.0, 2.0, 3.0});
   Var unused = parameter("unused", {1.0});
-  Var x(Tensor::from_vector(std::vector<double>{2.0, 4.0, -1.0}, Shape{3}));  // no grad: never reported
+  Var x(Tensor::from_vector(std::vector<double>{2.0, 4.0, -1.0},
+                            Shape{3}));  // no grad: never reported
   Var a = ops::mul(tape, shared, x);
   Var b = ops::mul(tape, a, early);
   Var c = ops::add(tape, b, late);

@@ -1,5 +1,7 @@
 // The one-rank Communicator (a build without MPI, or a binary not started by mpirun): every
 // collective is the identity. The MPI side is tested under mpirun in tests/mpi/.
+#include "engine/communicator.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "autograd/ops.hpp"
-#include "engine/communicator.hpp"
 #include "models/gradient_buckets.hpp"
 
 using namespace electra;
@@ -60,7 +61,8 @@ TEST_CASE("communicator: a build without MPI refuses to run as several processes
 TEST_CASE("gradient buckets: one rank does nothing (no hook, no copies, grads untouched)") {
   std::unique_ptr<Communicator> communicator = make_communicator();
   ParameterStore store;
-  Var weight = store.add("weight", Tensor::from_vector(std::vector<float>{1, 2, 3}, Shape{3}), true);
+  Var weight =
+      store.add("weight", Tensor::from_vector(std::vector<float>{1, 2, 3}, Shape{3}), true);
   Var bias = store.add("bias", Tensor::from_vector(std::vector<float>{0.5f}, Shape{1}), false);
   GradientBuckets buckets(store, *communicator, 4);
   CHECK(buckets.bucket_count() == 0);

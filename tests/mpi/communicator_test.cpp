@@ -23,7 +23,8 @@ std::vector<T> values_of_rank(int rank, std::int64_t count, int salt) {
   std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
   std::uniform_int_distribution<int> exponent(-20, 20);
   std::vector<T> values(static_cast<std::size_t>(count));
-  for (T& value : values) value = static_cast<T>(std::ldexp(mantissa(generator), exponent(generator)));
+  for (T& value : values)
+    value = static_cast<T>(std::ldexp(mantissa(generator), exponent(generator)));
   return values;
 }
 
@@ -65,8 +66,8 @@ void check_sums_for_sizes() {
   for (const std::int64_t count : {std::int64_t{1}, std::int64_t{7}, std::int64_t{1001}}) {
     ++salt;
     INFO("count ", count, ", ", ranks, " ranks, ", sizeof(T) == 4 ? "f32" : "f64");
-    Tensor buffer = Tensor::from_vector(values_of_rank<T>(communicator.rank(), count, salt),
-                                        Shape{count});
+    Tensor buffer =
+        Tensor::from_vector(values_of_rank<T>(communicator.rank(), count, salt), Shape{count});
     communicator.sum(buffer);
     const std::vector<T> expected = rank_ordered_sum<T>(ranks, count, salt);
     CHECK(same_bits(buffer, expected));
@@ -81,7 +82,8 @@ TEST_CASE("mpi communicator: sums are rank-ordered and bit-identical on every ra
   check_sums_for_sizes<float>();
   check_sums_for_sizes<double>();
   if (test_communicator().size() == 2) {  // N = 2: exactly x₀ + x₁, elementwise, on both ranks
-    const std::vector<float> x0 = values_of_rank<float>(0, 64, 99), x1 = values_of_rank<float>(1, 64, 99);
+    const std::vector<float> x0 = values_of_rank<float>(0, 64, 99),
+                             x1 = values_of_rank<float>(1, 64, 99);
     Tensor buffer = Tensor::from_vector(test_communicator().rank() == 0 ? x0 : x1, Shape{8, 8});
     test_communicator().sum(buffer);
     std::vector<float> expected(64);

@@ -2,6 +2,8 @@
 // finish() are, bit for bit, the rank-ordered sum of what each rank's backward produced (every
 // rank recomputes every rank's gradients locally to know the answer), whatever the bucket size;
 // a parameter no rank reaches keeps no gradient, one that a single rank reaches gets that rank's.
+#include "models/gradient_buckets.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "autograd/ops.hpp"
-#include "models/gradient_buckets.hpp"
 #include "mpi/mpi_suite.hpp"
 
 using namespace electra;
@@ -25,8 +26,11 @@ Tensor tensor_of(std::vector<double> values, const Shape& shape) {
 template <typename T>
 void register_tiny_model(ParameterStore& store) {
   store.add("shared", tensor_of<T>({0.7, -1.3, 0.2, 2.1}, Shape{4}), true);
-  store.add("dense.weight", tensor_of<T>({0.11, -0.52, 0.33, 0.94, -0.25, 0.61, 0.07, -0.88,
-                                          0.45, -0.19, 0.73, 0.36}, Shape{3, 4}), true);
+  store.add(
+      "dense.weight",
+      tensor_of<T>({0.11, -0.52, 0.33, 0.94, -0.25, 0.61, 0.07, -0.88, 0.45, -0.19, 0.73, 0.36},
+                   Shape{3, 4}),
+      true);
   store.add("dense.bias", tensor_of<T>({0.01, -0.02, 0.03}, Shape{3}), false);
   store.add("head.weight", tensor_of<T>({0.5, -0.4, 0.3, -0.2, 0.9, 0.1}, Shape{2, 3}), true);
   store.add("head.bias", tensor_of<T>({0.05, -0.05}, Shape{2}), false);
@@ -41,14 +45,18 @@ Var forward(Tape& tape, const ParameterStore& store, int rank) {
   for (int i = 0; i < 8; ++i) input.push_back(0.37 * (rank + 1) - 0.21 * i + 0.013 * rank * i);
   Var x(tensor_of<T>(input, Shape{2, 4}));
   // `shared` is read first and last: its gradient is final only at the very end of backward.
-  Var scaled = ops::mul(tape, x, ops::reshape(tape, ops::concat_rows(tape, {store.get("shared"),
-                                                                             store.get("shared")}),
-                                                Shape{2, 4}));
-  Var hidden = ops::gelu(tape, ops::linear(tape, scaled, store.get("dense.weight"),
-                                           store.get("dense.bias")));
+  Var scaled = ops::mul(
+      tape, x,
+      ops::reshape(tape, ops::concat_rows(tape, {store.get("shared"), store.get("shared")}),
+                   Shape{2, 4}));
+  Var hidden = ops::gelu(
+      tape, ops::linear(tape, scaled, store.get("dense.weight"), store.get("dense.bias")));
   Var out = ops::linear(tape, hidden, store.get("head.weight"), store.get("head.bias"));
-  if (rank == 1) out = ops::add(tape, out, ops::concat_rows(tape, {ops::reshape(tape, store.get("rank_one_only"), Shape{1, 2}),
-                                                                   ops::reshape(tape, store.get("rank_one_only"), Shape{1, 2})}));
+  if (rank == 1)
+    out = ops::add(
+        tape, out,
+        ops::concat_rows(tape, {ops::reshape(tape, store.get("rank_one_only"), Shape{1, 2}),
+                                ops::reshape(tape, store.get("rank_one_only"), Shape{1, 2})}));
   Var flat = ops::reshape(tape, out, Shape{4});
   return ops::sum(tape, ops::mul(tape, flat, ops::mul(tape, flat, store.get("shared"))));
 }
@@ -57,8 +65,8 @@ template <typename T>
 void check_buckets(std::size_t bucket_bytes, bool armed) {
   Communicator& communicator = test_communicator();
   const int ranks = communicator.size();
-  INFO(ranks, " ranks, ", sizeof(T) == 4 ? "f32" : "f64", ", buckets of ", bucket_bytes,
-       " bytes, ", armed ? "armed" : "not armed (finish() alone)");
+  INFO(ranks, " ranks, ", sizeof(T) == 4 ? "f32" : "f64", ", buckets of ", bucket_bytes, " bytes, ",
+       armed ? "armed" : "not armed (finish() alone)");
 
   // What each rank's backward produces, computed here for every rank; then their sum in rank
   // order, in T, with zeros where a rank has no gradient (one process accumulating would add).
@@ -82,7 +90,8 @@ void check_buckets(std::size_t bucket_bytes, bool armed) {
   ParameterStore store;
   register_tiny_model<T>(store);
   GradientBuckets buckets(store, communicator, bucket_bytes);
-  for (int update = 0; update < 2; ++update) {  // the buckets are reused from one update to the next
+  for (int update = 0; update < 2;
+       ++update) {  // the buckets are reused from one update to the next
     INFO("update ", update);
     for (const Parameter& parameter : store.parameters()) {
       Var var = parameter.var;
