@@ -325,3 +325,21 @@ TEST_CASE("trainer: binary entropy of the constant predictor") {
   CHECK(binary_entropy(0.0) == 0.0);
   CHECK(binary_entropy(1.0) == 0.0);
 }
+
+TEST_CASE("trainer: BatchIterator::skip(n) leaves the iterator where next() over n sequences does") {
+  // The ranks of a data-parallel run skip each other's batches (trainer.hpp); skipping must land
+  // exactly where reading them would, across epoch boundaries too, or the ranks' data diverge.
+  const fs::path dir = scratch_dir("skip");
+  const std::string shards = prepare_sample_shards(dir, 32);
+  BatchIterator read(shards, 7), skipped(shards, 7);
+  const std::int64_t size = read.size();
+  for (const std::int64_t sequences : {std::int64_t{3}, size - 5, std::int64_t{4}, 2 * size + 1}) {
+    for (std::int64_t left = sequences; left > 0; left -= std::min<std::int64_t>(left, 64))
+      read.next(std::min<std::int64_t>(left, 64));
+    skipped.skip(sequences);
+    CHECK(skipped.position() == read.position());
+    const PackedBatch a = read.next(2), b = skipped.next(2);
+    CHECK(std::memcmp(a.input_ids.raw(), b.input_ids.raw(), a.input_ids.nbytes()) == 0);
+  }
+  fs::remove_all(dir);
+}
