@@ -126,7 +126,8 @@ TEST_CASE("mpi pretrain: a 2-rank checkpoint resumes on 1 rank (--grad-accum 2) 
   // Another number of micro-batches per update is another run: refused, naming it.
   const Run other = run_command(pretrain(shards, run, "--max-steps 8 --total-steps 6 --resume"));
   CHECK(other.exit_code != 0);
-  CHECK_MESSAGE(contains(other.output, "grad_accumulation"), other.output);
+  CHECK_MESSAGE(contains(other.output, "/grad_accumulation: checkpoint has 2, this run has 1"), other.output);
+  CHECK(contains(other.output, "(ranks × --grad-accum)"));
   fs::remove_all(dir);
 }
 
