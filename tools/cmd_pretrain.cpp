@@ -311,6 +311,10 @@ int train(const PretrainFlags& flags, const CLI::App& app,
   std::printf("  checkpoint  %s\n  metrics     %s\n", result.last_checkpoint.string().c_str(),
               result.metrics_path.c_str());
   if (!curves.empty()) std::printf("  curves      %s\n", curves.c_str());
+  if (communicator->size() > 1)  // rank 0's share; a rank waits on the slowest one too
+    std::printf("  waited on communication %.1f s (%.0f%% of this run, rank 0)\n",
+                communicator->wait_seconds(),
+                result.seconds > 0 ? 100 * communicator->wait_seconds() / result.seconds : 0.0);
   if (electra && last_logged) {
     // The plain AUC also rewards spotting rare ids; only the within-id AUC shows judging in context.
     std::printf("  discriminator at update %lld: AUC %.3f, within token id %.3f (0.5: not judging "
