@@ -225,11 +225,13 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
     if (max_steps > 0 && step() >= max_steps) break;
     // Agreed on by every rank (a signal or the clock may reach them an update apart), so they
     // all leave the loop before the same update.
-    if (any_rank(stop_requested())) {
+    const auto [stop, out_of_time] = any_rank(
+        stop_requested(), options_.max_minutes > 0 && seconds_since_start() >= options_.max_minutes * 60);
+    if (stop) {
       result.stopped_by_request = true;
       break;
     }
-    if (any_rank(options_.max_minutes > 0 && seconds_since_start() >= options_.max_minutes * 60)) {
+    if (out_of_time) {
       result.stopped_by_time = true;
       break;
     }

@@ -178,8 +178,8 @@ class Trainer {
   // Collective: throws CollectiveError on every rank when `failure` is non-empty on any rank
   // ("rank R: failure" for each), else returns every rank's `result` (rank order).
   std::vector<std::string> agree(const std::string& failure, const std::string& result = {});
-  // Collective: whether any rank has `flag` set.
-  bool any_rank(bool flag);
+  // Collective (one sum): whether any rank has `first` set, and whether any has `second`.
+  std::pair<bool, bool> any_rank(bool first, bool second);
   // acc_p (+)= grad_p, then grad_p = 0 (see the order of additions above). Used when A > 1.
   void accumulate_micro_batch_gradients(bool first);
   // The watchdog's grace period and what it does when that runs out.

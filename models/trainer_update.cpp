@@ -72,11 +72,11 @@ std::vector<std::string> Trainer::agree(const std::string& failure, const std::s
   return results;
 }
 
-bool Trainer::any_rank(bool flag) {
-  if (communicator_->size() == 1) return flag;
-  Tensor count = Tensor::full({1}, flag ? 1.0 : 0.0, DType::f64);
-  communicator_->sum(count);
-  return count.data<double>()[0] > 0;
+std::pair<bool, bool> Trainer::any_rank(bool first, bool second) {
+  if (communicator_->size() == 1) return {first, second};
+  Tensor counts = Tensor::from_vector(std::vector<double>{double(first), double(second)}, {2});
+  communicator_->sum(counts);
+  return {counts.data<double>()[0] > 0, counts.data<double>()[1] > 0};
 }
 
 Trainer::~Trainer() = default;
