@@ -26,13 +26,21 @@ struct FiniteMean {
 };
 
 // Fields of StepMetrics that are averaged over the micro-batches of one update.
-constexpr double StepMetrics::*averaged_fields[] = {
-    &StepMetrics::total_loss, &StepMetrics::mlm_loss,       &StepMetrics::disc_loss,
-    &StepMetrics::gen_acc,    &StepMetrics::gen_sampled_acc, &StepMetrics::disc_acc,
-    &StepMetrics::disc_precision, &StepMetrics::disc_recall, &StepMetrics::disc_auc,
-    &StepMetrics::disc_auc_context, &StepMetrics::disc_auc_no_special,
-    &StepMetrics::disc_best_threshold, &StepMetrics::disc_precision_best,
-    &StepMetrics::disc_recall_best, &StepMetrics::replaced_frac};
+constexpr double StepMetrics::*averaged_fields[] = {&StepMetrics::total_loss,
+                                                    &StepMetrics::mlm_loss,
+                                                    &StepMetrics::disc_loss,
+                                                    &StepMetrics::gen_acc,
+                                                    &StepMetrics::gen_sampled_acc,
+                                                    &StepMetrics::disc_acc,
+                                                    &StepMetrics::disc_precision,
+                                                    &StepMetrics::disc_recall,
+                                                    &StepMetrics::disc_auc,
+                                                    &StepMetrics::disc_auc_context,
+                                                    &StepMetrics::disc_auc_no_special,
+                                                    &StepMetrics::disc_best_threshold,
+                                                    &StepMetrics::disc_precision_best,
+                                                    &StepMetrics::disc_recall_best,
+                                                    &StepMetrics::replaced_frac};
 
 std::int64_t count_tokens(const Tensor& attention_mask) {
   const std::int32_t* mask = attention_mask.data<std::int32_t>();
@@ -90,8 +98,10 @@ void Trainer::accumulate_micro_batch_gradients(bool first) {
     Tensor& accumulated = accumulated_gradients_[p];
     if (first || !accumulated.defined()) {
       std::swap(accumulated, grad);  // acc = G_0 without a copy; grad gets the spare buffer
-      if (!grad.defined()) grad = Tensor::zeros(accumulated.shape(), accumulated.dtype(), accumulated.device());
-      else grad.zero_();
+      if (!grad.defined())
+        grad = Tensor::zeros(accumulated.shape(), accumulated.dtype(), accumulated.device());
+      else
+        grad.zero_();
     } else {
       kernels::axpy(1.0, grad, accumulated);  // acc += G_i (1·x is exact: a plain f32 addition)
       grad.zero_();
@@ -125,13 +135,15 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
         std::string parts;
         for (const NamedLoss& term : output.losses)
           parts += (parts.empty() ? "" : ", ") + term.name + "_loss=" + describe_loss(term.loss);
-        throw_error("the loss is ", describe_loss(output.total_loss), " (", parts,
-                    micro_batches > 1 ? ", micro-batch " + std::to_string(global_micro + 1) : std::string(),
-                    "); lower --lr, or find the op with --detect-anomaly");
+        throw_error(
+            "the loss is ", describe_loss(output.total_loss), " (", parts,
+            micro_batches > 1 ? ", micro-batch " + std::to_string(global_micro + 1) : std::string(),
+            "); lower --lr, or find the op with --detect-anomaly");
       }
       // Averaging the micro-batch losses makes the accumulated gradient that of the mean.
-      const Var loss = micro_batches == 1 ? output.total_loss
-                                          : ops::scale(tape_, output.total_loss, 1.0 / micro_batches);
+      const Var loss = micro_batches == 1
+                           ? output.total_loss
+                           : ops::scale(tape_, output.total_loss, 1.0 / micro_batches);
       // With A = 1 this backward makes the gradients final: the buckets' sums start while it
       // runs (overlap). With A > 1 the rank's total is known only after the last addition.
       if (ranks > 1 && local_micro_batches == 1) gradient_buckets_->arm(tape_);
@@ -162,7 +174,8 @@ void Trainer::train_one_update(bool compute_metrics, StepMetrics& metrics, std::
     if (ranks > 1) {
       std::vector<double> totals{static_cast<double>(local_tokens)};
       if (compute_metrics) {
-        for (const FiniteMean& mean : averages) totals.insert(totals.end(), {mean.sum, double(mean.count)});
+        for (const FiniteMean& mean : averages)
+          totals.insert(totals.end(), {mean.sum, double(mean.count)});
         for (const auto& [name, mean] : objective_averages)
           totals.insert(totals.end(), {mean.sum, double(mean.count)});
       }

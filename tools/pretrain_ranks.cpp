@@ -18,7 +18,8 @@ std::string pretrain_identity(const CLI::App& app, const TrainerOptions& options
     const std::string name = "--" + option->get_lnames().front();
     if (name == "--data" || name == "--vocab" || name == "--help") continue;
     std::string value;
-    for (const std::string& result : option->results()) value += (value.empty() ? "" : " ") + result;
+    for (const std::string& result : option->results())
+      value += (value.empty() ? "" : " ") + result;
     identity[name] = value;
   }
   const ShardSetInfo shards = read_shard_set_info(options.shards_dir);

@@ -29,7 +29,8 @@ namespace {
 
 void skip_without_mpi() {
   if (!electra::built_with_mpi()) {
-    std::cout << "skipped: this build has no MPI (configure with -DELECTRA_MPI=ON and libopenmpi-dev)\n";
+    std::cout
+        << "skipped: this build has no MPI (configure with -DELECTRA_MPI=ON and libopenmpi-dev)\n";
     std::exit(77);
   }
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
@@ -72,12 +73,14 @@ std::string file_bytes(const fs::path& path) {
 // The parameters and Adam's moments of two checkpoints are the same bytes.
 void check_same_checkpoint(const fs::path& a, const fs::path& b) {
   for (const char* name : {"model.safetensors", "optimizer.safetensors"})
-    CHECK_MESSAGE(file_bytes(a / name) == file_bytes(b / name), (a / name).string(), " vs ", b.string());
+    CHECK_MESSAGE(file_bytes(a / name) == file_bytes(b / name), (a / name).string(), " vs ",
+                  b.string());
 }
 
 int count_of(const std::string& text, const std::string& part) {
   int count = 0;
-  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++count;
   return count;
 }
 
@@ -87,9 +90,12 @@ TEST_CASE("mpi pretrain: 2 ranks = 1 rank with --grad-accum 2, bit for bit; rank
   skip_without_mpi();
   const fs::path dir = scratch_dir("mpi_same");
   const std::string shards = prepare_sample_shards(dir, 32);
-  const Run two = run_command(mpirun + " -np 2 " + pretrain(shards, dir / "two", "--max-steps 6 --total-steps 6 --save-every 3"));
+  const Run two =
+      run_command(mpirun + " -np 2 " +
+                  pretrain(shards, dir / "two", "--max-steps 6 --total-steps 6 --save-every 3"));
   REQUIRE_MESSAGE(two.exit_code == 0, two.output);
-  const Run one = run_command(pretrain(shards, dir / "one", "--max-steps 6 --total-steps 6 --save-every 3 --grad-accum 2"));
+  const Run one = run_command(
+      pretrain(shards, dir / "one", "--max-steps 6 --total-steps 6 --save-every 3 --grad-accum 2"));
   REQUIRE_MESSAGE(one.exit_code == 0, one.output);
 
   const std::vector<std::string> expected = metrics_lines(dir / "one");
@@ -107,17 +113,21 @@ TEST_CASE("mpi pretrain: a 2-rank checkpoint resumes on 1 rank (--grad-accum 2) 
   skip_without_mpi();
   const fs::path dir = scratch_dir("mpi_resume");
   const std::string shards = prepare_sample_shards(dir, 32);
-  const Run straight = run_command(pretrain(shards, dir / "straight", "--max-steps 6 --total-steps 6 --grad-accum 2"));
+  const Run straight = run_command(
+      pretrain(shards, dir / "straight", "--max-steps 6 --total-steps 6 --grad-accum 2"));
   REQUIRE_MESSAGE(straight.exit_code == 0, straight.output);
 
   // 2 ranks for updates 1-2, 1 rank for 3-4, 2 ranks again for 5-6.
   const fs::path run = dir / "run";
-  const Run first = run_command(mpirun + " -np 2 " + pretrain(shards, run, "--max-steps 2 --total-steps 6"));
+  const Run first =
+      run_command(mpirun + " -np 2 " + pretrain(shards, run, "--max-steps 2 --total-steps 6"));
   REQUIRE_MESSAGE(first.exit_code == 0, first.output);
-  const Run second = run_command(pretrain(shards, run, "--max-steps 4 --total-steps 6 --grad-accum 2 --resume"));
+  const Run second =
+      run_command(pretrain(shards, run, "--max-steps 4 --total-steps 6 --grad-accum 2 --resume"));
   REQUIRE_MESSAGE(second.exit_code == 0, second.output);
   CHECK(contains(second.output, "resuming from"));
-  const Run third = run_command(mpirun + " -np 2 " + pretrain(shards, run, "--max-steps 6 --total-steps 6 --resume"));
+  const Run third = run_command(mpirun + " -np 2 " +
+                                pretrain(shards, run, "--max-steps 6 --total-steps 6 --resume"));
   REQUIRE_MESSAGE(third.exit_code == 0, third.output);
 
   CHECK(metrics_lines(run) == metrics_lines(dir / "straight"));
@@ -126,18 +136,21 @@ TEST_CASE("mpi pretrain: a 2-rank checkpoint resumes on 1 rank (--grad-accum 2) 
   // Another number of micro-batches per update is another run: refused, naming it.
   const Run other = run_command(pretrain(shards, run, "--max-steps 8 --total-steps 6 --resume"));
   CHECK(other.exit_code != 0);
-  CHECK_MESSAGE(contains(other.output, "/grad_accumulation: checkpoint has 2, this run has 1"), other.output);
+  CHECK_MESSAGE(contains(other.output, "/grad_accumulation: checkpoint has 2, this run has 1"),
+                other.output);
   CHECK(contains(other.output, "(ranks × --grad-accum)"));
   fs::remove_all(dir);
 }
 
-TEST_CASE("mpi pretrain: ranks started with different flags stop with one message naming the flag") {
+TEST_CASE(
+    "mpi pretrain: ranks started with different flags stop with one message naming the flag") {
   skip_without_mpi();
   const fs::path dir = scratch_dir("mpi_flags");
   const std::string shards = prepare_sample_shards(dir, 32);
   // MPMD: rank 0 and rank 1 get different command lines.
-  const Run run = run_command(mpirun + " -np 1 " + pretrain(shards, dir / "run", "--max-steps 2 --lr 1e-3") +
-                              " : -np 1 " + pretrain(shards, dir / "run", "--max-steps 2 --lr 2e-3"));
+  const Run run =
+      run_command(mpirun + " -np 1 " + pretrain(shards, dir / "run", "--max-steps 2 --lr 1e-3") +
+                  " : -np 1 " + pretrain(shards, dir / "run", "--max-steps 2 --lr 2e-3"));
   CHECK(run.exit_code != 0);
   CHECK_MESSAGE(count_of(run.output, "electra: error:") == 1, run.output);
   CHECK_MESSAGE(contains(run.output, "different --lr: 1e-3 on rank 0, 2e-3 on rank 1"), run.output);
@@ -164,8 +177,9 @@ TEST_CASE("mpi pretrain: a diverging run ends every rank with a message naming t
   skip_without_mpi();
   const fs::path dir = scratch_dir("mpi_nan");
   const std::string shards = prepare_sample_shards(dir, 32);
-  const Run run = run_command(mpirun + " -np 2 " +
-                              pretrain(shards, dir / "run", "--lr 1e3 --warmup 0 --max-steps 30 --total-steps 30"));
+  const Run run = run_command(
+      mpirun + " -np 2 " +
+      pretrain(shards, dir / "run", "--lr 1e3 --warmup 0 --max-steps 30 --total-steps 30"));
   CHECK(run.exit_code != 0);
   CHECK(run.exit_code != 137);
   CHECK_MESSAGE(contains(run.output, ": pretrain: update "), run.output);
@@ -174,11 +188,13 @@ TEST_CASE("mpi pretrain: a diverging run ends every rank with a message naming t
   fs::remove_all(dir);
 }
 
-TEST_CASE("mpi pretrain: larger N: 3 ranks = --grad-accum 3 bit for bit; 2 ranks x 2 ≈ --grad-accum 4") {
+TEST_CASE(
+    "mpi pretrain: larger N: 3 ranks = --grad-accum 3 bit for bit; 2 ranks x 2 ≈ --grad-accum 4") {
   skip_without_mpi();
   const fs::path dir = scratch_dir("mpi_larger");
   const std::string shards = prepare_sample_shards(dir, 32);
-  const auto train = [&](const std::string& launcher, const std::string& name, const std::string& extra) {
+  const auto train = [&](const std::string& launcher, const std::string& name,
+                         const std::string& extra) {
     const Run run = run_command(launcher + pretrain(shards, dir / name, "--max-steps 3 " + extra));
     REQUIRE_MESSAGE(run.exit_code == 0, run.output);
   };
