@@ -7,14 +7,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
+#include <memory>
 #include <vector>
 
 #include "autograd/tape.hpp"
 #include "data/masking.hpp"
+#include "engine/communicator.hpp"
 #include "engine/device.hpp"
 #include "engine/philox.hpp"
 #include "engine/threads.hpp"
 #include "models/electra_model.hpp"
+#include "models/gradient_buckets.hpp"
 #include "models/optimizer.hpp"
 #include "tools/bench_ops.hpp"
 
@@ -99,9 +103,13 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
-}  // namespace
-
-int run_model_bench(const ModelBenchOptions& options) {
+// The bench proper. Under `mpirun -np N` every rank runs the same steps on its own synthetic
+// batch (global position step·N + rank, as the trainer numbers micro-batches) and the gradients
+// are summed through GradientBuckets as the trainer sums them (armed before backward, so the
+// sums overlap it; finish() before the optimizer). Rank 0 alone prints. `setup_done` is set
+// once the first collective may have run: before it, a failure (bad flags) is the same on every
+// rank; after it, a rank that fails alone must end the others.
+int bench_steps(const ModelBenchOptions& options, Communicator& communicator, bool& setup_done) {
   check(options.batch > 0 && options.seq_len > 0 && options.steps > 0 && options.warmup_steps >= 0,
         "bench: --batch, --seq-len and --steps must be positive, --warmup-steps ≥ 0");
   ModelConfig config = model_preset(options.preset);
@@ -121,35 +129,53 @@ int run_model_bench(const ModelBenchOptions& options) {
   AdamW optimizer(parameters, adam);
   Tape tape;
   MaskingSettings masking{config.mask_probability, config.predictions_per_sequence(), config.mask_token_share, 1};
+  const int ranks = communicator.size();
+  const bool root = communicator.is_root();
+  // Nothing at all with one rank (no hook, no copies): the single-process numbers are unchanged.
+  GradientBuckets buckets(parameters, communicator);
 
-  std::printf("electra bench: preset %s, batch %lld, seq_len %lld, vocab %lld, %lld parameters, "
-              "threads %d (oneTBB; OpenBLAS single-threaded in each)\n",
-              options.preset.c_str(), static_cast<long long>(options.batch),
-              static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
-              static_cast<long long>(parameters.total_numel()), num_threads());
-  std::printf("  device %s%s\n", device_description(device).c_str(),
-              options.tf32 ? ", TF32 matrix products" : "");
-  std::fflush(stdout);
+  if (root) {
+    std::printf("electra bench: preset %s, batch %lld, seq_len %lld, vocab %lld, %lld parameters, "
+                "threads %d (oneTBB; OpenBLAS single-threaded in each)\n",
+                options.preset.c_str(), static_cast<long long>(options.batch),
+                static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
+                static_cast<long long>(parameters.total_numel()), num_threads());
+    std::printf("  device %s%s\n", device_description(device).c_str(),
+                options.tf32 ? ", TF32 matrix products" : "");
+    if (ranks > 1)
+      std::printf("  data-parallel: %s, batch %lld and threads %d on each, %zu gradient bucket%s\n",
+                  communicator.describe().c_str(), static_cast<long long>(options.batch), num_threads(),
+                  buckets.bucket_count(), buckets.bucket_count() == 1 ? "" : "s");
+    std::fflush(stdout);
+  }
+  setup_done = true;
 
-  std::vector<double> forward_s, backward_s, optimizer_s, step_s;
+  std::vector<double> forward_s, backward_s, sum_s, optimizer_s, step_s, wait_s;
+  std::vector<double> overlapped;  // share of the buckets started during backward
   // RSS after each timed step: a run whose memory grows with the step count shows it here.
   std::vector<double> rss_mb;
   for (std::int64_t step = 0; step < options.warmup_steps + options.steps; ++step) {
+    // This rank's batch: a different one on each rank, as in a data-parallel run.
+    const auto position = static_cast<std::uint64_t>(step * ranks + communicator.rank());
     // Batch preparation and masking are the data pipeline's cost, not the step's: outside the clock.
     const MaskedBatch batch =
-        mask_batch(synthetic_batch(config, options.batch, static_cast<std::uint64_t>(step)), SpecialTokens{},
-                   masking, static_cast<std::uint64_t>(step));
+        mask_batch(synthetic_batch(config, options.batch, position), SpecialTokens{}, masking, position);
     // Kernel launches return before the GPU has run them: every clock reading waits for the
     // device first (a no-op on the CPU).
     synchronize(device);
+    const double waited_before = communicator.wait_seconds();
     const auto start = std::chrono::steady_clock::now();
-    const StepOutput output = model.forward(tape, batch, static_cast<std::uint64_t>(step), true);
+    const StepOutput output = model.forward(tape, batch, position, true);
     synchronize(device);
     const double forward = seconds_since(start);
+    buckets.arm(tape);
     tape.backward(output.total_loss);
     tape.clear();
     synchronize(device);
     const double backward = seconds_since(start) - forward;
+    buckets.finish();  // the rest of the sums, and the wait for all of them
+    synchronize(device);
+    const double summed = seconds_since(start) - forward - backward;
     optimizer.step(1e-4);
     parameters.zero_grad();
     synchronize(device);
@@ -157,39 +183,58 @@ int run_model_bench(const ModelBenchOptions& options) {
     if (step < options.warmup_steps) continue;
     forward_s.push_back(forward);
     backward_s.push_back(backward);
-    optimizer_s.push_back(total - forward - backward);
+    sum_s.push_back(summed);
+    optimizer_s.push_back(total - forward - backward - summed);
     step_s.push_back(total);
+    wait_s.push_back(communicator.wait_seconds() - waited_before);
+    if (buckets.bucket_count() > 0)
+      overlapped.push_back(static_cast<double>(buckets.started_during_backward()) /
+                           static_cast<double>(buckets.bucket_count()));
     rss_mb.push_back(current_rss_mb());
   }
+  if (!root) return 0;
 
   const double step_time = median(step_s);
-  const double tokens = static_cast<double>(options.batch * options.seq_len);
+  // Every rank processes its own batch in the same step (finish() waits for all of them).
+  const double tokens = static_cast<double>(ranks * options.batch * options.seq_len);
   const double flops = training_step_flops(config, options.batch);
   const double achieved = flops / step_time * 1e-9;
-  std::printf("\nmedian of %lld steps (after %lld warm-up):\n", static_cast<long long>(options.steps),
-              static_cast<long long>(options.warmup_steps));
-  std::printf("  step        %9.1f ms   %10.0f tokens/s\n", step_time * 1e3, tokens / step_time);
+  std::printf("\nmedian of %lld steps (after %lld warm-up)%s:\n", static_cast<long long>(options.steps),
+              static_cast<long long>(options.warmup_steps), ranks > 1 ? ", times of rank 0" : "");
+  std::printf("  step        %9.1f ms   %10.0f tokens/s%s\n", step_time * 1e3, tokens / step_time,
+              ranks > 1 ? " (all ranks together)" : "");
   std::printf("  forward     %9.1f ms   (%4.1f%%)\n", median(forward_s) * 1e3, 100 * median(forward_s) / step_time);
-  std::printf("  backward    %9.1f ms   (%4.1f%%)   incl. tape.clear()\n", median(backward_s) * 1e3,
-              100 * median(backward_s) / step_time);
+  std::printf("  backward    %9.1f ms   (%4.1f%%)   incl. tape.clear()%s\n", median(backward_s) * 1e3,
+              100 * median(backward_s) / step_time, ranks > 1 ? " and the sums started during it" : "");
+  if (ranks > 1)
+    std::printf("  sum finish  %9.1f ms   (%4.1f%%)   GradientBuckets::finish()\n", median(sum_s) * 1e3,
+                100 * median(sum_s) / step_time);
   std::printf("  optimizer   %9.1f ms   (%4.1f%%)   AdamW + zero_grad\n", median(optimizer_s) * 1e3,
               100 * median(optimizer_s) / step_time);
-  std::printf("  analytic    %9.2f GFLOP/step (GEMMs, forward + backward)\n", flops * 1e-9);
+  if (ranks > 1)
+    std::printf("  communication %7.1f ms   (%4.1f%%)   blocked waiting on the gradient sums; %.0f%% of "
+                "the buckets started during backward\n",
+                median(wait_s) * 1e3, 100 * median(wait_s) / step_time, 100 * median(overlapped));
+  else
+    std::printf("  communication: none (1 process)\n");
+  std::printf("  analytic    %9.2f GFLOP/step (GEMMs, forward + backward)%s\n", flops * 1e-9,
+              ranks > 1 ? " per rank" : "");
 
   if (device == Device::cuda) {
     const DeviceMemory memory = device_memory(Device::cuda);
-    std::printf("  achieved    %9.2f TFLOP/s\n", achieved * 1e-3);
+    std::printf("  achieved    %9.2f TFLOP/s%s\n", achieved * 1e-3, ranks > 1 ? " per rank" : "");
     std::printf("  peak GPU    %9.1f MB in use (caching allocator; %.1f MB cached now)\n",
                 static_cast<double>(memory.peak_bytes_in_use) / 1e6,
                 static_cast<double>(memory.bytes_cached) / 1e6);
     return 0;
   }
   const double peak = measure_sgemm_peak_gflops();
-  std::printf("  achieved    %9.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s measured now\n", achieved,
-              100 * achieved / peak, peak);
+  std::printf("  achieved    %9.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s measured now%s\n", achieved,
+              100 * achieved / peak, peak, ranks > 1 ? " (rank 0)" : "");
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("  peak RSS    %9.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+  std::printf("  peak RSS    %9.1f MB%s\n", static_cast<double>(usage.ru_maxrss) / 1024.0,
+              ranks > 1 ? " (rank 0)" : "");
   if (!rss_mb.empty())
     std::printf("  RSS         %9.1f MB after the first timed step, %.1f MB after the last\n",
                 rss_mb.front(), rss_mb.back());
@@ -198,6 +243,29 @@ int run_model_bench(const ModelBenchOptions& options) {
               static_cast<double>(memory.peak_bytes_in_use) / 1048576.0,
               static_cast<double>(memory.bytes_cached) / 1048576.0);
   return 0;
+}
+
+}  // namespace
+
+int run_model_bench(const ModelBenchOptions& options) {
+  const std::unique_ptr<Communicator> communicator = make_communicator();
+  bool setup_done = false;
+  if (communicator->size() == 1) return bench_steps(options, *communicator, setup_done);
+  try {
+    return bench_steps(options, *communicator, setup_done);
+  } catch (const std::exception& error) {
+    // Before any collective every rank has the same flags, so the same failure: rank 0 prints
+    // it once and every rank exits. Later, a rank failing alone leaves the others waiting in a
+    // sum: it ends them all.
+    if (!setup_done) {
+      if (communicator->is_root()) std::fprintf(stderr, "electra: error: %s\n", error.what());
+      return 1;
+    }
+    std::fprintf(stderr, "electra: error: rank %d: %s\n", communicator->rank(), error.what());
+    std::fflush(stderr);
+    communicator->abort_all(1);
+  }
+  return 1;  // not reached: abort_all does not return
 }
 
 }  // namespace electra::cli

@@ -3,6 +3,10 @@
 // synthetic random ids (no data needed), split into forward / backward / optimizer, with achieved
 // GFLOP/s from an analytic count against the sgemm peak measured in the same run, and peak RSS.
 // With --device cuda: the same steps on the GPU, TFLOP/s and the device allocator's peak bytes.
+// Under `mpirun -np N`: every rank steps on its own batch, the gradients are summed through
+// GradientBuckets as in the trainer, and rank 0 alone prints the tokens/s of all ranks and the
+// time blocked waiting on the sums (docs/distributed.md); one process prints
+// "communication: none (1 process)".
 #include <cstdint>
 #include <string>
 
