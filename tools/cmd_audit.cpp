@@ -52,6 +52,12 @@ int run_op_audit() {
   return failures == 0 ? 0 : 1;
 }
 
+// --objective names a registered row (empty: the config's).
+void check_objective_flag(const std::string& objective) {
+  check(objective.empty() || lookup_objective(objective) != nullptr, "audit: --objective '",
+        objective, "' is not registered (registered: ", objective_names(), ")");
+}
+
 int run_dump(const AuditFlags& flags) {
   check(flags.dtype == "f32" || flags.dtype == "f64", "audit: --dtype must be f32 or f64, got ",
         flags.dtype);
@@ -67,12 +73,7 @@ int run_dump(const AuditFlags& flags) {
   options.preset = flags.preset;
   options.config_file = flags.config_file;
   options.objective = flags.objective;
-  if (!flags.objective.empty()) {
-    bool registered = false;
-    for (const ObjectiveSpec& spec : objective_table()) registered |= spec.name == flags.objective;
-    check(registered, "audit: --objective '", flags.objective, "' is not registered (registered: ",
-          objective_names(), ")");
-  }
+  check_objective_flag(flags.objective);
   options.seed = flags.seed;
   options.dtype = flags.dtype == "f64" ? DType::f64 : DType::f32;
   options.steps = flags.steps;
@@ -102,12 +103,7 @@ int run_model(const AuditFlags& flags) {
   options.preset = flags.model;
   options.config_file = flags.config_file;
   options.objective = flags.objective;
-  if (!flags.objective.empty()) {
-    bool registered = false;
-    for (const ObjectiveSpec& spec : objective_table()) registered |= spec.name == flags.objective;
-    check(registered, "audit: --objective '", flags.objective, "' is not registered (registered: ",
-          objective_names(), ")");
-  }
+  check_objective_flag(flags.objective);
   options.seed = flags.seed;
   std::printf("electra audit --model %s%s%s: float64, seed %llu (threads: %d)\n\n",
               flags.model.c_str(), flags.objective.empty() ? "" : " --objective ",

@@ -411,9 +411,10 @@ const CommandRegistration pretrain_command{Command{
       flags->objective_flag =
           app.add_option("--objective", flags->objective, objective_help())
               ->check([](const std::string& name) {
-                for (const ObjectiveSpec& spec : objective_table())
-                  if (spec.name == name) return std::string();
-                return "'" + name + "' is not registered (registered: " + objective_names() + ")";
+                return lookup_objective(name) != nullptr
+                           ? std::string()
+                           : "'" + name + "' is not registered (registered: " + objective_names() +
+                                 ")";
               });
       app.add_option("--log-every", flags->log_every, "updates between metrics lines")
           ->check(non_negative_integer())

@@ -11,8 +11,9 @@
 
 namespace electra {
 
-StepOutput electra_forward(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
-                           const MaskedBatch& host_batch, const ObjectiveDraw& draw) {
+StepOutput replaced_token_detection(const ObjectiveNetworks& networks, Tape& tape,
+                                    const MaskedBatch& batch, const MaskedBatch& host_batch,
+                                    const ObjectiveDraw& draw, const Tensor& disc_weights) {
   StepOutput out;
   const GeneratorPass generated = run_generator(networks, tape, batch, host_batch, draw);
   out.mlm_loss = generated.loss;
@@ -22,7 +23,7 @@ StepOutput electra_forward(const ObjectiveNetworks& networks, Tape& tape, const 
   const Corruption corruption = corrupt(host_batch, out.sampled_ids, networks.dtype);
   out.corrupted_ids = corruption.corrupted_ids.to(networks.device);
   out.disc_labels = corruption.labels.to(networks.device);
-  out.disc_weights = host_batch.original.attention_mask.to(networks.dtype).to(networks.device);
+  out.disc_weights = disc_weights.to(networks.dtype).to(networks.device);
 
   const Var disc_logits = discriminate(networks, tape, out.corrupted_ids, batch, draw);  // [B, L]
   out.disc_logits = disc_logits.value();
@@ -32,6 +33,17 @@ StepOutput electra_forward(const ObjectiveNetworks& networks, Tape& tape, const 
   out.total_loss = total_of(tape, out.losses);
   return out;
 }
+
+namespace {
+
+StepOutput electra_forward(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
+                           const MaskedBatch& host_batch, const ObjectiveDraw& draw) {
+  // Every non-pad token counts.
+  return replaced_token_detection(networks, tape, batch, host_batch, draw,
+                                  host_batch.original.attention_mask);
+}
+
+}  // namespace
 
 ObjectiveSpec electra_objective() {
   ObjectiveSpec spec;

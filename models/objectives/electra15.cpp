@@ -2,8 +2,6 @@
 // (same networks, same corruption, same MLM loss) except that the discriminator's loss counts
 // only the masked positions — the ~15% of tokens the generator may have replaced — instead of
 // every non-pad token. The smallest objective: docs/objectives.md uses it as the example.
-#include "autograd/ops.hpp"
-#include "models/objectives/curriculum.hpp"
 #include "models/objectives/registry.hpp"
 #include "models/objectives/steps.hpp"
 
@@ -29,25 +27,9 @@ Tensor masked_position_weights(const MaskedBatch& host_batch, DType dtype) {
 StepOutput electra15_forward(const ObjectiveNetworks& networks, Tape& tape,
                              const MaskedBatch& batch, const MaskedBatch& host_batch,
                              const ObjectiveDraw& draw) {
-  StepOutput out;
-  const GeneratorPass generated = run_generator(networks, tape, batch, host_batch, draw);
-  out.mlm_loss = generated.loss;
-  out.mlm_logits = generated.logits.value();
-
-  out.sampled_ids = samples_for(networks, out.mlm_logits, host_batch, draw);
-  const Corruption corruption = corrupt(host_batch, out.sampled_ids, networks.dtype);
-  out.corrupted_ids = corruption.corrupted_ids.to(networks.device);
-  out.disc_labels = corruption.labels.to(networks.device);
   // The one difference from "electra": only the masked positions count.
-  out.disc_weights = masked_position_weights(host_batch, networks.dtype).to(networks.device);
-
-  const Var disc_logits = discriminate(networks, tape, out.corrupted_ids, batch, draw);  // [B, L]
-  out.disc_logits = disc_logits.value();
-  out.disc_loss = ops::bce_with_logits(tape, disc_logits, out.disc_labels, out.disc_weights);
-  out.losses = {{"mlm", out.mlm_loss, networks.config.mlm_weight},
-                {"disc", out.disc_loss, discriminator_weight(networks.config, draw.update)}};
-  out.total_loss = total_of(tape, out.losses);
-  return out;
+  return replaced_token_detection(networks, tape, batch, host_batch, draw,
+                                  masked_position_weights(host_batch, networks.dtype));
 }
 
 ObjectiveSpec electra15_objective() {

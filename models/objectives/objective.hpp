@@ -134,6 +134,8 @@ struct ObjectiveSpec {
 const std::vector<ObjectiveSpec>& objective_table();
 // The row named `name`; an unknown name is an error listing the registered ones.
 const ObjectiveSpec& find_objective(const std::string& name);
+// The row named `name`, or null.
+const ObjectiveSpec* lookup_objective(const std::string& name);
 // "electra, mlm, …" for help texts and messages.
 std::string objective_names();
 

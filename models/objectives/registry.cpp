@@ -14,9 +14,14 @@ const std::vector<ObjectiveSpec>& objective_table() {
   return table;
 }
 
-const ObjectiveSpec& find_objective(const std::string& name) {
+const ObjectiveSpec* lookup_objective(const std::string& name) {
   for (const ObjectiveSpec& spec : objective_table())
-    if (spec.name == name) return spec;
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+const ObjectiveSpec& find_objective(const std::string& name) {
+  if (const ObjectiveSpec* spec = lookup_objective(name)) return *spec;
   throw_error("objective = '", name, "': unknown (registered: ", objective_names(), ")");
 }
 

@@ -55,6 +55,13 @@ Corruption corrupt(const MaskedBatch& host_batch, const Tensor& sampled_ids, DTy
 Var discriminate(const ObjectiveNetworks& networks, Tape& tape, const Tensor& input_ids,
                  const MaskedBatch& batch, const ObjectiveDraw& draw);
 
+// The whole "electra" step (models/objectives/electra.cpp) with the discriminator's loss weights
+// [B, L] given (on the CPU, any float dtype): electra passes the attention mask, electra15 the
+// masked positions. Losses "mlm" (mlm_weight) and "disc" (discriminator_weight at draw.update).
+StepOutput replaced_token_detection(const ObjectiveNetworks& networks, Tape& tape,
+                                    const MaskedBatch& batch, const MaskedBatch& host_batch,
+                                    const ObjectiveDraw& draw, const Tensor& disc_weights);
+
 // Σ weight · loss in the order given (a weight of 1 adds no node).
 Var total_of(Tape& tape, const std::vector<NamedLoss>& losses);
 
