@@ -48,18 +48,27 @@ pretrain() {  # name pretrain-args...
 }
 
 # Fine-tunes $out/pretrain-NAME once per seed in $seeds into $out/finetune-NAME-seedS; returns 1
-# (after the failed run's last log lines) when one fails.
+# (after the failed run's last log lines) when one fails. A seed whose finished run was made with
+# the very same arguments (recorded in finetune-NAME-seedS.args) is reused, not run again.
 finetune_seeds() {  # name
-  local seed
+  local seed args stamp
   for seed in $seeds; do
-    if ! "$electra" finetune ${threads:+--threads "$threads"} --init "$out/pretrain-$1" \
-      --train "$train" --dev "$dev" --labels "$labels" --out "$out/finetune-$1-seed$seed" --seed "$seed" --epochs "$epochs" \
-      --lr "$lr" --max-train-examples "$max_train" --max-seq-length "$max_seq_length" --overwrite \
+    args=(--init "$out/pretrain-$1" --train "$train" --dev "$dev" --labels "$labels"
+      --out "$out/finetune-$1-seed$seed" --seed "$seed" --epochs "$epochs" --lr "$lr"
+      --max-train-examples "$max_train" --max-seq-length "$max_seq_length" --overwrite)
+    stamp="$out/finetune-$1-seed$seed.args"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${args[*]}" ] &&
+      grep -q '"best":true' "$out/finetune-$1-seed$seed/metrics.jsonl" 2>/dev/null; then
+      continue
+    fi
+    rm -f "$stamp"
+    if ! "$electra" finetune ${threads:+--threads "$threads"} "${args[@]}" \
       > "$out/finetune-$1-seed$seed.log" 2>&1; then
       echo "$script: fine-tuning $1 (seed $seed) failed; the end of $out/finetune-$1-seed$seed.log:" >&2
       tail -n 5 "$out/finetune-$1-seed$seed.log" >&2
       return 1
     fi
+    printf '%s\n' "${args[*]}" > "$stamp"
   done
 }
 

@@ -17,11 +17,12 @@
 # each a JSON file of config fields over the preset (its name is the file's name without .json;
 # the objective is its "objective" field, else electra); default every file in
 # tools/experiments/configs/. A variant whose file the binary refuses (a field or an objective
-# it does not know yet) is left out with the reason; any other failure stops the script. Runs already in --out
-# are reused, so an interrupted experiment continues where it stopped (use a new --out after
-# changing the binary or a flag). --jobs N runs N experiments side by side (e.g. --jobs 2
-# --threads 1 on 2 cores); they start in the order given, so list the slowest first. Progress
-# lines go to stderr.
+# it does not know yet) is left out with the reason; any other failure stops the script.
+# Pre-training runs that ended with a checkpoint in --out are reused, and so are fine-tuning
+# runs made with the same arguments, so an interrupted experiment continues where it stopped
+# (use a new --out after changing the binary or a pre-training flag). --jobs N runs N
+# experiments side by side (e.g. --jobs 2 --threads 1 on 2 cores); they start in the order
+# given, so list the slowest first. Progress lines go to stderr.
 # ELECTRA=path/to/electra picks the binary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
