@@ -1,7 +1,8 @@
 // `mpirun -np 2 electra pretrain`: one model trained data-parallel (issue 14). Two ranks with
 // batch B give bit for bit what one rank with --grad-accum 2 and batch B gives (metrics lines and
 // checkpoint files); a 2-rank checkpoint resumes on one rank and the other way round; ranks
-// started with different flags, a rank that cannot read its shards and a diverging run stop
+// started with different flags, a rank that cannot read its shards, a diverging run and a rank
+// killed mid-run (SIGKILL) stop
 // every rank with one message and a non-zero exit, never a hang.
 //
 // Needs a build with MPI (built_with_mpi()) and mpirun on PATH; otherwise every case exits 77,
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -217,5 +219,69 @@ TEST_CASE(
     for (const char* key : {"total_loss", "mlm_loss", "disc_loss"})
       CHECK(a[key].get<double>() == doctest::Approx(b[key].get<double>()).epsilon(1e-5));
   }
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// The pids of running processes whose command line contains `part` and whose environment holds
+// `variable` (e.g. "OMPI_COMM_WORLD_RANK=1").
+std::vector<int> processes_with(const std::string& part, const std::string& variable) {
+  std::vector<int> pids;
+  for (const fs::directory_entry& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmdline(entry.path() / "cmdline"), environ(entry.path() / "environ");
+    const std::string command{std::istreambuf_iterator<char>(cmdline), {}};
+    const std::string environment{std::istreambuf_iterator<char>(environ), {}};
+    if (command.find(part) == std::string::npos) continue;
+    if (!variable.empty() &&
+        ("\0" + environment + '\0').find("\0" + variable + '\0') == std::string::npos)
+      continue;
+    pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+}  // namespace
+
+TEST_CASE("mpi pretrain: a rank killed mid-run (SIGKILL) ends every rank, no hang") {
+  skip_without_mpi();
+  const fs::path dir = scratch_dir("mpi_killed");
+  const std::string shards = prepare_sample_shards(dir, 32);
+  const fs::path run = dir / "killed_run";
+  const fs::path log = dir / "log", exit_file = dir / "exit_code";
+  // In the background: the test must kill a rank while mpirun runs. --max-minutes bounds a run
+  // whose kill went wrong; the 300 s hang guard of `mpirun` bounds the rest.
+  const std::string command =
+      mpirun + " -np 2 " +
+      pretrain(shards, run, "--max-steps 1000000 --total-steps 1000000 --save-every 0 "
+                            "--max-minutes 3");
+  REQUIRE(std::system(("(" + command + " > " + log.string() + " 2>&1; echo $? > " +
+                       exit_file.string() + ") &")
+                          .c_str()) == 0);
+  const auto wait_for = [](const std::function<bool()>& condition) {
+    for (int tenth = 0; tenth < 1200 && !condition(); ++tenth)  // 120 s: a hang guard only
+      std::system("sleep 0.1");
+    return condition();
+  };
+  // Training has started on both ranks once rank 0 logged an update.
+  REQUIRE(wait_for([&] {
+    return fs::exists(run / "metrics.jsonl") && fs::file_size(run / "metrics.jsonl") > 0;
+  }));
+  const std::vector<int> rank1 = processes_with(run.string(), "OMPI_COMM_WORLD_RANK=1");
+  REQUIRE(rank1.size() == 1);
+  REQUIRE(std::system(("kill -KILL " + std::to_string(rank1[0])).c_str()) == 0);
+  REQUIRE_MESSAGE(wait_for([&] { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; }),
+                  "mpirun did not end within 120 s of a rank's death");
+  std::ifstream exit_stream(exit_file);
+  int exit_code = 0;
+  exit_stream >> exit_code;
+  // mpirun reports the killed rank's signal (128 + 9 = 137); it ended within the 120 s above, so
+  // not through the 300 s hang guard.
+  CHECK(exit_code != 0);
+  CHECK(wait_for([&] { return processes_with(run.string(), "OMPI_COMM_WORLD_RANK=0").empty(); }));
+  const std::string output{std::istreambuf_iterator<char>(std::ifstream(log).rdbuf()), {}};
+  CHECK_MESSAGE(!contains(output, "finished at update"), output);
   fs::remove_all(dir);
 }
