@@ -21,7 +21,7 @@ declare -A budget=(
   [autograd]=1950  # today: 1678
   [models]=7100    # today: 6169
   [data]=3200      # today: 2742
-  [tools]=5100     # today: 4421
+  [tools]=5100     # today: 4422
   [tests]=11700    # today: 10173
   [docs]=1550      # today: 1347
 )
