@@ -264,6 +264,6 @@ OBJECTIVES = {"electra": electra, "mlm": mlm, "electra15": electra15, "replace_m
 def step(params, batch, config, update):
     name = config.get("objective", "electra")
     if name not in OBJECTIVES:
-        raise SystemExit(f"reference: objective '{name}' is not implemented here "
-                         f"(implemented: {', '.join(OBJECTIVES)})")
+        raise SystemExit(f"reference: unknown objective '{name}' in the dump's config "
+                         f"(this reference knows: {', '.join(OBJECTIVES)})")
     return OBJECTIVES[name](params, batch, config, update)
