@@ -18,22 +18,16 @@ StepOutput all_tokens_mlm_forward(const ObjectiveNetworks& networks, Tape& tape,
                                   const MaskedBatch& batch, const MaskedBatch& host_batch,
                                   const ObjectiveDraw& draw) {
   StepOutput out;
-  const GeneratorPass generated = run_generator(networks, tape, batch, host_batch, draw);
-  out.mlm_loss = generated.loss;
-  out.mlm_logits = generated.logits.value();
-  out.sampled_ids = samples_for(networks, out.mlm_logits, host_batch, draw);
-  const Tensor corrupted = corrupt(host_batch, out.sampled_ids, networks.dtype).corrupted_ids;
-  out.corrupted_ids = corrupted.to(networks.device);
-
+  const Var hidden =
+      encode_replaced_inputs(networks, tape, batch, host_batch, draw, out);  // [B, L, H]
   const MainNetwork& main = main_network(networks);
-  const Var hidden = main.encode(networks, tape, out.corrupted_ids, batch, draw);  // [B, L, H]
   const std::int64_t tokens = hidden.value().dim(0) * hidden.value().dim(1);
   const Var rows = ops::reshape(tape, hidden, {tokens, hidden.value().dim(2)});  // [B·L, H]
   const Var main_logits = main.mlm_logits(tape, rows);                           // [B·L, V]
   const Var copy_logits = main.copy_logits(tape, rows);                          // [B·L]
   const Tensor non_pad = host_batch.original.attention_mask.to(networks.dtype).reshape({tokens});
   const Var main_loss = ops::copy_mixture_loss(
-      tape, main_logits, copy_logits, corrupted.reshape({tokens}),
+      tape, main_logits, copy_logits, out.corrupted_ids.to(Device::cpu).reshape({tokens}),
       host_batch.original.input_ids.to(Device::cpu).reshape({tokens}), non_pad.to(networks.device));
   out.losses = {{"mlm", out.mlm_loss, networks.config.mlm_weight}, {"main_mlm", main_loss, 1.0}};
   out.total_loss = total_of(tape, out.losses);
@@ -47,10 +41,7 @@ ObjectiveSpec all_tokens_mlm_objective() {
   spec.networks.discriminator = false;  // the main network is the row's heads: no RTD head
   spec.build_heads = build_main_network_with_copy_head;
   spec.forward = all_tokens_mlm_forward;
-  spec.gradient_boundaries = {{"main_mlm", "generator.", true},
-                              {"main_mlm", "electra.embeddings.", false},
-                              {"main_mlm", "discriminator.", false},
-                              {"mlm", "discriminator.", true}};
+  spec.gradient_boundaries = main_network_boundaries();
   // Exported as ElectraForMaskedLM in main/, without the copy head (hf_format.hpp).
   spec.exports_discriminator = false;
   return spec;

@@ -34,6 +34,13 @@ StepOutput replaced_token_detection(const ObjectiveNetworks& networks, Tape& tap
   return out;
 }
 
+std::vector<GradientBoundary> replaced_token_boundaries() {
+  return {{"disc", "generator.", true},
+          {"disc", "electra.embeddings.", false},
+          {"disc", "discriminator.", false},
+          {"mlm", "discriminator.", true}};
+}
+
 namespace {
 
 StepOutput electra_forward(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
@@ -50,12 +57,7 @@ ObjectiveSpec electra_objective() {
   spec.name = "electra";
   spec.summary = "replaced-token detection over every token + the generator's MLM (the paper)";
   spec.forward = electra_forward;
-  // The sample is discrete and held: the disc loss reaches the shared embeddings and the
-  // discriminator, never the generator's own layers; the MLM loss never the discriminator.
-  spec.gradient_boundaries = {{"disc", "generator.", true},
-                              {"disc", "electra.embeddings.", false},
-                              {"disc", "discriminator.", false},
-                              {"mlm", "discriminator.", true}};
+  spec.gradient_boundaries = replaced_token_boundaries();
   return spec;
 }
 

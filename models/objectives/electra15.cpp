@@ -37,11 +37,7 @@ ObjectiveSpec electra15_objective() {
   spec.name = "electra15";
   spec.summary = "ELECTRA with the disc loss over the masked ~15% only (paper Table 5 ablation)";
   spec.forward = electra15_forward;
-  // As "electra": the sample is held, so no disc gradient reaches the generator's own layers.
-  spec.gradient_boundaries = {{"disc", "generator.", true},
-                              {"disc", "electra.embeddings.", false},
-                              {"disc", "discriminator.", false},
-                              {"mlm", "discriminator.", true}};
+  spec.gradient_boundaries = replaced_token_boundaries();
   return spec;
 }
 

@@ -1,6 +1,7 @@
 #include "models/objectives/main_network.hpp"
 
 #include "autograd/ops.hpp"
+#include "models/objectives/steps.hpp"
 
 namespace electra {
 
@@ -52,6 +53,25 @@ const MainNetwork& main_network(const ObjectiveNetworks& networks) {
   check(main != nullptr, "ElectraModel: objective '", networks.config.objective,
         "' needs the main masked-LM network (build_main_network)");
   return *main;
+}
+
+Var encode_replaced_inputs(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
+                           const MaskedBatch& host_batch, const ObjectiveDraw& draw,
+                           StepOutput& out) {
+  const GeneratorPass generated = run_generator(networks, tape, batch, host_batch, draw);
+  out.mlm_loss = generated.loss;
+  out.mlm_logits = generated.logits.value();
+  out.sampled_ids = samples_for(networks, out.mlm_logits, host_batch, draw);
+  out.corrupted_ids =
+      corrupt(host_batch, out.sampled_ids, networks.dtype).corrupted_ids.to(networks.device);
+  return main_network(networks).encode(networks, tape, out.corrupted_ids, batch, draw);
+}
+
+std::vector<GradientBoundary> main_network_boundaries() {
+  return {{"main_mlm", "generator.", true},
+          {"main_mlm", "electra.embeddings.", false},
+          {"main_mlm", "discriminator.", false},
+          {"mlm", "discriminator.", true}};
 }
 
 }  // namespace electra

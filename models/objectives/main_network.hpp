@@ -53,4 +53,16 @@ std::unique_ptr<ObjectiveHeads> build_main_network_with_copy_head(
 // networks.heads as the main network (an error when the row built something else).
 const MainNetwork& main_network(const ObjectiveNetworks& networks);
 
+// The start both rows share: generator → MLM loss → a sample per masked position (no gradient)
+// → the ORIGINAL ids corrupted there → main network over them. `out` gets mlm_loss, mlm_logits,
+// sampled_ids and corrupted_ids (device); returns the main network's hidden states [B, L, H].
+Var encode_replaced_inputs(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
+                           const MaskedBatch& host_batch, const ObjectiveDraw& draw,
+                           StepOutput& out);
+
+// Both rows' boundaries: the main network reads a held sample, so its loss reaches the shared
+// embeddings and itself, never the generator's own layers; the generator's MLM never the main
+// network.
+std::vector<GradientBoundary> main_network_boundaries();
+
 }  // namespace electra

@@ -18,15 +18,9 @@ StepOutput replace_mlm_forward(const ObjectiveNetworks& networks, Tape& tape,
                                const MaskedBatch& batch, const MaskedBatch& host_batch,
                                const ObjectiveDraw& draw) {
   StepOutput out;
-  const GeneratorPass generated = run_generator(networks, tape, batch, host_batch, draw);
-  out.mlm_loss = generated.loss;
-  out.mlm_logits = generated.logits.value();
-  out.sampled_ids = samples_for(networks, out.mlm_logits, host_batch, draw);
-  out.corrupted_ids =
-      corrupt(host_batch, out.sampled_ids, networks.dtype).corrupted_ids.to(networks.device);
-
+  const Var hidden =
+      encode_replaced_inputs(networks, tape, batch, host_batch, draw, out);  // [B, L, H]
   const MainNetwork& main = main_network(networks);
-  const Var hidden = main.encode(networks, tape, out.corrupted_ids, batch, draw);  // [B, L, H]
   const std::int64_t length = host_batch.original.input_ids.dim(1);
   const Var rows = ops::gather_rows(
       tape, hidden, flat_masked_rows(host_batch.masked_positions, length).to(networks.device));
@@ -49,12 +43,7 @@ ObjectiveSpec replace_mlm_objective() {
   spec.networks.discriminator = false;  // the main network is the row's heads: no RTD head
   spec.build_heads = build_main_network;
   spec.forward = replace_mlm_forward;
-  // The main network reads a held sample: its loss reaches the shared embeddings and itself,
-  // never the generator's own layers; the generator's MLM never the main network.
-  spec.gradient_boundaries = {{"main_mlm", "generator.", true},
-                              {"main_mlm", "electra.embeddings.", false},
-                              {"main_mlm", "discriminator.", false},
-                              {"mlm", "discriminator.", true}};
+  spec.gradient_boundaries = main_network_boundaries();
   spec.exports_discriminator = false;  // exported as ElectraForMaskedLM in main/ (hf_format.hpp)
   return spec;
 }

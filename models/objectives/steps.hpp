@@ -22,9 +22,8 @@ struct GeneratorPass {
   Var transformed;  // [B·P, E] the head's state the logits are read from (Generator::transformed)
 };
 // The generator on batch.masked_input_ids, cross-entropy against masked_original_ids.
-GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
-                            const MaskedBatch& batch, const MaskedBatch& host_batch,
-                            const ObjectiveDraw& draw);
+GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
+                            const MaskedBatch& host_batch, const ObjectiveDraw& draw);
 // The generator's MLM loss over logits [B·P, V]: Σ w·CE / (Σw + 1e-6) (the cross_entropy op)
 // when config.generator_focal_gamma is 0, else Hao et al.'s focal loss
 // Σ w·(−(1 − p)^γ·log p) / (Σw + 1e-6) (the focal_cross_entropy op).
@@ -32,9 +31,9 @@ Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Va
                          const MaskedBatch& batch);
 
 // i32 [B, P] on the CPU: draw.given_samples when defined (shape and dtype checked), else one
-// draw per row from softmax(logits / T), T = sampling_temperature(config, draw.update), with the noise of draw.step (config.disallow_correct
-// removes the original id first); 0 in padding slots (masked_weights 0). No gradient: the
-// logits' values are read, never the Var.
+// draw per row from softmax(logits / T), T = sampling_temperature(config, draw.update), with the
+// noise of draw.step (config.disallow_correct removes the original id first); 0 in padding slots
+// (masked_weights 0). No gradient: the logits' values are read, never the Var.
 Tensor samples_for(const ObjectiveNetworks& networks, const Tensor& mlm_logits,
                    const MaskedBatch& host_batch, const ObjectiveDraw& draw);
 // samples_for's draw alone, for objectives that sample from other scores (electra_hp): one
@@ -61,6 +60,11 @@ Var discriminate(const ObjectiveNetworks& networks, Tape& tape, const Tensor& in
 StepOutput replaced_token_detection(const ObjectiveNetworks& networks, Tape& tape,
                                     const MaskedBatch& batch, const MaskedBatch& host_batch,
                                     const ObjectiveDraw& draw, const Tensor& disc_weights);
+
+// Its gradient boundaries: the sample is discrete and held, so the disc loss reaches the shared
+// embeddings and the discriminator, never the generator's own layers; the MLM loss never the
+// discriminator.
+std::vector<GradientBoundary> replaced_token_boundaries();
 
 // Σ weight · loss in the order given (a weight of 1 adds no node).
 Var total_of(Tape& tape, const std::vector<NamedLoss>& losses);
