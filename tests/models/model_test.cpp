@@ -6,6 +6,7 @@
 #include <string>
 
 #include "autograd/ops.hpp"
+#include "helpers/two_sequence_batch.hpp"
 #include "models/electra_model.hpp"
 
 using namespace electra;
@@ -25,42 +26,7 @@ ModelConfig test_config() {
 
 // Two sequences of length 16; the second has 4 padding tokens. Row 0 masks positions 3, 5, 7
 // (7 keeps its token); row 1 masks 2 and 9 and has one padding slot (position 0, weight 0).
-MaskedBatch test_batch() {
-  const std::int64_t batch = 2, length = 16, predictions = 3;
-  std::mt19937 random(7);
-  std::uniform_int_distribution<std::int32_t> token(4, kVocab - 11);  // ids ≥ 40 never appear
-  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0), mask(batch * length, 1);
-  for (std::int64_t b = 0; b < batch; ++b) {
-    const std::int64_t used = b == 0 ? length : 12;
-    for (std::int64_t t = 0; t < length; ++t) {
-      const std::int64_t i = b * length + t;
-      if (t >= used) {
-        ids[i] = kPad;
-        mask[i] = 0;
-        continue;
-      }
-      ids[i] = t == 0 ? kCls : (t == 6 || t == used - 1) ? kSep : token(random);
-      types[i] = t > 6 ? 1 : 0;
-    }
-  }
-  const std::vector<std::int32_t> positions = {3, 5, 7, 2, 9, 0};
-  const std::vector<float> weights = {1, 1, 1, 1, 1, 0};
-  std::vector<std::int32_t> originals(batch * predictions), masked_ids = ids;
-  for (std::int64_t slot = 0; slot < batch * predictions; ++slot) {
-    const std::int64_t b = slot / predictions;
-    originals[slot] = weights[slot] == 0 ? 0 : ids[b * length + positions[slot]];
-    if (weights[slot] != 0 && positions[slot] != 7) masked_ids[b * length + positions[slot]] = kMask;
-  }
-  MaskedBatch out;
-  out.original.input_ids = Tensor::from_vector(ids, {batch, length});
-  out.original.token_type_ids = Tensor::from_vector(types, {batch, length});
-  out.original.attention_mask = Tensor::from_vector(mask, {batch, length});
-  out.masked_input_ids = Tensor::from_vector(masked_ids, {batch, length});
-  out.masked_positions = Tensor::from_vector(positions, {batch, predictions});
-  out.masked_original_ids = Tensor::from_vector(originals, {batch, predictions});
-  out.masked_weights = Tensor::from_vector(weights, {batch, predictions});
-  return out;
-}
+MaskedBatch test_batch() { return test::two_sequence_batch(7, kVocab - 11); }
 
 std::int64_t encoder_parameter_count(const EncoderDims& dims) {
   const std::int64_t H = dims.hidden_size, F = dims.intermediate_size;
@@ -75,10 +41,10 @@ std::int64_t analytic_parameter_count(const ModelConfig& config) {
       V * E + config.max_position_embeddings * E + config.type_vocab_size * E + 2 * E;
   const EncoderDims gen = config.generator_dims(), disc = config.discriminator_dims();
   const std::int64_t Hg = gen.hidden_size, H = disc.hidden_size;
-  const std::int64_t generator = (E != Hg ? E * Hg + Hg : 0) + encoder_parameter_count(gen) +
-                                 (Hg * E + E) + 2 * E + V;
-  const std::int64_t discriminator = (E != H ? E * H + H : 0) + encoder_parameter_count(disc) +
-                                     (H * H + H) + (H + 1);
+  const std::int64_t generator =
+      (E != Hg ? E * Hg + Hg : 0) + encoder_parameter_count(gen) + (Hg * E + E) + 2 * E + V;
+  const std::int64_t discriminator =
+      (E != H ? E * H + H : 0) + encoder_parameter_count(disc) + (H * H + H) + (H + 1);
   return shared + generator + discriminator;
 }
 
@@ -117,7 +83,8 @@ TEST_CASE("model: parameter names, shapes, count and initialisation") {
   CHECK(shape_of("generator.generator_predictions.LayerNorm.weight") == Shape{32});
   CHECK(shape_of("generator.generator_lm_head.bias") == Shape{30522});
   CHECK(shape_of("discriminator.discriminator_predictions.dense.weight") == Shape{64, 64});
-  CHECK(shape_of("discriminator.discriminator_predictions.dense_prediction.weight") == Shape{1, 64});
+  CHECK(shape_of("discriminator.discriminator_predictions.dense_prediction.weight") ==
+        Shape{1, 64});
   CHECK_FALSE(store.contains("generator.generator_lm_head.weight"));  // tied, stored once
   CHECK_FALSE(store.contains("generator.electra.embeddings.word_embeddings.weight"));
 
@@ -210,7 +177,8 @@ TEST_CASE("model: one step produces consistent losses, samples, corruption and l
   CHECK(fed.total_loss.value().item() == out.total_loss.value().item());
   // Another step draws other dropout masks.
   Tape tape4;
-  CHECK(model.forward(tape4, batch, 4, true).mlm_loss.value().item() != out.mlm_loss.value().item());
+  CHECK(model.forward(tape4, batch, 4, true).mlm_loss.value().item() !=
+        out.mlm_loss.value().item());
 }
 
 TEST_CASE("model: disallow_correct never samples the original token") {

@@ -17,6 +17,7 @@
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_checkpoint.hpp"
+#include "helpers/two_sequence_batch.hpp"
 #include "models/electra_model.hpp"
 #include "models/embeddings.hpp"
 #include "models/generator.hpp"
@@ -44,43 +45,7 @@ ModelConfig ablation_config(const std::string& objective) {
 
 // Two sequences of 16; the second has 4 padding tokens. Row 0 masks positions 3, 5, 7 (7 keeps
 // its token, as BERT's 10% keep); row 1 masks 2 and 9 and has one padding slot (weight 0).
-MaskedBatch ablation_batch() {
-  std::mt19937 random(11);
-  std::uniform_int_distribution<std::int32_t> token(4, kVocab - 1);
-  std::vector<std::int32_t> ids(kBatch * kLength), types(kBatch * kLength, 0),
-      mask(kBatch * kLength, 1);
-  for (std::int64_t b = 0; b < kBatch; ++b) {
-    const std::int64_t used = b == 0 ? kLength : 12;
-    for (std::int64_t t = 0; t < kLength; ++t) {
-      const std::int64_t i = b * kLength + t;
-      if (t >= used) {
-        ids[i] = kPad;
-        mask[i] = 0;
-        continue;
-      }
-      ids[i] = t == 0 ? kCls : (t == 6 || t == used - 1) ? kSep : token(random);
-      types[i] = t > 6 ? 1 : 0;
-    }
-  }
-  const std::vector<std::int32_t> positions = {3, 5, 7, 2, 9, 0};
-  const std::vector<double> weights = {1, 1, 1, 1, 1, 0};
-  std::vector<std::int32_t> originals(kBatch * kPredictions), masked_ids = ids;
-  for (std::int64_t slot = 0; slot < kBatch * kPredictions; ++slot) {
-    const std::int64_t b = slot / kPredictions;
-    originals[slot] = weights[slot] == 0 ? 0 : ids[b * kLength + positions[slot]];
-    if (weights[slot] != 0 && positions[slot] != 7)
-      masked_ids[b * kLength + positions[slot]] = kMask;
-  }
-  MaskedBatch out;
-  out.original.input_ids = Tensor::from_vector(ids, {kBatch, kLength});
-  out.original.token_type_ids = Tensor::from_vector(types, {kBatch, kLength});
-  out.original.attention_mask = Tensor::from_vector(mask, {kBatch, kLength});
-  out.masked_input_ids = Tensor::from_vector(masked_ids, {kBatch, kLength});
-  out.masked_positions = Tensor::from_vector(positions, {kBatch, kPredictions});
-  out.masked_original_ids = Tensor::from_vector(originals, {kBatch, kPredictions});
-  out.masked_weights = Tensor::from_vector(weights, {kBatch, kPredictions}).to(DType::f64);
-  return out;
-}
+MaskedBatch ablation_batch() { return test::two_sequence_batch(11, kVocab - 1, DType::f64); }
 
 bool starts_with(const std::string& text, const std::string& prefix) {
   return text.rfind(prefix, 0) == 0;

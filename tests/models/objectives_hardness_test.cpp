@@ -13,6 +13,7 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
+#include "helpers/two_sequence_batch.hpp"
 #include "models/discriminator.hpp"
 #include "models/electra_model.hpp"
 #include "models/objectives/electra_hp.hpp"
@@ -36,43 +37,7 @@ ModelConfig hp_config() {
 
 // As tests/models/model_test.cpp: two sequences of 16, the second with 4 padding tokens; slots
 // (3, 5, 7) and (2, 9, padding): position 7 keeps its token, the last slot has weight 0.
-MaskedBatch hp_batch() {
-  const std::int64_t batch = 2, length = 16, predictions = 3;
-  std::mt19937 random(7);
-  std::uniform_int_distribution<std::int32_t> token(4, kVocab - 11);
-  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0), mask(batch * length, 1);
-  for (std::int64_t b = 0; b < batch; ++b) {
-    const std::int64_t used = b == 0 ? length : 12;
-    for (std::int64_t t = 0; t < length; ++t) {
-      const std::int64_t i = b * length + t;
-      if (t >= used) {
-        ids[i] = kPad;
-        mask[i] = 0;
-        continue;
-      }
-      ids[i] = t == 0 ? kCls : (t == 6 || t == used - 1) ? kSep : token(random);
-      types[i] = t > 6 ? 1 : 0;
-    }
-  }
-  const std::vector<std::int32_t> positions = {3, 5, 7, 2, 9, 0};
-  const std::vector<float> weights = {1, 1, 1, 1, 1, 0};
-  std::vector<std::int32_t> originals(batch * predictions), masked_ids = ids;
-  for (std::int64_t slot = 0; slot < batch * predictions; ++slot) {
-    const std::int64_t b = slot / predictions;
-    originals[slot] = weights[slot] == 0 ? 0 : ids[b * length + positions[slot]];
-    if (weights[slot] != 0 && positions[slot] != 7)
-      masked_ids[b * length + positions[slot]] = kMask;
-  }
-  MaskedBatch out;
-  out.original.input_ids = Tensor::from_vector(ids, {batch, length});
-  out.original.token_type_ids = Tensor::from_vector(types, {batch, length});
-  out.original.attention_mask = Tensor::from_vector(mask, {batch, length});
-  out.masked_input_ids = Tensor::from_vector(masked_ids, {batch, length});
-  out.masked_positions = Tensor::from_vector(positions, {batch, predictions});
-  out.masked_original_ids = Tensor::from_vector(originals, {batch, predictions});
-  out.masked_weights = Tensor::from_vector(weights, {batch, predictions});
-  return out;
-}
+MaskedBatch hp_batch() { return test::two_sequence_batch(7, kVocab - 11); }
 
 // The networks of an electra_hp model, built as ElectraModel builds them, so a test can call
 // the generator's halves itself.
