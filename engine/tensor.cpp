@@ -100,6 +100,7 @@ bool Shape::operator==(const Shape& other) const {
 }
 
 std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << shape.str(); }
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor) { return out << tensor.describe(); }
 
 Storage::Storage(std::size_t bytes, Device device)
     : data_(allocator_for(device).allocate(bytes)), bytes_(bytes), device_(device) {}

@@ -123,6 +123,9 @@ class Tensor {
   Device device_ = Device::cpu;
 };
 
+// Writes describe(): a tensor is a message part that costs nothing until the message is built.
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
+
 // Throws electra::Error "op: <what> expected shape X, got Y" when shapes differ.
 void check_shape(const char* op, const char* what, const Tensor& tensor, const Shape& expected);
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b);

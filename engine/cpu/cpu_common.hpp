@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/cuda/kernels_cuda.hpp"  // declarations only: compiles without CUDA headers
+#include "engine/dispatch/dispatch.hpp"
 #include "engine/error.hpp"
 #include "engine/tensor.hpp"
 
@@ -20,35 +21,12 @@ constexpr std::int64_t elementwise_grain = 16384;
 constexpr std::int64_t reduction_chunk = 16384;
 
 // ---------------------------------------------------------------- device dispatch
-// Whether this build carries the CUDA kernels (engine/cuda/, compiled when CMake found nvcc).
-#ifdef ELECTRA_HAS_CUDA
-inline constexpr bool cuda_backend_built = true;
-#else
-inline constexpr bool cuda_backend_built = false;
-#endif
-
-// The device test every public kernel starts with: true when the call's defined tensors are all
-// on cuda, false when they are all on cpu (undefined optional tensors are skipped). Tensors are
-// never moved silently: a mix of devices throws naming the kernel and both tensors, and a cuda
-// tensor in a build without the CUDA kernels throws saying so.
+using kernels::cuda_backend_built;
+// True when the call's tensors are on cuda (see dispatch::device_of, which also tells the call
+// observer).
 template <typename... Tensors>
 bool on_cuda(const char* kernel, const Tensors&... tensors) {
-  const Tensor* first_defined = nullptr;
-  const auto visit = [&](const Tensor& tensor) {
-    if (!tensor.defined()) return;
-    if (first_defined == nullptr) {
-      first_defined = &tensor;
-      return;
-    }
-    ELECTRA_CHECK(tensor.device() == first_defined->device(), kernel,
-          ": tensors on different devices: ", first_defined->describe(), " and ", tensor.describe(),
-          " (move them to one device with .to(Device) first)");
-  };
-  (visit(tensors), ...);
-  if (first_defined == nullptr || first_defined->device() != Device::cuda) return false;
-  ELECTRA_CHECK(cuda_backend_built, kernel, ": tensor ", first_defined->describe(),
-        " is on cuda, but this build of electra has no CUDA backend (rebuild where nvcc exists)");
-  return true;
+  return dispatch::device_of(kernel, tensors...) == Device::cuda;
 }
 
 }  // namespace electra::kernels::cpu
