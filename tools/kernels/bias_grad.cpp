@@ -43,7 +43,9 @@ void bias_grad_2_row_stream(const Tensor& dy, Tensor& out) {
 
 // 3 production: fixed 512 × 4 096 tiles over the cores, double totals summed in a fixed order
 // (the result does not depend on the thread count).
-void bias_grad_3_production(const Tensor& dy, Tensor& out) { kernels::sum_rows_accumulate(dy, out); }
+void bias_grad_3_production(const Tensor& dy, Tensor& out) {
+  kernels::sum_rows_accumulate(dy, out);
+}
 
 // 4 as a product, ones [1, rows] · dy [rows, C] with beta = 1 (how cuBLAS code often does it):
 // one gemm call, but OpenBLAS packs dy for a one-row product.
@@ -59,7 +61,10 @@ Case make_case(const std::string& what, std::int64_t rows, std::int64_t columns)
   Case c{"bias_grad",
          "dy [" + std::to_string(rows) + ", " + std::to_string(columns) + "] → [" +
              std::to_string(columns) + "] (" + what + ")",
-         4.0 * double(rows) * double(columns), "GB/s", 1e-4, {}};
+         4.0 * double(rows) * double(columns),
+         "GB/s",
+         1e-4,
+         {}};
   const auto add = [&](const std::string& name, BiasGrad function) {
     Tensor out = Tensor::zeros({columns});
     c.variants.push_back({name, [=]() mutable { function(dy, out); }, {out}});
@@ -71,22 +76,23 @@ Case make_case(const std::string& what, std::int64_t rows, std::int64_t columns)
   Tensor out = Tensor::zeros({columns});
   const Tensor ones = Tensor::full({1, rows}, 1.0);
   c.variants.push_back({"ones · dy as a gemm (beta = 1)",
-                        [=]() mutable { bias_grad_4_gemm(ones, dy, out); }, {out}});
+                        [=]() mutable { bias_grad_4_gemm(ones, dy, out); },
+                        {out}});
   return c;
 }
 
 }  // namespace
 
 Family bias_grad_family() {
-  return {"bias_grad", "out [C] += column sums of dy [rows, C]: every linear layer's bias gradient",
-          [](Size size) {
-            // tiny crosses the production tiles' edges in both directions (512 rows, 4 096 columns).
-            if (size == Size::tiny)
-              return std::vector<Case>{make_case("tiles' edges", 515, 4099),
-                                       make_case("small", 7, 5)};
-            return std::vector<Case>{make_case("feed-forward bias", 4096, 1024),
-                                     make_case("MLM output bias, 608 masked positions", 608, 30522)};
-          }};
+  return {
+      "bias_grad", "out [C] += column sums of dy [rows, C]: every linear layer's bias gradient",
+      [](Size size) {
+        // tiny crosses the production tiles' edges in both directions (512 rows, 4 096 columns).
+        if (size == Size::tiny)
+          return std::vector<Case>{make_case("tiles' edges", 515, 4099), make_case("small", 7, 5)};
+        return std::vector<Case>{make_case("feed-forward bias", 4096, 1024),
+                                 make_case("MLM output bias, 608 masked positions", 608, 30522)};
+      }};
 }
 
 }  // namespace electra::workbench

@@ -2,7 +2,6 @@
 // attention and feed-forward block. Forward: x [rows, C], gamma, beta [C] → y [rows, C],
 // mean, rstd [rows]. Backward: dy [rows, C] → dx [rows, C], dgamma, dbeta [C] (accumulated).
 #include <Eigen/Core>
-
 #include <cmath>
 
 #include "engine/kernels.hpp"
@@ -50,7 +49,8 @@ void layer_norm_forward_2_float_simd(const Tensor& x, const Tensor& gamma, const
     for (std::int64_t r = first; r < last; ++r) {
       const Row in(x.data<float>() + r * columns, columns);
       const float mu = in.sum() / float(columns);
-      const float inverse_std = 1.0f / std::sqrt((in - mu).square().sum() / float(columns) + float(eps));
+      const float inverse_std =
+          1.0f / std::sqrt((in - mu).square().sum() / float(columns) + float(eps));
       Eigen::Map<Eigen::ArrayXf>(y.data<float>() + r * columns, columns) =
           (in - mu) * inverse_std * scale + shift;
       mean.data<float>()[r] = mu;
@@ -79,7 +79,8 @@ void layer_norm_backward_0_reference(const Tensor& x, const Tensor& gamma, const
     }
     for (std::int64_t c = 0; c < columns; ++c) {
       const double xhat = (in[c] - mu) * inverse_std, g = double(d_out[c]) * gamma.data<float>()[c];
-      dx.data<float>()[r * columns + c] += static_cast<float>(inverse_std * (g - mean_g - xhat * mean_g_xhat));
+      dx.data<float>()[r * columns + c] +=
+          static_cast<float>(inverse_std * (g - mean_g - xhat * mean_g_xhat));
     }
   }
   for (std::int64_t c = 0; c < columns; ++c) {
@@ -106,7 +107,8 @@ std::vector<Case> make_cases(std::int64_t rows, std::int64_t columns) {
   Case forward{"layer_norm", shape + " forward", 2 * bytes, "GB/s", 1e-4, {}};
   using Forward = void (*)(const Tensor&, const Tensor&, const Tensor&, Tensor&, Tensor&, Tensor&);
   for (const auto& [name, function] :
-       {std::pair<const char*, Forward>{"reference: two passes in double", layer_norm_forward_0_reference},
+       {std::pair<const char*, Forward>{"reference: two passes in double",
+                                        layer_norm_forward_0_reference},
         {"production: kernels::layer_norm_forward", layer_norm_forward_1_production},
         {"float sums as Eigen SIMD reductions", layer_norm_forward_2_float_simd}}) {
     Tensor y = Tensor::zeros({rows, columns}), mean = Tensor::zeros({rows}),
@@ -115,18 +117,21 @@ std::vector<Case> make_cases(std::int64_t rows, std::int64_t columns) {
         {name, [=]() mutable { function(x, gamma, beta, y, mean, rstd); }, {y, mean, rstd}});
   }
   // The backward's saved statistics come from the reference forward.
-  Tensor y = Tensor::zeros({rows, columns}), mean = Tensor::zeros({rows}), rstd = Tensor::zeros({rows});
+  Tensor y = Tensor::zeros({rows, columns}), mean = Tensor::zeros({rows}),
+         rstd = Tensor::zeros({rows});
   layer_norm_forward_0_reference(x, gamma, beta, y, mean, rstd);
   Case backward{"layer_norm", shape + " backward", 4 * bytes, "GB/s", 1e-4, {}};
   using Backward = void (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                             const Tensor&, Tensor&, Tensor&, Tensor&);
   for (const auto& [name, function] :
-       {std::pair<const char*, Backward>{"reference: loops in double", layer_norm_backward_0_reference},
+       {std::pair<const char*, Backward>{"reference: loops in double",
+                                         layer_norm_backward_0_reference},
         {"production: 32-row blocks, double partials", layer_norm_backward_1_production}}) {
     Tensor dx = Tensor::zeros({rows, columns}), dgamma = Tensor::zeros({columns}),
            dbeta = Tensor::zeros({columns});
     backward.variants.push_back(
-        {name, [=]() mutable { function(x, gamma, mean, rstd, dy, dx, dgamma, dbeta); },
+        {name,
+         [=]() mutable { function(x, gamma, mean, rstd, dy, dx, dgamma, dbeta); },
          {dx, dgamma, dbeta}});
   }
   return {forward, backward};

@@ -5,11 +5,10 @@
 // y [rows, out].
 #include <cblas.h>
 
-#include <unsupported/Eigen/SpecialFunctions>
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <unsupported/Eigen/SpecialFunctions>
 
 #include "engine/kernels.hpp"
 #include "engine/threads.hpp"
@@ -21,10 +20,12 @@ namespace {
 using FloatArray = Eigen::Map<Eigen::ArrayXf>;
 using ConstFloatArray = Eigen::Map<const Eigen::ArrayXf>;
 
-// y = 0.5 · h · (1 + erf(h / √2)) on n contiguous floats, Eigen's SIMD erf (as engine/cpu/gelu.cpp).
+// y = 0.5 · h · (1 + erf(h / √2)) on n contiguous floats, Eigen's SIMD erf (as
+// engine/cpu/gelu.cpp).
 void gelu_span(const float* h, float* y, std::int64_t n) {
   const ConstFloatArray in(h, n);
-  FloatArray(y, n) = 0.5f * in * (1.0f + (in * static_cast<float>(1.0 / std::numbers::sqrt2)).erf());
+  FloatArray(y, n) =
+      0.5f * in * (1.0f + (in * static_cast<float>(1.0 / std::numbers::sqrt2)).erf());
 }
 
 // 0 reference: plain loops, double accumulation, std::erf.
@@ -77,8 +78,7 @@ void linear_gelu_3_fused_epilogue(const Tensor& x, const Tensor& w, const Tensor
 
 // 4 per band of 128 rows: bias prefill, one sgemm (beta = 1), GELU while the band (512 KB at
 // out = 1 024) is still in L2, as a GPU epilogue would; costs one packing of W per band.
-void linear_gelu_4_banded(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& h,
-                          Tensor& y) {
+void linear_gelu_4_banded(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& h, Tensor& y) {
   constexpr std::int64_t band_rows = 128;
   const std::int64_t rows = x.shape().rows(), in = x.shape().cols(), out = w.shape().rows();
   const std::int64_t bands = (rows + band_rows - 1) / band_rows;
@@ -107,7 +107,10 @@ Case make_case(std::int64_t rows, std::int64_t in, std::int64_t out) {
   Case c{"linear_gelu",
          "x [" + std::to_string(rows) + ", " + std::to_string(in) + "] · Wᵀ [" +
              std::to_string(out) + ", " + std::to_string(in) + "] + b, GELU",
-         2.0 * double(rows) * double(in) * double(out), "GFLOP/s", 1e-4, {}};
+         2.0 * double(rows) * double(in) * double(out),
+         "GFLOP/s",
+         1e-4,
+         {}};
   const auto add = [&](const std::string& name, LinearGelu function) {
     Tensor h = Tensor::zeros({rows, out}), y = Tensor::zeros({rows, out});
     c.variants.push_back({name, [=]() mutable { function(x, w, b, h, y); }, {h, y}});

@@ -1,10 +1,9 @@
 // electra-kernels: the kernel workbench's driver (tools/kernels/workbench.hpp). For every case of
 // every chosen family: run each variant once on zeroed outputs, compare with variant 0 (the max
-// absolute and relative error are printed), then time it (median of --repeat calls, at most
-// --max-seconds per variant) unless --validate-only. Exit status 1 when a variant is outside its
-// case's tolerance, 2 on a usage error.
+// absolute and relative error are printed), then time the variants alternately (median of --repeat
+// calls each, at most --max-seconds per variant) unless --validate-only. Exit status 1 when a
+// variant is outside its case's tolerance, 2 on a usage error.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -48,20 +47,29 @@ Errors compare(const std::vector<Tensor>& values, const std::vector<Tensor>& ref
   return errors;
 }
 
-// Median seconds of up to `repeat` calls, stopping early after `max_seconds` (at least one).
-std::pair<double, int> time_variant(Variant& variant, int repeat, double max_seconds) {
+// Times the variants alternately, one call each per round (A B C A B C ...), so a shared,
+// loaded machine slows all of them alike; a variant drops out after `max_seconds` of calls (it
+// keeps at least one). Returns each variant's median seconds and its number of calls.
+std::vector<std::pair<double, int>> time_variants(std::vector<Variant>& variants, int repeat,
+                                                  double max_seconds) {
   using Clock = std::chrono::steady_clock;
-  std::vector<double> seconds;
-  const auto start = Clock::now();
-  while (int(seconds.size()) < repeat &&
-         (seconds.empty() || std::chrono::duration<double>(Clock::now() - start).count() < max_seconds)) {
-    const auto begin = Clock::now();
-    variant.run();
-    seconds.push_back(std::chrono::duration<double>(Clock::now() - begin).count());
+  std::vector<std::vector<double>> seconds(variants.size());
+  std::vector<double> spent(variants.size(), 0.0);
+  for (int round = 0; round < repeat; ++round)
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      if (round > 0 && spent[v] >= max_seconds) continue;
+      const auto begin = Clock::now();
+      variants[v].run();
+      seconds[v].push_back(std::chrono::duration<double>(Clock::now() - begin).count());
+      spent[v] += seconds[v].back();
+    }
+  std::vector<std::pair<double, int>> medians;
+  for (std::vector<double>& calls : seconds) {
+    std::sort(calls.begin(), calls.end());
+    const std::size_t n = calls.size();
+    medians.push_back({n % 2 ? calls[n / 2] : 0.5 * (calls[n / 2 - 1] + calls[n / 2]), int(n)});
   }
-  std::sort(seconds.begin(), seconds.end());
-  const std::size_t n = seconds.size();
-  return {n % 2 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]), int(n)};
+  return medians;
 }
 
 struct Options {
@@ -86,6 +94,9 @@ int run_case(Case& c, const Options& options) {
     if (int(v) == options.corrupt) c.variants[v].outputs[0].data<float>()[0] += 1.0f;
     errors.push_back(compare(c.variants[v].outputs, c.variants[0].outputs));
   }
+  std::vector<std::pair<double, int>> timings;
+  if (!options.validate_only)
+    timings = time_variants(c.variants, options.repeat, options.max_seconds);
   int failures = 0;
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     const bool ok = errors[v].max_rel <= c.tolerance;
@@ -93,7 +104,7 @@ int run_case(Case& c, const Options& options) {
     std::printf("  %zu %-48s %11.2e %11.2e", v, c.variants[v].name.c_str(), errors[v].max_abs,
                 errors[v].max_rel);
     if (!options.validate_only) {
-      const auto [seconds, calls] = time_variant(c.variants[v], options.repeat, options.max_seconds);
+      const auto [seconds, calls] = timings[v];
       std::printf(" %10.3f %9.2f %5d", seconds * 1e3, c.work / seconds * 1e-9, calls);
     }
     std::printf("%s\n", ok ? "" : "  MISMATCH");
@@ -105,7 +116,8 @@ int run_case(Case& c, const Options& options) {
 int run(const Options& options) {
   std::vector<Family> all{linear_gelu_family(), bias_grad_family(), layer_norm_family()};
   if (options.list) {
-    for (const Family& family : all) std::printf("%-12s %s\n", family.name.c_str(), family.summary.c_str());
+    for (const Family& family : all)
+      std::printf("%-12s %s\n", family.name.c_str(), family.summary.c_str());
     return 0;
   }
   for (const std::string& name : options.families)
@@ -116,8 +128,8 @@ int run(const Options& options) {
               options.validate_only ? ", validation only" : "");
   int failures = 0, variants = 0;
   for (const Family& family : all) {
-    if (!options.families.empty() &&
-        std::find(options.families.begin(), options.families.end(), family.name) == options.families.end())
+    if (!options.families.empty() && std::find(options.families.begin(), options.families.end(),
+                                               family.name) == options.families.end())
       continue;
     for (Case& c : family.make(options.size == "tiny" ? Size::tiny : Size::bench)) {
       failures += run_case(c, options);
@@ -125,7 +137,8 @@ int run(const Options& options) {
     }
   }
   if (failures > 0) {
-    std::printf("\nkernel workbench: %d of %d variants outside the tolerance\n", failures, variants);
+    std::printf("\nkernel workbench: %d of %d variants outside the tolerance\n", failures,
+                variants);
     return 1;
   }
   std::printf("\nkernel workbench: all %d variants match their reference\n", variants);
@@ -137,16 +150,19 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   electra::workbench::Options options;
-  CLI::App app{"electra-kernels: numbered variants of hot kernels, validated against a reference "
-               "and timed (docs/performance.md)"};
+  CLI::App app{
+      "electra-kernels: numbered variants of hot kernels, validated against a reference "
+      "and timed (docs/performance.md)"};
   app.add_option("--family", options.families, "only these families (repeatable; --list)");
   app.add_option("--size", options.size, "bench (ELECTRA-Small shapes) or tiny (the smoke test)")
       ->check(CLI::IsMember({"bench", "tiny"}));
   app.add_flag("--validate-only", options.validate_only, "check every variant, time nothing");
-  app.add_option("--repeat", options.repeat, "timed calls per variant (median)")->check(CLI::PositiveNumber);
+  app.add_option("--repeat", options.repeat, "timed calls per variant (median)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-seconds", options.max_seconds, "stop timing a variant after this long")
       ->check(CLI::PositiveNumber);
-  app.add_option("--threads", options.threads, "worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", options.threads, "worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--corrupt", options.corrupt,
                  "add 1 to the first output of variant N after its run (proves a mismatch fails)");
   app.add_flag("--list", options.list, "list the families");

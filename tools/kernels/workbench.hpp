@@ -16,19 +16,19 @@
 namespace electra::workbench {
 
 struct Variant {
-  std::string name;              // "production: broadcast_rows, gemm (beta = 1), gelu_forward"
-  std::function<void()> run;     // one call: overwrites or accumulates into `outputs`
-  std::vector<Tensor> outputs;   // zero before the first call; compared with variant 0's after it
+  std::string name;             // "production: broadcast_rows, gemm (beta = 1), gelu_forward"
+  std::function<void()> run;    // one call: overwrites or accumulates into `outputs`
+  std::vector<Tensor> outputs;  // zero before the first call; compared with variant 0's after it
 };
 
 // One family at one problem size. A variant's outputs are compared element by element:
 // |value − reference| ≤ tolerance · (|reference| + rms(reference)), a relative bound with a
 // floor at the output's own scale (Stan's max(rel·|x|, abs_floor), never a bare absolute number).
 struct Case {
-  std::string family;            // "linear_gelu"
-  std::string shape;             // "x [4096, 256] · Wᵀ [1024, 256] + b [1024]"
-  double work = 0;               // per call: flops (GFLOP/s) or bytes moved (GB/s)
-  std::string unit;              // "GFLOP/s" or "GB/s"
+  std::string family;  // "linear_gelu"
+  std::string shape;   // "x [4096, 256] · Wᵀ [1024, 256] + b [1024]"
+  double work = 0;     // per call: flops (GFLOP/s) or bytes moved (GB/s)
+  std::string unit;    // "GFLOP/s" or "GB/s"
   double tolerance = 1e-4;
   std::vector<Variant> variants;  // variant 0 (the reference) first
 };
