@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "engine/error.hpp"
@@ -47,29 +48,46 @@ Errors compare(const std::vector<Tensor>& values, const std::vector<Tensor>& ref
   return errors;
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+double process_cpu_seconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
+}
+
+struct Timing {
+  double wall = 0, cpu = 0;  // median seconds per call: elapsed, and CPU time of all threads
+  int calls = 0;
+};
+
 // Times the variants alternately, one call each per round (A B C A B C ...), so a shared,
 // loaded machine slows all of them alike; a variant drops out after `max_seconds` of calls (it
-// keeps at least one). Returns each variant's median seconds and its number of calls.
-std::vector<std::pair<double, int>> time_variants(std::vector<Variant>& variants, int repeat,
-                                                  double max_seconds) {
+// keeps at least one). The CPU time is what the process's threads ran: on a loaded machine a
+// long call is preempted and its wall time grows, its CPU time much less (at --threads 1 it is
+// the kernel's own time).
+std::vector<Timing> time_variants(std::vector<Variant>& variants, int repeat, double max_seconds) {
   using Clock = std::chrono::steady_clock;
-  std::vector<std::vector<double>> seconds(variants.size());
+  std::vector<std::vector<double>> wall(variants.size()), cpu(variants.size());
   std::vector<double> spent(variants.size(), 0.0);
   for (int round = 0; round < repeat; ++round)
     for (std::size_t v = 0; v < variants.size(); ++v) {
       if (round > 0 && spent[v] >= max_seconds) continue;
       const auto begin = Clock::now();
+      const double cpu_begin = process_cpu_seconds();
       variants[v].run();
-      seconds[v].push_back(std::chrono::duration<double>(Clock::now() - begin).count());
-      spent[v] += seconds[v].back();
+      cpu[v].push_back(process_cpu_seconds() - cpu_begin);
+      wall[v].push_back(std::chrono::duration<double>(Clock::now() - begin).count());
+      spent[v] += wall[v].back();
     }
-  std::vector<std::pair<double, int>> medians;
-  for (std::vector<double>& calls : seconds) {
-    std::sort(calls.begin(), calls.end());
-    const std::size_t n = calls.size();
-    medians.push_back({n % 2 ? calls[n / 2] : 0.5 * (calls[n / 2 - 1] + calls[n / 2]), int(n)});
-  }
-  return medians;
+  std::vector<Timing> timings;
+  for (std::size_t v = 0; v < variants.size(); ++v)
+    timings.push_back({median(wall[v]), median(cpu[v]), int(wall[v].size())});
+  return timings;
 }
 
 struct Options {
@@ -86,7 +104,8 @@ int run_case(Case& c, const Options& options) {
   std::printf("\n%s  %s  (f32; tolerance %.0e relative to |ref| + rms(ref))\n", c.family.c_str(),
               c.shape.c_str(), c.tolerance);
   std::printf("  %-50s %11s %11s", "variant", "max abs err", "max rel err");
-  if (!options.validate_only) std::printf(" %10s %9s %5s", "median ms", c.unit.c_str(), "calls");
+  if (!options.validate_only)
+    std::printf(" %10s %9s %10s %5s", "median ms", c.unit.c_str(), "cpu ms", "calls");
   std::printf("\n");
   std::vector<Errors> errors;
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
@@ -94,7 +113,7 @@ int run_case(Case& c, const Options& options) {
     if (int(v) == options.corrupt) c.variants[v].outputs[0].data<float>()[0] += 1.0f;
     errors.push_back(compare(c.variants[v].outputs, c.variants[0].outputs));
   }
-  std::vector<std::pair<double, int>> timings;
+  std::vector<Timing> timings;
   if (!options.validate_only)
     timings = time_variants(c.variants, options.repeat, options.max_seconds);
   int failures = 0;
@@ -104,8 +123,9 @@ int run_case(Case& c, const Options& options) {
     std::printf("  %zu %-48s %11.2e %11.2e", v, c.variants[v].name.c_str(), errors[v].max_abs,
                 errors[v].max_rel);
     if (!options.validate_only) {
-      const auto [seconds, calls] = timings[v];
-      std::printf(" %10.3f %9.2f %5d", seconds * 1e3, c.work / seconds * 1e-9, calls);
+      const Timing& t = timings[v];
+      std::printf(" %10.3f %9.2f %10.3f %5d", t.wall * 1e3, c.work / t.wall * 1e-9, t.cpu * 1e3,
+                  t.calls);
     }
     std::printf("%s\n", ok ? "" : "  MISMATCH");
     std::fflush(stdout);
