@@ -8,20 +8,15 @@
 
 #include "autograd/op_cases.hpp"
 #include "autograd/ops.hpp"
+#include "helpers/op_case_checks.hpp"
 
 using namespace electra;
+using namespace electra::test;
 
 TEST_CASE("copy_mixture_loss: float64 finite differences of its op-table cases") {
-  std::vector<OpCase> cases;
-  append_copy_mixture_cases(cases);
+  const std::vector<OpCase> cases = op_cases_of(append_copy_mixture_cases);
   REQUIRE(cases.size() == 3);
-  for (const OpCase& op_case : cases) {
-    const GradcheckResult result = gradcheck(op_case.function, op_case.inputs, op_case.options);
-    INFO(op_case.shape, ": max rel ", result.max_rel_error, ", max abs ", result.max_abs_error,
-         " (", result.worst, ")");
-    CHECK(result.passed);
-    CHECK(result.checked > 0);
-  }
+  check_op_cases(cases);
   bool in_table = false;
   for (const OpCase& op_case : all_op_cases())
     in_table = in_table || op_case.op == "copy_mixture_loss";

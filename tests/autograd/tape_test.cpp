@@ -10,26 +10,11 @@
 #include "autograd/ops.hpp"
 #include "autograd/parameter_store.hpp"
 #include "engine/allocator.hpp"
+#include "helpers/errors.hpp"
+#include "helpers/text.hpp"
 
 using namespace electra;
-
-namespace {
-
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+using namespace electra::test;
 
 TEST_CASE("tape: backward accumulates into a Var used twice") {
   Tape tape;
@@ -69,7 +54,7 @@ TEST_CASE("tape: anomaly mode stops at the first NaN/Inf in forward") {
 
   // Without anomaly mode the NaN passes silently.
   Tape quiet;
-  CHECK(error_of([&] { ops::log_softmax(quiet, x); }) == "(no error)");
+  CHECK(error_of([&] { ops::log_softmax(quiet, x); }) == no_error);
 }
 
 TEST_CASE("tape: anomaly mode stops at the first NaN/Inf in backward") {

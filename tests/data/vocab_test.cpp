@@ -7,6 +7,7 @@
 
 #include "data/vocab.hpp"
 #include "engine/error.hpp"
+#include "helpers/errors.hpp"
 
 using electra::Vocab;
 
@@ -18,13 +19,9 @@ std::string write_temp(const std::string& name, const std::string& content) {
   return path.string();
 }
 
-std::string error_of(const std::string& path) {
-  try {
-    Vocab::from_file(path);
-  } catch (const electra::Error& error) {
-    return error.what();
-  }
-  return "";
+// The message of the error loading `path` (electra::test::no_error when it loads).
+std::string load_error(const std::string& path) {
+  return electra::test::error_of([&] { Vocab::from_file(path); });
 }
 
 }  // namespace
@@ -70,7 +67,7 @@ TEST_CASE("vocab: a token listed twice is refused naming the file, the token and
   // A dict-like loader keeps the last line, so every id after the first copy would shift.
   const std::string path = write_temp("electra_vocab_duplicate.txt",
                                       "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##x\nworld\nhello\n");
-  const std::string message = error_of(path);
+  const std::string message = load_error(path);
   CHECK(message.find(path) != std::string::npos);
   CHECK(message.find("'hello'") != std::string::npos);
   CHECK(message.find("lines 6 and 9") != std::string::npos);
@@ -80,7 +77,7 @@ TEST_CASE("vocab: a token listed twice is refused naming the file, the token and
   // A repeated special token is refused the same way (the later one used to win).
   const std::string special = write_temp("electra_vocab_duplicate_special.txt",
                                          "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nword\n[UNK]\n");
-  CHECK(error_of(special).find("'[UNK]' twice, on lines 2 and 7") != std::string::npos);
+  CHECK(load_error(special).find("'[UNK]' twice, on lines 2 and 7") != std::string::npos);
   std::filesystem::remove(special);
 
   // "##x" and "x" are different tokens.
@@ -90,7 +87,7 @@ TEST_CASE("vocab: a token listed twice is refused naming the file, the token and
 TEST_CASE("vocab: a vocabulary of special tokens only is refused") {
   const std::string path =
       write_temp("electra_vocab_specials.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n[unused0]\n");
-  const std::string message = error_of(path);
+  const std::string message = load_error(path);
   CHECK(message.find(path) != std::string::npos);
   CHECK(message.find("only special tokens") != std::string::npos);
   CHECK(message.find("no ordinary token") != std::string::npos);
@@ -107,20 +104,20 @@ TEST_CASE("vocab: the committed vocabularies load (no duplicates)") {
 
 TEST_CASE("vocab: a missing file or special token is a one-line error naming both") {
   const std::string missing = "/nonexistent/dir/vocab.txt";
-  std::string message = error_of(missing);
+  std::string message = load_error(missing);
   CHECK(message.find(missing) != std::string::npos);
   CHECK(message.find('\n') == std::string::npos);
 
   const std::string no_mask = write_temp("electra_vocab_no_mask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
-  message = error_of(no_mask);
+  message = load_error(no_mask);
   CHECK(message.find(no_mask) != std::string::npos);
   CHECK(message.find("[MASK]") != std::string::npos);
   std::filesystem::remove(no_mask);
 
   const std::string empty = write_temp("electra_vocab_empty.txt", "");
-  CHECK(error_of(empty).find(empty) != std::string::npos);
+  CHECK(load_error(empty).find(empty) != std::string::npos);
   std::filesystem::remove(empty);
 
-  CHECK(error_of(std::filesystem::temp_directory_path().string()).find("regular file") !=
+  CHECK(load_error(std::filesystem::temp_directory_path().string()).find("regular file") !=
         std::string::npos);
 }

@@ -4,11 +4,14 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/kernel_test_helpers.hpp"
 #include "engine/kernels.hpp"
+#include "helpers/errors.hpp"
+#include "helpers/random_tensors.hpp"
+#include "helpers/text.hpp"
+#include "helpers/threads.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 
 TEST_CASE("elementwise: add, mul, mul_accumulate, scale, axpy, copy on hand-checked values") {
   for (DType dtype : {DType::f32, DType::f64}) {

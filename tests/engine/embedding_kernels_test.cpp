@@ -1,11 +1,14 @@
 // embedding_forward/backward, gather_rows and permute_0213.
 #include <doctest/doctest.h>
 
-#include "engine/kernel_test_helpers.hpp"
 #include "engine/kernels.hpp"
+#include "helpers/errors.hpp"
+#include "helpers/random_tensors.hpp"
+#include "helpers/text.hpp"
+#include "helpers/threads.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 
 TEST_CASE("embedding: forward picks rows, backward adds repeated ids") {
   const Tensor table = Tensor::from_vector<float>({0, 1, 10, 11, 20, 21}, Shape{3, 2});

@@ -9,20 +9,13 @@
 
 #include "engine/kernels.hpp"
 #include "engine/threads.hpp"
+#include "helpers/errors.hpp"
+#include "helpers/random_tensors.hpp"
 
 using namespace electra;
+using namespace electra::test;
 
 namespace {
-
-// Uniform [-1, 1) f64 values, reproducible from seed (engine tests stay below autograd).
-Tensor random_f64(const Shape& shape, std::uint64_t seed) {
-  std::mt19937_64 generator(seed);
-  std::uniform_real_distribution<double> distribution(-1.0, 1.0);
-  Tensor tensor = Tensor::empty(shape, DType::f64);
-  for (std::int64_t i = 0; i < tensor.numel(); ++i)
-    tensor.data<double>()[i] = distribution(generator);
-  return tensor;
-}
 
 // c [M, N] = op(a) · op(b), naive triple loop in double on one matrix of a batch.
 std::vector<double> naive_product(const std::vector<double>& a, bool transpose_a,
@@ -50,15 +43,6 @@ double max_relative_difference(const std::vector<double>& x, const std::vector<d
   return worst;
 }
 
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST_CASE("gemm: a hand-checked 2×3 · 3×2 product with alpha and beta") {
@@ -74,8 +58,8 @@ TEST_CASE("gemm: every transpose combination matches a naive product, f32 and f6
   const std::int64_t m = 5, k = 7, n = 3;
   for (bool transpose_a : {false, true})
     for (bool transpose_b : {false, true}) {
-      const Tensor a = random_f64(transpose_a ? Shape{k, m} : Shape{m, k}, 1);
-      const Tensor b = random_f64(transpose_b ? Shape{n, k} : Shape{k, n}, 2);
+      const Tensor a = random_tensor(transpose_a ? Shape{k, m} : Shape{m, k}, 1);
+      const Tensor b = random_tensor(transpose_b ? Shape{n, k} : Shape{k, n}, 2);
       const std::vector<double> expected =
           naive_product(a.to_vector(), transpose_a, b.to_vector(), transpose_b, m, k, n, 1);
       Tensor c64 = Tensor::empty(Shape{m, n}, DType::f64);
@@ -94,9 +78,9 @@ TEST_CASE("gemm: row bands on 1, 2 and 3 threads give the naive product, bit for
     for (bool transpose_b : {false, true}) {
       CAPTURE(transpose_a);
       CAPTURE(transpose_b);
-      const Tensor a = random_f64(transpose_a ? Shape{k, m} : Shape{m, k}, 11).to(DType::f32);
-      const Tensor b = random_f64(transpose_b ? Shape{n, k} : Shape{k, n}, 12).to(DType::f32);
-      const Tensor start = random_f64(Shape{m, n}, 13).to(DType::f32);
+      const Tensor a = random_tensor(transpose_a ? Shape{k, m} : Shape{m, k}, 11).to(DType::f32);
+      const Tensor b = random_tensor(transpose_b ? Shape{n, k} : Shape{k, n}, 12).to(DType::f32);
+      const Tensor start = random_tensor(Shape{m, n}, 13).to(DType::f32);
       auto expected = naive_product(a.to_vector(), transpose_a, b.to_vector(), transpose_b, m, k, n, 1);
       const std::vector<double> start_values = start.to_vector();
       for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = 0.5 * expected[i] + start_values[i];
@@ -115,8 +99,8 @@ TEST_CASE("gemm: row bands on 1, 2 and 3 threads give the naive product, bit for
 }
 
 TEST_CASE("gemm: leading dimensions are flattened into rows") {
-  const Tensor x = random_f64(Shape{2, 3, 4}, 3);
-  const Tensor w = random_f64(Shape{5, 4}, 4);
+  const Tensor x = random_tensor(Shape{2, 3, 4}, 3);
+  const Tensor w = random_tensor(Shape{5, 4}, 4);
   Tensor y = Tensor::empty(Shape{2, 3, 5}, DType::f64);
   kernels::gemm(x, false, w, true, y);
   const auto expected = naive_product(x.to_vector(), false, w.to_vector(), true, 6, 4, 5, 1);
@@ -131,9 +115,9 @@ TEST_CASE("gemm_batched: small and big products match a naive product") {
     for (bool transpose_a : {false, true})
       for (bool transpose_b : {false, true}) {
         const Tensor a =
-            random_f64(transpose_a ? Shape{s.batch, s.k, s.m} : Shape{s.batch, s.m, s.k}, 5);
+            random_tensor(transpose_a ? Shape{s.batch, s.k, s.m} : Shape{s.batch, s.m, s.k}, 5);
         const Tensor b =
-            random_f64(transpose_b ? Shape{s.batch, s.n, s.k} : Shape{s.batch, s.k, s.n}, 6);
+            random_tensor(transpose_b ? Shape{s.batch, s.n, s.k} : Shape{s.batch, s.k, s.n}, 6);
         const auto expected = naive_product(a.to_vector(), transpose_a, b.to_vector(), transpose_b,
                                             s.m, s.k, s.n, s.batch);
         Tensor c = Tensor::empty(Shape{s.batch, s.m, s.n}, DType::f64);
@@ -146,8 +130,8 @@ TEST_CASE("gemm_batched: small and big products match a naive product") {
 }
 
 TEST_CASE("gemm_batched: rank-4 [B, H, ·, ·] batches over B·H, accumulating with beta") {
-  const Tensor a = random_f64(Shape{2, 3, 4, 5}, 7);
-  const Tensor b = random_f64(Shape{2, 3, 4, 6}, 8);
+  const Tensor a = random_tensor(Shape{2, 3, 4, 5}, 7);
+  const Tensor b = random_tensor(Shape{2, 3, 4, 6}, 8);
   Tensor c = Tensor::full(Shape{2, 3, 5, 6}, 1.0, DType::f64);
   kernels::gemm_batched(a, true, b, false, c, 0.5, 1.0);
   auto expected = naive_product(a.to_vector(), true, b.to_vector(), false, 5, 4, 6, 6);
@@ -156,8 +140,8 @@ TEST_CASE("gemm_batched: rank-4 [B, H, ·, ·] batches over B·H, accumulating w
 }
 
 TEST_CASE("gemm_batched: the result does not depend on the thread count") {
-  const Tensor a = random_f64(Shape{16, 32, 16}, 9).to(DType::f32);
-  const Tensor b = random_f64(Shape{16, 16, 32}, 10).to(DType::f32);
+  const Tensor a = random_tensor(Shape{16, 32, 16}, 9).to(DType::f32);
+  const Tensor b = random_tensor(Shape{16, 16, 32}, 10).to(DType::f32);
   Tensor one = Tensor::empty(Shape{16, 32, 32}), two = Tensor::empty(Shape{16, 32, 32});
   const int previous = num_threads();
   set_num_threads(1);
@@ -228,7 +212,7 @@ struct HeadLayouts {
 
 TEST_CASE("gemm_strided_batched: heads read and written in place match a naive product") {
   const HeadLayouts h;
-  const Tensor qkv = random_f64(Shape{h.batch, h.length, 3 * h.width()}, 11);
+  const Tensor qkv = random_tensor(Shape{h.batch, h.length, 3 * h.width()}, 11);
   const auto q = h.head(0, 3 * h.width()), k = h.head(h.width(), 3 * h.width());
   for (DType dtype : {DType::f64, DType::f32}) {
     const double tolerance = dtype == DType::f64 ? 1e-12 : 1e-5;
@@ -261,7 +245,7 @@ TEST_CASE("gemm_strided_batched: heads read and written in place match a naive p
 
 TEST_CASE("gemm_strided_batched: the result does not depend on the thread count") {
   const HeadLayouts h{8, 32, 4, 16};
-  const Tensor qkv = random_f64(Shape{h.batch, h.length, 3 * h.width()}, 12).to(DType::f32);
+  const Tensor qkv = random_tensor(Shape{h.batch, h.length, 3 * h.width()}, 12).to(DType::f32);
   const auto q = h.head(0, 3 * h.width()), k = h.head(h.width(), 3 * h.width());
   const int previous = num_threads();
   std::vector<std::vector<double>> results;

@@ -8,18 +8,12 @@
 
 #include "engine/kernels.hpp"
 #include "engine/threads.hpp"
+#include "helpers/random_tensors.hpp"
 
 using namespace electra;
+using namespace electra::test;
 
 namespace {
-
-Tensor random_tensor(const Shape& shape, std::uint64_t seed, double low, double high, DType dtype) {
-  std::mt19937_64 generator(seed);
-  std::uniform_real_distribution<double> distribution(low, high);
-  std::vector<double> values(shape.numel());
-  for (double& value : values) value = distribution(generator);
-  return Tensor::from_vector<double>(values, shape).to(dtype);
-}
 
 struct Normalised {
   Tensor y, mean, rstd;

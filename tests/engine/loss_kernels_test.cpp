@@ -8,18 +8,12 @@
 
 #include "engine/kernels.hpp"
 #include "engine/threads.hpp"
+#include "helpers/random_tensors.hpp"
 
 using namespace electra;
+using namespace electra::test;
 
 namespace {
-
-Tensor random_tensor(const Shape& shape, std::uint64_t seed, double spread, DType dtype) {
-  std::mt19937_64 generator(seed);
-  std::uniform_real_distribution<double> distribution(-spread, spread);
-  std::vector<double> values(shape.numel());
-  for (double& value : values) value = distribution(generator);
-  return Tensor::from_vector<double>(values, shape).to(dtype);
-}
 
 Tensor ids(const std::vector<std::int32_t>& values) {
   return Tensor::from_vector<std::int32_t>(values, Shape{static_cast<std::int64_t>(values.size())});
@@ -100,20 +94,20 @@ TEST_CASE("bce kernel: hand-computed loss and gradient, and saturated logits") {
 }
 
 TEST_CASE("loss kernels: f32 matches f64 within 1e-5") {
-  const Tensor logits = random_tensor(Shape{50, 30}, 1, 8.0, DType::f64);
+  const Tensor logits = random_tensor(Shape{50, 30}, 1, -8.0, 8.0, DType::f64);
   std::vector<std::int32_t> target_values(50);
   for (int row = 0; row < 50; ++row) target_values[row] = (row * 7) % 30;
   const Tensor targets = ids(target_values);
-  const Tensor weights = random_tensor(Shape{50}, 2, 1.0, DType::f64);
+  const Tensor weights = random_tensor(Shape{50}, 2, -1.0, 1.0, DType::f64);
   Tensor probs64 = Tensor::empty(logits.shape(), DType::f64),
          probs32 = Tensor::empty(logits.shape());
   const double loss64 = kernels::cross_entropy_forward(logits, targets, weights, probs64);
   const double loss32 = kernels::cross_entropy_forward(logits.to(DType::f32), targets,
                                                        weights.to(DType::f32), probs32);
   CHECK(std::abs(loss32 - loss64) <= 1e-5 * std::abs(loss64));
-  const Tensor z = random_tensor(Shape{200}, 3, 20.0, DType::f64);
+  const Tensor z = random_tensor(Shape{200}, 3, -20.0, 20.0, DType::f64);
   const Tensor labels = Tensor::from_vector<double>(std::vector<double>(200, 1.0), Shape{200});
-  const Tensor bce_weights = random_tensor(Shape{200}, 4, 1.0, DType::f64);
+  const Tensor bce_weights = random_tensor(Shape{200}, 4, -1.0, 1.0, DType::f64);
   const double bce64 = kernels::bce_with_logits_forward(z, labels, bce_weights);
   const double bce32 = kernels::bce_with_logits_forward(z.to(DType::f32), labels.to(DType::f32),
                                                         bce_weights.to(DType::f32));
@@ -121,11 +115,11 @@ TEST_CASE("loss kernels: f32 matches f64 within 1e-5") {
 }
 
 TEST_CASE("loss kernels: losses and gradients do not depend on the thread count") {
-  const Tensor logits = random_tensor(Shape{5000, 13}, 5, 4.0, DType::f32);
+  const Tensor logits = random_tensor(Shape{5000, 13}, 5, -4.0, 4.0, DType::f32);
   std::vector<std::int32_t> target_values(5000);
   for (int row = 0; row < 5000; ++row) target_values[row] = (row * 5) % 13;
   const Tensor targets = ids(target_values);
-  const Tensor weights = random_tensor(Shape{5000}, 6, 1.0, DType::f32);
+  const Tensor weights = random_tensor(Shape{5000}, 6, -1.0, 1.0, DType::f32);
   const Tensor labels = Tensor::zeros(Shape{5000, 13});
   auto run = [&](int threads) {
     set_num_threads(threads);

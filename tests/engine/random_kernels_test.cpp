@@ -5,12 +5,15 @@
 #include <limits>
 #include <set>
 
-#include "engine/kernel_test_helpers.hpp"
 #include "engine/kernels.hpp"
 #include "engine/philox.hpp"
+#include "helpers/errors.hpp"
+#include "helpers/random_tensors.hpp"
+#include "helpers/text.hpp"
+#include "helpers/threads.hpp"
 
 using namespace electra;
-using namespace electra::testing;
+using namespace electra::test;
 
 TEST_CASE("uniform: element i is the documented Philox draw of counter + i") {
   const kernels::RandomKey key{99, 3, 6};  // counter not a multiple of 4: blocks straddle

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include "helpers/text.hpp"  // contains, for the output checks
+
 namespace electra::test {
 
 inline const std::string electra_binary = ELECTRA_BINARY;
@@ -25,11 +27,6 @@ inline Run run_command(const std::string& command) {
   const int status = ::pclose(pipe);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
-}
-
-// Also used by tests that check error messages without running the binary.
-inline bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace electra::test

@@ -8,27 +8,11 @@
 
 #include "engine/error.hpp"
 #include "models/config.hpp"
+#include "helpers/errors.hpp"
+#include "helpers/text.hpp"
 
 using namespace electra;
-
-namespace {
-
-// The message of the electra::Error that `body` throws ("" when it throws none).
-template <typename Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+using namespace electra::test;
 
 TEST_CASE("config: presets follow the DESIGN table and derive the generator") {
   for (const std::string& name : model_preset_names()) CHECK_NOTHROW(model_preset(name).validate());

@@ -11,6 +11,7 @@
 #include "autograd/op_cases.hpp"
 #include "autograd/ops.hpp"
 #include "helpers/cli_run.hpp"
+#include "helpers/op_case_checks.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/two_sequence_batch.hpp"
@@ -100,15 +101,9 @@ TEST_CASE("focal_cross_entropy: a 2×3 example by hand, value and gradient") {
 }
 
 TEST_CASE("focal_cross_entropy: float64 central differences over its cases") {
-  std::vector<OpCase> cases;
-  append_focal_cases(cases);
+  const std::vector<OpCase> cases = test::op_cases_of(append_focal_cases);
   REQUIRE(cases.size() >= 4);
-  for (const OpCase& op_case : cases) {
-    const GradcheckResult result = gradcheck(op_case.function, op_case.inputs, op_case.options);
-    INFO(op_case.shape, ": max rel ", result.max_rel_error, " (", result.worst, ")");
-    CHECK(result.passed);
-    CHECK(result.checked > 0);
-  }
+  test::check_op_cases(cases);
 }
 
 TEST_CASE("focal_cross_entropy: γ = 0 is cross_entropy; bad γ and targets are refused") {
