@@ -14,8 +14,9 @@ Tensor mask_of(const std::vector<std::int32_t>& values, std::int64_t batch, std:
 GradcheckFunction attention_of(Tensor attention_mask, std::int64_t heads, double dropout) {
   return [attention_mask, heads, dropout](Tape& tape, const std::vector<Var>& inputs) {
     const kernels::RandomKey key{2024, 7, 0};
-    return ops::self_attention(tape, inputs[0], ops::additive_key_mask(attention_mask, DType::f64),
-                               heads, dropout, key,
+    const Tensor key_mask = ops::additive_key_mask(attention_mask, inputs[0].value().dtype());
+    return ops::self_attention(tape, inputs[0], constant_like(key_mask, inputs[0]), heads, dropout,
+                               key,
                                /*training=*/dropout > 0);
   };
 }
@@ -49,13 +50,13 @@ void append_attention_cases(std::vector<OpCase>& cases) {
   cases.push_back({"self_attention",
                    "linear(x [2, 3, 4], Wq ++ Wk ++ Wv, bq ++ bk ++ bv), 2 heads",
                    [](Tape& tape, const std::vector<Var>& inputs) {
-                     const Var weight =
-                         ops::concat_rows(tape, {inputs[1], inputs[2], inputs[3]});
+                     const Var weight = ops::concat_rows(tape, {inputs[1], inputs[2], inputs[3]});
                      const Var bias = ops::concat_rows(tape, {inputs[4], inputs[5], inputs[6]});
+                     const Tensor key_mask = ops::additive_key_mask(
+                         mask_of({1, 1, 0, 1, 1, 1}, 2, 3), inputs[0].value().dtype());
                      return ops::self_attention(tape, ops::linear(tape, inputs[0], weight, bias),
-                                                ops::additive_key_mask(
-                                                    mask_of({1, 1, 0, 1, 1, 1}, 2, 3), DType::f64),
-                                                2, 0.0, {}, false);
+                                                constant_like(key_mask, inputs[0]), 2, 0.0, {},
+                                                false);
                    },
                    {random_f64(Shape{2, 3, 4}, 86), random_f64(Shape{4, 4}, 87),
                     random_f64(Shape{4, 4}, 88), random_f64(Shape{4, 4}, 89),

@@ -9,7 +9,9 @@ namespace {
 
 GradcheckFunction copy_mixture_of(Tensor input_ids, Tensor targets, Tensor weights) {
   return [input_ids, targets, weights](Tape& tape, const std::vector<Var>& inputs) {
-    return ops::copy_mixture_loss(tape, inputs[0], inputs[1], input_ids, targets, weights);
+    const Var& like = inputs[0];
+    return ops::copy_mixture_loss(tape, inputs[0], inputs[1], constant_like(input_ids, like),
+                                  constant_like(targets, like), constant_like(weights, like));
   };
 }
 

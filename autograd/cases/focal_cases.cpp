@@ -9,7 +9,8 @@ namespace {
 
 GradcheckFunction focal_of(Tensor targets, Tensor weights, double gamma) {
   return [targets, weights, gamma](Tape& tape, const std::vector<Var>& inputs) {
-    return ops::focal_cross_entropy(tape, inputs[0], targets, weights, gamma);
+    return ops::focal_cross_entropy(tape, inputs[0], constant_like(targets, inputs[0]),
+                                    constant_like(weights, inputs[0]), gamma);
   };
 }
 

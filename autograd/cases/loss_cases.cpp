@@ -8,13 +8,15 @@ namespace {
 
 GradcheckFunction cross_entropy_of(Tensor targets, Tensor weights) {
   return [targets, weights](Tape& tape, const std::vector<Var>& inputs) {
-    return ops::cross_entropy(tape, inputs[0], targets, weights);
+    return ops::cross_entropy(tape, inputs[0], constant_like(targets, inputs[0]),
+                              constant_like(weights, inputs[0]));
   };
 }
 
 GradcheckFunction bce_of(Tensor labels, Tensor weights) {
   return [labels, weights](Tape& tape, const std::vector<Var>& inputs) {
-    return ops::bce_with_logits(tape, inputs[0], labels, weights);
+    return ops::bce_with_logits(tape, inputs[0], constant_like(labels, inputs[0]),
+                                constant_like(weights, inputs[0]));
   };
 }
 

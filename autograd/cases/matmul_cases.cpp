@@ -45,6 +45,10 @@ void append_matmul_cases(std::vector<OpCase>& cases) {
   cases.push_back(linear_case("x [1, 1] · W [1, 1] + b", Shape{1, 1}, 1, true, 104));
   cases.push_back(linear_case("x [3, 1, 5] · W [2, 5] + b", Shape{3, 1, 5}, 2, true, 107));
   cases.push_back(linear_case("x [2, 3, 4] · W [6, 4], no bias", Shape{2, 3, 4}, 6, false, 110));
+  // The bias reaches the output through broadcast_rows (one row per token) and its gradient is
+  // summed back over the rows by sum_rows_accumulate: here over many rows.
+  cases.push_back(linear_case("x [37, 8] · W [3, 8] + b (bias broadcast over 37 rows)",
+                              Shape{37, 8}, 3, true, 113));
   std::uint64_t seed = 120;
   for (bool transpose_a : {false, true})
     for (bool transpose_b : {false, true})

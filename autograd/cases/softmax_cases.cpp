@@ -7,7 +7,8 @@ namespace {
 
 GradcheckFunction softmax_of(Tensor mask = {}, std::int64_t rows_per_mask_row = 1) {
   return [mask, rows_per_mask_row](Tape& tape, const std::vector<Var>& inputs) {
-    return ops::softmax(tape, inputs[0], mask, rows_per_mask_row);
+    return ops::softmax(tape, inputs[0], mask.defined() ? constant_like(mask, inputs[0]) : mask,
+                        rows_per_mask_row);
   };
 }
 
