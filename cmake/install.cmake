@@ -30,8 +30,7 @@ set_target_properties(electra_warnings PROPERTIES EXPORT_NAME internal_warnings)
 install(TARGETS electra RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ${ELECTRA_LIBRARIES} electra_warnings EXPORT electra-targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${ELECTRA_INSTALL_INCLUDEDIR})
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})  # headers: through electra::engine
 foreach(folder engine autograd data models)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder} DESTINATION ${ELECTRA_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h" PATTERN "*.inc")

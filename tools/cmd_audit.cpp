@@ -6,10 +6,16 @@
 //                 [--steps 10]
 //                                          one update (and a trajectory) written for other
 //                                          frameworks to check (tools/reference/)
+//   electra audit --dot FILE [--preset P --seed S] [--objective O]
+//                                          the tape of one training step as Graphviz DOT
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "autograd/op_cases.hpp"
+#include "autograd/tape.hpp"
+#include "data/masking.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
 #include "models/audit_dump.hpp"
@@ -21,7 +27,7 @@ namespace electra::cli {
 namespace {
 
 struct AuditFlags {
-  std::string dump_dir, checkpoint, preset = "tiny", config_file, dtype = "f32", model;
+  std::string dump_dir, dot_file, checkpoint, preset = "tiny", config_file, dtype = "f32", model;
   std::string objective;  // empty: the config's objective
   std::uint64_t seed = 1;
   std::int64_t steps = 1;
@@ -113,17 +119,63 @@ int run_model(const AuditFlags& flags) {
   return report.passed() ? 0 : 1;
 }
 
+// One training step of a fresh model (the preset shrunk as `--model` shrinks it: batch 2,
+// seq_len ≤ 32, vocab ≤ 256, so the drawing stays readable), its tape written as DOT before
+// backward consumes it; backward then runs so a step that cannot train fails here too.
+int run_dot(const AuditFlags& flags) {
+  check(flags.dump_dir.empty() && flags.checkpoint.empty(),
+        "audit: --dot cannot be combined with --dump, --model or --checkpoint");
+  check_objective_flag(flags.objective);
+  std::ofstream out(flags.dot_file);  // opened first: a bad path fails before any work
+  check(out.good(), "audit: cannot write --dot file '", flags.dot_file, "'");
+  ModelConfig config = model_preset(flags.preset);
+  if (!flags.config_file.empty()) config = load_model_config(flags.config_file, config);
+  config.vocab_size = std::min<std::int64_t>(config.vocab_size, 256);
+  config.seq_len = std::min<std::int64_t>(config.seq_len, 32);
+  config.batch_size = 2;
+  config.max_predictions = 0;
+  if (!flags.objective.empty()) config.objective = flags.objective;
+  config.validate();
+  const SpecialTokens special{0, 1, 2, 3, 4};  // synthetic ids avoid these
+  MaskingSettings masking;
+  masking.mask_probability = config.mask_probability;
+  masking.max_predictions = config.predictions_per_sequence();
+  masking.mask_token_share = config.mask_token_share;
+  masking.seed = flags.seed;
+  const MaskedBatch batch =
+      mask_batch(synthetic_packed_batch(config, special, flags.seed), special, masking, 0);
+  ParameterStore parameters;
+  const ElectraModel model(config, parameters, flags.seed, DType::f32);
+  Tape tape;
+  const StepOutput step = model.forward(tape, batch, /*step=*/0, /*training=*/true);
+  const std::size_t nodes = tape.size();
+  out << tape.to_dot();
+  out.close();
+  check(out.good(), "audit: cannot write --dot file '", flags.dot_file, "'");
+  tape.backward(step.total_loss);
+  std::printf(
+      "electra audit --dot: one %s step of preset %s (batch 2, seq_len %lld), %zu ops, %zu "
+      "parameter tensors -> %s (render: dot -Tsvg %s -o step.svg)\n",
+      config.objective.c_str(), flags.preset.c_str(), static_cast<long long>(config.seq_len), nodes,
+      parameters.parameters().size(), flags.dot_file.c_str(), flags.dot_file.c_str());
+  return 0;
+}
+
 const CommandRegistration audit_command{Command{
     "audit",
-    "check gradients: every op (default), a whole model (--model), or dump a step (--dump)",
+    "check gradients: every op (default), a whole model (--model), dump a step (--dump) or draw "
+    "its tape (--dot)",
     [](CLI::App& app) -> std::function<int()> {
       auto flags = std::make_shared<AuditFlags>();
       app.add_option("--dump", flags->dump_dir,
                      "write one update (and --steps of trajectory) to this directory");
+      app.add_option("--dot", flags->dot_file,
+                     "write the tape of one training step (fresh --preset model, batch 2) as "
+                     "Graphviz DOT to this file");
       app.add_option("--checkpoint", flags->checkpoint,
                      "dump from this checkpoint (or run directory) instead of a fresh model");
       flags->preset_flag =
-          app.add_option("--preset", flags->preset, "fresh model preset for --dump")
+          app.add_option("--preset", flags->preset, "fresh model preset for --dump and --dot")
               ->capture_default_str();
       app.add_option("--config", flags->config_file, "JSON overriding preset keys");
       flags->seed_flag = app.add_option("--seed", flags->seed, "parameters, batch, masks, samples")
@@ -137,6 +189,9 @@ const CommandRegistration audit_command{Command{
       app.add_option("--objective", flags->objective,
                      "the objective to audit (registered: " + objective_names() + ")");
       return [flags] {
+        check(flags->dot_file.empty() || flags->model.empty(),
+              "audit: --dot cannot be combined with --dump, --model or --checkpoint");
+        if (!flags->dot_file.empty()) return run_dot(*flags);
         if (!flags->model.empty()) return run_model(*flags);
         if (!flags->dump_dir.empty()) return run_dump(*flags);
         check(flags->checkpoint.empty(), "audit: --checkpoint needs --dump DIR");

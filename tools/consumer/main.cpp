@@ -43,10 +43,11 @@ int main() {
     for (int k = 0; k < 6; ++k) worst = std::max(worst, std::abs(w_grad[k] - w_grad_ref[k]));
     for (int k = 0; k < 2; ++k) worst = std::max(worst, std::abs(b_grad[k] - b_grad_ref[k]));
     const bool ok = worst <= 1e-12 * (1 + std::abs(expected_loss));
-    std::printf("electra_consumer: %zu nodes, loss %.6f (expected %.6f), dW[0] %.6f, db[1] %.6f, "
-                "max error %.3g: %s\n",
-                nodes, loss.value().item(), expected_loss, w_grad[0], b_grad[1], worst,
-                ok ? "ok" : "MISMATCH");
+    std::printf(
+        "electra_consumer: %zu nodes, loss %.6f (expected %.6f), dW[0] %.6f, db[1] %.6f, "
+        "max error %.3g: %s\n",
+        nodes, loss.value().item(), expected_loss, w_grad[0], b_grad[1], worst,
+        ok ? "ok" : "MISMATCH");
     return ok ? 0 : 1;
   } catch (const electra::Error& error) {
     std::fprintf(stderr, "electra_consumer: %s\n", error.what());
