@@ -5,7 +5,7 @@
 #include "engine/threads.hpp"
 #ifdef ELECTRA_HAS_CUDA
 #include "engine/cuda/cuda_runtime.hpp"
-#include "engine/cuda/kernels_cuda.hpp"
+#include "engine/backends.hpp"
 #endif
 
 namespace electra {
@@ -49,7 +49,7 @@ std::string device_description(Device device) {
 
 void set_allow_tf32(bool allow) {
 #ifdef ELECTRA_HAS_CUDA
-  cuda_kernels::set_allow_tf32(allow);
+  kernels::cuda::set_allow_tf32(allow);
 #else
   check(!allow, "tf32: ", no_cuda_backend, "; TF32 applies to CUDA matrix products only");
 #endif
@@ -57,7 +57,7 @@ void set_allow_tf32(bool allow) {
 
 bool allow_tf32() {
 #ifdef ELECTRA_HAS_CUDA
-  return cuda_kernels::allow_tf32();
+  return kernels::cuda::allow_tf32();
 #else
   return false;
 #endif

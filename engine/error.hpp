@@ -20,7 +20,11 @@ template <typename... Parts>
   throw Error(out.str());
 }
 
-// Checks a condition on user-facing input; unlike assert it stays on in release builds.
+// Checks a condition on user-facing input; unlike assert it stays on in release builds. This is
+// the one check vocabulary of engine/ and autograd/ops/, and it is lazy: the parts are taken by
+// reference and formatted only when the condition fails, so pass a Tensor or Shape itself (it
+// prints its description), never a string built from it (tensor.describe(), shape.str()), which
+// would be built on every call.
 template <typename... Parts>
 void check(bool condition, const Parts&... parts) {
   if (!condition) throw_error(parts...);
@@ -28,14 +32,10 @@ void check(bool condition, const Parts&... parts) {
 
 }  // namespace electra
 
-// check() for the kernels and ops that run thousands of times per step: the message parts are
-// evaluated only when the condition fails. (A function's arguments are always evaluated, and
-// parts like tensor.describe() build strings: ~1% of a training step.)
+// The older form of check() whose parts are evaluated only when the condition fails, for call
+// sites that still pass built strings (tensor.describe() on every call cost ~1% of a training
+// step). engine/ and autograd/ops/ no longer use it: pass the Tensor to check() instead.
 #define ELECTRA_CHECK(condition, ...)                                 \
   do {                                                                \
     if (!(condition)) ::electra::throw_error(__VA_ARGS__);            \
   } while (false)
-
-namespace electra {
-
-}  // namespace electra

@@ -89,7 +89,7 @@ class MpiCommunicator final : public Communicator {
     int initialized = 0, finalized = 0;
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
-    ELECTRA_CHECK(!initialized && !finalized,
+    check(!initialized && !finalized,
                   "MPI: make_communicator was called twice in one "
                   "process (MPI can be initialised only once)");
     int provided = 0;
@@ -125,7 +125,7 @@ class MpiCommunicator final : public Communicator {
 
   std::vector<std::string> gather_strings(const std::string& text) override {
     const Clock::time_point start = Clock::now();
-    ELECTRA_CHECK(text.size() < static_cast<std::size_t>(INT_MAX),
+    check(text.size() < static_cast<std::size_t>(INT_MAX),
                   "MPI: gather_strings: ", text.size(),
                   " bytes is more than one message can carry");
     const int length = static_cast<int>(text.size());
@@ -135,7 +135,7 @@ class MpiCommunicator final : public Communicator {
     std::vector<int> starts(lengths.size());
     std::int64_t total = 0;
     for (std::size_t r = 0; r < lengths.size(); ++r) {
-      ELECTRA_CHECK(total + lengths[r] < INT_MAX, "MPI: gather_strings: more than 2 GB in all");
+      check(total + lengths[r] < INT_MAX, "MPI: gather_strings: more than 2 GB in all");
       starts[r] = static_cast<int>(total);
       total += lengths[r];
     }
@@ -191,10 +191,10 @@ class MpiCommunicator final : public Communicator {
 };
 
 MpiSum::MpiSum(MpiCommunicator& owner, Tensor& buffer) : owner_(owner), target_(buffer) {
-  ELECTRA_CHECK(buffer.defined(), "Communicator::start_sum: undefined buffer");
-  ELECTRA_CHECK(buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64,
-                "Communicator::start_sum: f32 or f64 buffers only, got ", buffer.describe());
-  ELECTRA_CHECK(buffer.numel() < INT_MAX, "Communicator::start_sum: ", buffer.describe(),
+  check(buffer.defined(), "Communicator::start_sum: undefined buffer");
+  check(buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64,
+                "Communicator::start_sum: f32 or f64 buffers only, got ", buffer);
+  check(buffer.numel() < INT_MAX, "Communicator::start_sum: ", buffer,
                 " has more elements than one MPI message can count (2^31 − 1)");
   type_ = buffer.dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE;
   element_size_ = static_cast<std::int64_t>(dtype_size(buffer.dtype()));

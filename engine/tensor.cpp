@@ -10,37 +10,6 @@
 #endif
 
 namespace electra {
-namespace {
-// Large host copies and clears are split across the cores: gradient buffers are zeroed on the
-// main thread between kernels, where one core alone measured ~2% of a training step.
-constexpr std::size_t parallel_bytes = std::size_t{1} << 20;
-
-void host_memcpy(void* destination, const void* source, std::size_t bytes) {
-  if (bytes < parallel_bytes) {
-    std::memcpy(destination, source, bytes);
-    return;
-  }
-  parallel_for(0, static_cast<std::int64_t>(bytes), static_cast<std::int64_t>(parallel_bytes / 4),
-               [&](std::int64_t begin, std::int64_t end) {
-                 std::memcpy(static_cast<char*>(destination) + begin,
-                             static_cast<const char*>(source) + begin,
-                             static_cast<std::size_t>(end - begin));
-               });
-}
-
-void host_memset_zero(void* destination, std::size_t bytes) {
-  if (bytes < parallel_bytes) {
-    std::memset(destination, 0, bytes);
-    return;
-  }
-  parallel_for(0, static_cast<std::int64_t>(bytes), static_cast<std::int64_t>(parallel_bytes / 4),
-               [&](std::int64_t begin, std::int64_t end) {
-                 std::memset(static_cast<char*>(destination) + begin, 0,
-                             static_cast<std::size_t>(end - begin));
-               });
-}
-}  // namespace
-
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
     case DType::f32: return 4;
@@ -64,17 +33,17 @@ const char* device_name(Device device) { return device == Device::cpu ? "cpu" : 
 Shape::Shape(std::initializer_list<std::int64_t> dims) : Shape(std::vector<std::int64_t>(dims)) {}
 
 Shape::Shape(const std::vector<std::int64_t>& dims) {
-  ELECTRA_CHECK(dims.size() <= max_rank, "Shape: rank ", dims.size(), " exceeds the maximum of ", max_rank);
+  check(dims.size() <= max_rank, "Shape: rank ", dims.size(), " exceeds the maximum of ", max_rank);
   rank_ = static_cast<int>(dims.size());
   for (int axis = 0; axis < rank_; ++axis) {
-    ELECTRA_CHECK(dims[axis] >= 0, "Shape: negative dimension ", dims[axis]);
+    check(dims[axis] >= 0, "Shape: negative dimension ", dims[axis]);
     dims_[axis] = dims[axis];
   }
 }
 
 std::int64_t Shape::operator[](int axis) const {
   const int resolved = axis < 0 ? axis + rank_ : axis;
-  ELECTRA_CHECK(resolved >= 0 && resolved < rank_, "Shape: axis ", axis, " out of range for ", str());
+  check(resolved >= 0 && resolved < rank_, "Shape: axis ", axis, " out of range for ", str());
   return dims_[resolved];
 }
 
@@ -133,7 +102,7 @@ void copy_between(void* destination, Device destination_device, const void* sour
                   Device source_device, std::size_t bytes) {
   if (bytes == 0) return;
   if (destination_device == Device::cpu && source_device == Device::cpu) {
-    host_memcpy(destination, source, bytes);
+    parallel_memcpy(destination, source, bytes);
     return;
   }
 #ifdef ELECTRA_HAS_CUDA
@@ -145,9 +114,9 @@ void copy_between(void* destination, Device destination_device, const void* sour
 }  // namespace
 
 double Tensor::item(std::int64_t flat_index) const {
-  ELECTRA_CHECK(defined(), "Tensor::item: undefined tensor");
-  ELECTRA_CHECK(flat_index >= 0 && flat_index < numel(), "Tensor::item: index ", flat_index,
-        " out of range for ", shape_.str());
+  check(defined(), "Tensor::item: undefined tensor");
+  check(flat_index >= 0 && flat_index < numel(), "Tensor::item: index ", flat_index,
+        " out of range for ", shape_);
   const std::size_t element = dtype_size(dtype_);
   alignas(8) unsigned char bytes[8];
   copy_between(bytes, Device::cpu, static_cast<const char*>(raw()) + flat_index * element,
@@ -161,8 +130,8 @@ double Tensor::item(std::int64_t flat_index) const {
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
-  ELECTRA_CHECK(shape.numel() == numel(), "reshape: cannot view ", shape_.str(), " (", numel(),
-        " elements) as ", shape.str());
+  check(shape.numel() == numel(), "reshape: cannot view ", shape_, " (", numel(),
+        " elements) as ", shape);
   Tensor view = *this;
   view.shape_ = shape;
   return view;
@@ -235,7 +204,7 @@ void Tensor::zero_() {
     fill_(0.0);
     return;
   }
-  host_memset_zero(raw(), nbytes());
+  parallel_memset_zero(raw(), nbytes());
 }
 
 std::string Tensor::describe() const {
@@ -246,23 +215,23 @@ std::string Tensor::describe() const {
 }
 
 void check_shape(const char* op, const char* what, const Tensor& tensor, const Shape& expected) {
-  ELECTRA_CHECK(tensor.shape() == expected, op, ": ", what, " expected shape ", expected.str(), ", got ",
-        tensor.shape().str());
+  check(tensor.shape() == expected, op, ": ", what, " expected shape ", expected, ", got ",
+        tensor.shape());
 }
 
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
-  ELECTRA_CHECK(a.shape() == b.shape(), op, ": shape mismatch ", a.shape().str(), " vs ", b.shape().str());
-  ELECTRA_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch ", dtype_name(a.dtype()), " vs ",
+  check(a.shape() == b.shape(), op, ": shape mismatch ", a.shape(), " vs ", b.shape());
+  check(a.dtype() == b.dtype(), op, ": dtype mismatch ", dtype_name(a.dtype()), " vs ",
         dtype_name(b.dtype()));
 }
 
 void check_dtype(const char* op, const Tensor& tensor, DType expected) {
-  ELECTRA_CHECK(tensor.dtype() == expected, op, ": expected ", dtype_name(expected), ", got ",
-        dtype_name(tensor.dtype()), " ", tensor.shape().str());
+  check(tensor.dtype() == expected, op, ": expected ", dtype_name(expected), ", got ",
+        dtype_name(tensor.dtype()), " ", tensor.shape());
 }
 
 void check_nonempty(const char* op, const Tensor& tensor) {
-  ELECTRA_CHECK(tensor.defined() && tensor.numel() > 0, op, ": empty tensor ", tensor.shape().str());
+  check(tensor.defined() && tensor.numel() > 0, op, ": empty tensor ", tensor.shape());
 }
 
 }  // namespace electra

@@ -6,6 +6,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -54,6 +55,37 @@ void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain,
                     [&](const tbb::blocked_range<std::int64_t>& range) {
                       body(range.begin(), range.end());
                     });
+}
+
+// Large host copies and clears are split across the cores: gradient buffers are zeroed on the
+// main thread between kernels, where one core alone measured ~2% of a training step.
+namespace {
+constexpr std::size_t parallel_bytes = std::size_t{1} << 20;
+}  // namespace
+
+void parallel_memcpy(void* destination, const void* source, std::size_t bytes) {
+  if (bytes < parallel_bytes) {
+    std::memcpy(destination, source, bytes);
+    return;
+  }
+  parallel_for(0, static_cast<std::int64_t>(bytes), static_cast<std::int64_t>(parallel_bytes / 4),
+               [&](std::int64_t begin, std::int64_t end) {
+                 std::memcpy(static_cast<char*>(destination) + begin,
+                             static_cast<const char*>(source) + begin,
+                             static_cast<std::size_t>(end - begin));
+               });
+}
+
+void parallel_memset_zero(void* destination, std::size_t bytes) {
+  if (bytes < parallel_bytes) {
+    std::memset(destination, 0, bytes);
+    return;
+  }
+  parallel_for(0, static_cast<std::int64_t>(bytes), static_cast<std::int64_t>(parallel_bytes / 4),
+               [&](std::int64_t begin, std::int64_t end) {
+                 std::memset(static_cast<char*>(destination) + begin, 0,
+                             static_cast<std::size_t>(end - begin));
+               });
 }
 
 }  // namespace electra

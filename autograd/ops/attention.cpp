@@ -39,18 +39,18 @@ struct AttentionShape {
 AttentionShape check_attention(const Var& qkv, const Tensor& key_mask, std::int64_t heads,
                                double dropout_probability) {
   const char* op = "self_attention";
-  ELECTRA_CHECK(qkv.defined(), op, ": qkv must be defined");
+  check(qkv.defined(), op, ": qkv must be defined");
   const Tensor& fused = qkv.value();
-  ELECTRA_CHECK(fused.rank() == 3 && fused.numel() > 0 && fused.dim(2) % 3 == 0, op,
-        ": qkv must be [B, L, 3·H·D], got ", fused.describe());
+  check(fused.rank() == 3 && fused.numel() > 0 && fused.dim(2) % 3 == 0, op,
+        ": qkv must be [B, L, 3·H·D], got ", fused);
   const std::int64_t width = fused.dim(2) / 3;
-  ELECTRA_CHECK(heads >= 1 && width % heads == 0, op, ": hidden size ", width,
+  check(heads >= 1 && width % heads == 0, op, ": hidden size ", width,
         " is not divisible by heads = ", heads);
-  ELECTRA_CHECK(key_mask.defined() && key_mask.dtype() == fused.dtype(), op,
+  check(key_mask.defined() && key_mask.dtype() == fused.dtype(), op,
         ": key_mask must be the additive [B, L] mask in qkv's dtype (ops::additive_key_mask), got ",
-        key_mask.defined() ? key_mask.describe() : std::string("undefined"));
+        key_mask);
   check_shape(op, "key_mask", key_mask, Shape{fused.dim(0), fused.dim(1)});
-  ELECTRA_CHECK(dropout_probability >= 0 && dropout_probability < 1, op,
+  check(dropout_probability >= 0 && dropout_probability < 1, op,
         ": dropout probability must be in [0, 1), got ", dropout_probability);
   return {fused.dim(0), fused.dim(1), heads, width / heads};
 }
@@ -67,15 +67,15 @@ void per_head(const AttentionShape& shape, const Tensor& a, const kernels::Strid
 }  // namespace
 
 Tensor additive_key_mask(const Tensor& attention_mask, DType dtype) {
-  ELECTRA_CHECK(attention_mask.defined() && attention_mask.dtype() == DType::i32 &&
+  check(attention_mask.defined() && attention_mask.dtype() == DType::i32 &&
             attention_mask.rank() == 2,
-        "additive_key_mask: attention_mask must be i32 [B, L], got ", attention_mask.describe());
-  ELECTRA_CHECK(dtype == DType::f32 || dtype == DType::f64,
+        "additive_key_mask: attention_mask must be i32 [B, L], got ", attention_mask);
+  check(dtype == DType::f32 || dtype == DType::f64,
         "additive_key_mask: dtype must be f32 or f64, got ", dtype_name(dtype));
   const std::vector<double> keep = attention_mask.to_vector();
   Tensor additive = Tensor::empty(attention_mask.shape(), DType::f64);
   for (std::size_t i = 0; i < keep.size(); ++i) {
-    ELECTRA_CHECK(keep[i] == 0 || keep[i] == 1,
+    check(keep[i] == 0 || keep[i] == 1,
           "additive_key_mask: attention_mask values must be 0 or 1, "
           "got ",
           keep[i], " at element ", i);

@@ -33,25 +33,25 @@ std::vector<double> host_values(const Tensor& tensor) {
 Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
                       const Tensor& input_ids, const Tensor& targets, const Tensor& weights) {
   const char* op = "copy_mixture_loss";
-  require_float_input(op, "logits", logits);
-  require_float_input(op, "copy_logits", copy_logits);
-  require_same_dtype(op, logits, copy_logits);
+  check_float_input(op, "logits", logits);
+  check_float_input(op, "copy_logits", copy_logits);
+  check_same_dtype(op, logits, copy_logits);
   const Tensor& input = logits.value();
   const std::int64_t rows = input.shape().rows(), vocab = input.shape().cols();
-  check(copy_logits.value().numel() == rows, op, ": copy_logits ", copy_logits.shape().str(),
-        " must have ", rows, " elements, one per row of logits ", input.shape().str());
+  check(copy_logits.value().numel() == rows, op, ": copy_logits ", copy_logits.shape(),
+        " must have ", rows, " elements, one per row of logits ", input.shape());
   for (const Tensor* ids : {&input_ids, &targets})
     check(ids->defined() && ids->dtype() == DType::i32 && ids->numel() == rows, op,
           ": input_ids and targets must be i32 with ", rows, " elements, got ",
           ids->defined() ? ids->describe() : std::string("undefined"));
   check(weights.defined() && weights.dtype() == input.dtype() && weights.numel() == rows, op,
         ": weights must be ", dtype_name(input.dtype()), " with ", rows, " elements, got ",
-        weights.defined() ? weights.describe() : std::string("undefined"));
+        weights);
 
   // log_softmax_t per row: the full [R, V] log-softmax on the device, then the R entries at
   // flat index r·V + target_r (i32, as every index kernel reads).
   check(rows * vocab <= std::numeric_limits<std::int32_t>::max(), op, ": logits ",
-        input.shape().str(), " have more than 2^31 − 1 entries (split the batch)");
+        input.shape(), " have more than 2^31 − 1 entries (split the batch)");
   Tensor log_probs = Tensor::empty(Shape{rows, vocab}, input.dtype(), input.device());
   kernels::log_softmax_forward(input.reshape(Shape{rows, vocab}), log_probs);
   const Tensor host_targets = targets.to(Device::cpu).reshape(Shape{rows});

@@ -8,9 +8,9 @@ namespace electra::ops {
 // x [any] → x ⊙ keep, keep = (u ≥ p)/(1 − p); x itself (no node) when p = 0 or not training.
 Var dropout(Tape& tape, const Var& x, double probability, const kernels::RandomKey& key,
             bool training) {
-  require_float_input("dropout", "x", x);
-  ELECTRA_CHECK(probability >= 0 && probability < 1, "dropout: probability must be in [0, 1), got ",
-        probability, " for x ", x.shape().str());
+  check_float_input("dropout", "x", x);
+  check(probability >= 0 && probability < 1, "dropout: probability must be in [0, 1), got ",
+        probability, " for x ", x.shape());
   if (probability == 0 || !training) return x;
   const Tensor& value = x.value();
   Tensor y = Tensor::empty(value.shape(), value.dtype(), value.device());

@@ -9,9 +9,8 @@ Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), 
 
 // a, b [any, equal] → a + b
 Var add(Tape& tape, const Var& a, const Var& b) {
-  require_float_input("add", "a", a);
-  require_float_input("add", "b", b);
-  require_same_shape("add", a, b);
+  check_float_input("add", "a", a);
+  check_float_input("add", "b", b);
   Tensor y = empty_like(a.value());
   kernels::add(a.value(), b.value(), y);
   return tape.record("add", {a, b}, y, [a = a, b = b](const Var& output) mutable {
@@ -23,9 +22,8 @@ Var add(Tape& tape, const Var& a, const Var& b) {
 
 // a, b [any, equal] → a ⊙ b
 Var mul(Tape& tape, const Var& a, const Var& b) {
-  require_float_input("mul", "a", a);
-  require_float_input("mul", "b", b);
-  require_same_shape("mul", a, b);
+  check_float_input("mul", "a", a);
+  check_float_input("mul", "b", b);
   Tensor y = empty_like(a.value());
   kernels::mul(a.value(), b.value(), y);
   return tape.record("mul", {a, b}, y, [a = a, b = b](const Var& output) mutable {
@@ -37,7 +35,7 @@ Var mul(Tape& tape, const Var& a, const Var& b) {
 
 // a [any] → alpha · a
 Var scale(Tape& tape, const Var& a, double alpha) {
-  require_float_input("scale", "a", a);
+  check_float_input("scale", "a", a);
   Tensor y = empty_like(a.value());
   kernels::scale(a.value(), alpha, y);
   return tape.record("scale", {a}, y, [a = a, alpha](const Var& output) mutable {
@@ -48,7 +46,7 @@ Var scale(Tape& tape, const Var& a, double alpha) {
 
 // x [any] → x · Φ(x) (exact erf GELU)
 Var gelu(Tape& tape, const Var& x) {
-  require_float_input("gelu", "x", x);
+  check_float_input("gelu", "x", x);
   Tensor y = empty_like(x.value());
   kernels::gelu_forward(x.value(), y);
   return tape.record("gelu", {x}, y, [x = x](const Var& output) mutable {

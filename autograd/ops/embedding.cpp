@@ -6,18 +6,18 @@ namespace electra::ops {
 namespace {
 
 void require_ids(const char* op, const char* what, const Tensor& ids) {
-  ELECTRA_CHECK(ids.defined() && ids.numel() > 0, op, ": ", what, " is empty");
-  ELECTRA_CHECK(ids.dtype() == DType::i32, op, ": ", what, " must be i32, got ", ids.describe());
+  check(ids.defined() && ids.numel() > 0, op, ": ", what, " is empty");
+  check(ids.dtype() == DType::i32, op, ": ", what, " must be i32, got ", ids);
 }
 
 }  // namespace
 
 // table [V, E], ids i32 [...] → out [..., E]
 Var embedding(Tape& tape, const Var& table, const Tensor& ids) {
-  require_float_input("embedding", "table", table);
-  ELECTRA_CHECK(table.shape().rank() == 2, "embedding: table must be [V, E], got ", table.shape().str());
+  check_float_input("embedding", "table", table);
+  check(table.shape().rank() == 2, "embedding: table must be [V, E], got ", table.shape());
   require_ids("embedding", "ids", ids);
-  ELECTRA_CHECK(ids.rank() <= 3, "embedding: ids ", ids.shape().str(),
+  check(ids.rank() <= 3, "embedding: ids ", ids.shape(),
         " has rank > 3 (the output would exceed rank 4)");
   std::vector<std::int64_t> out_dims = ids.shape().dims();
   out_dims.push_back(table.shape()[1]);
@@ -32,10 +32,10 @@ Var embedding(Tape& tape, const Var& table, const Tensor& ids) {
 
 // x [..., C] viewed as [R, C], index i32 [K] → out [K, C]
 Var gather_rows(Tape& tape, const Var& x, const Tensor& index) {
-  require_float_input("gather_rows", "x", x);
-  ELECTRA_CHECK(x.shape().rank() >= 2, "gather_rows: x must have rank ≥ 2, got ", x.shape().str());
+  check_float_input("gather_rows", "x", x);
+  check(x.shape().rank() >= 2, "gather_rows: x must have rank ≥ 2, got ", x.shape());
   require_ids("gather_rows", "index", index);
-  ELECTRA_CHECK(index.rank() == 1, "gather_rows: index must be [K], got ", index.shape().str());
+  check(index.rank() == 1, "gather_rows: index must be [K], got ", index.shape());
   const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
   Tensor out = Tensor::empty(Shape{index.numel(), columns}, x.value().dtype(), x.value().device());
   kernels::gather_rows(x.value().reshape(Shape{rows, columns}), index, out);

@@ -18,18 +18,18 @@ namespace electra::ops {
 
 Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Tensor& weights,
                         double gamma) {
-  require_float_input("focal_cross_entropy", "logits", logits);
+  check_float_input("focal_cross_entropy", "logits", logits);
   check(std::isfinite(gamma) && gamma >= 0.0, "focal_cross_entropy: gamma = ", gamma,
         ": must be finite and ≥ 0");
   const Tensor& input = logits.value();
   check(input.rank() >= 2, "focal_cross_entropy: expected logits [R, C], got ",
-        input.shape().str());
+        input.shape());
   const std::int64_t rows = input.shape().rows(), columns = input.shape().cols();
   check(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == rows,
         "focal_cross_entropy: targets must be i32 with ", rows, " elements, one per row of ",
-        input.shape().str());
+        input.shape());
   check(weights.defined() && weights.numel() == rows, "focal_cross_entropy: weights must have ",
-        rows, " elements, one per row of ", input.shape().str());
+        rows, " elements, one per row of ", input.shape());
   check(rows * columns <= INT32_MAX, "focal_cross_entropy: ", rows, "×", columns,
         " logits exceed the i32 index of the row pick");
   check(targets.device() == input.device() && weights.device() == input.device(),

@@ -7,15 +7,15 @@ namespace electra::ops {
 
 // x [..., C], gamma [C], beta [C] → y [..., C].
 Var layer_norm(Tape& tape, const Var& x, const Var& gamma, const Var& beta, double eps) {
-  require_float_input("layer_norm", "x", x);
-  require_float_input("layer_norm", "gamma", gamma);
-  require_float_input("layer_norm", "beta", beta);
-  require_same_dtype("layer_norm", x, gamma);
-  require_same_dtype("layer_norm", x, beta);
-  ELECTRA_CHECK(x.shape().rank() >= 1 && gamma.shape() == Shape{x.shape()[-1]} &&
+  check_float_input("layer_norm", "x", x);
+  check_float_input("layer_norm", "gamma", gamma);
+  check_float_input("layer_norm", "beta", beta);
+  check_same_dtype("layer_norm", x, gamma);
+  check_same_dtype("layer_norm", x, beta);
+  check(x.shape().rank() >= 1 && gamma.shape() == Shape{x.shape()[-1]} &&
             beta.shape() == Shape{x.shape()[-1]},
-        "layer_norm: gamma ", gamma.shape().str(), " and beta ", beta.shape().str(),
-        " must be [C] for x ", x.shape().str());
+        "layer_norm: gamma ", gamma.shape(), " and beta ", beta.shape(),
+        " must be [C] for x ", x.shape());
   const Tensor& input = x.value();
   Tensor y = Tensor::empty(input.shape(), input.dtype(), input.device());
   const Shape rows{input.shape().rows()};

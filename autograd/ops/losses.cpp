@@ -6,7 +6,7 @@ namespace electra::ops {
 
 // logits [R, C] (leading dims flattened), targets i32 [R], weights [R] → loss [1].
 Var cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Tensor& weights) {
-  require_float_input("cross_entropy", "logits", logits);
+  check_float_input("cross_entropy", "logits", logits);
   const Tensor& input = logits.value();
   Tensor probs = Tensor::empty(input.shape(), input.dtype(), input.device());
   const double loss = kernels::cross_entropy_forward(input, targets, weights, probs);
@@ -23,7 +23,7 @@ Var cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Te
 
 // logits, labels, weights: the same shape ([N] or [B, L]) → loss [1].
 Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const Tensor& weights) {
-  require_float_input("bce_with_logits", "logits", logits);
+  check_float_input("bce_with_logits", "logits", logits);
   const Tensor& input = logits.value();
   const double loss = kernels::bce_with_logits_forward(input, labels, weights);
   Tensor output = Tensor::full(Shape{1}, loss, input.dtype()).to(input.device());

@@ -6,20 +6,20 @@ namespace electra::ops {
 
 // x [..., in], weight [out, in], bias [out] (optional) → y [..., out] = x · weightᵀ + bias.
 Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
-  require_float_input("linear", "x", x);
-  require_float_input("linear", "weight", weight);
-  require_same_dtype("linear", x, weight);
+  check_float_input("linear", "x", x);
+  check_float_input("linear", "weight", weight);
+  check_same_dtype("linear", x, weight);
   const Shape& x_shape = x.shape();
-  ELECTRA_CHECK(weight.value().rank() == 2 && x_shape.rank() >= 1 && weight.shape()[1] == x_shape[-1],
-        "linear: x ", x_shape.str(), " does not fit weight ", weight.shape().str(),
+  check(weight.value().rank() == 2 && x_shape.rank() >= 1 && weight.shape()[1] == x_shape[-1],
+        "linear: x ", x_shape, " does not fit weight ", weight.shape(),
         " (expected weight [out, ", x_shape.rank() >= 1 ? x_shape[-1] : 0, "])");
   const std::int64_t out_features = weight.shape()[0];
   const bool has_bias = bias.defined();
   if (has_bias) {
-    require_float_input("linear", "bias", bias);
-    require_same_dtype("linear", x, bias);
-    ELECTRA_CHECK(bias.shape() == Shape{out_features}, "linear: bias expected [", out_features,
-          "] for weight ", weight.shape().str(), ", got ", bias.shape().str());
+    check_float_input("linear", "bias", bias);
+    check_same_dtype("linear", x, bias);
+    check(bias.shape() == Shape{out_features}, "linear: bias expected [", out_features,
+          "] for weight ", weight.shape(), ", got ", bias.shape());
   }
   std::vector<std::int64_t> y_dims = x_shape.dims();
   y_dims.back() = out_features;
@@ -49,24 +49,24 @@ Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
 // a [B, M, K] (or [B, K, M] transposed), b [B, K, N] (or [B, N, K]) → c [B, M, N];
 // rank-4 [B, H, ·, ·] batch over B·H.
 Var batched_matmul(Tape& tape, const Var& a, bool transpose_a, const Var& b, bool transpose_b) {
-  require_float_input("batched_matmul", "a", a);
-  require_float_input("batched_matmul", "b", b);
-  require_same_dtype("batched_matmul", a, b);
+  check_float_input("batched_matmul", "a", a);
+  check_float_input("batched_matmul", "b", b);
+  check_same_dtype("batched_matmul", a, b);
   const Shape& a_shape = a.shape();
   const Shape& b_shape = b.shape();
-  ELECTRA_CHECK((a_shape.rank() == 3 || a_shape.rank() == 4) && a_shape.rank() == b_shape.rank(),
-        "batched_matmul: a and b must both be rank 3 or both rank 4, got ", a_shape.str(), " and ",
-        b_shape.str());
+  check((a_shape.rank() == 3 || a_shape.rank() == 4) && a_shape.rank() == b_shape.rank(),
+        "batched_matmul: a and b must both be rank 3 or both rank 4, got ", a_shape, " and ",
+        b_shape);
   const int rank = a_shape.rank();
   for (int axis = 0; axis < rank - 2; ++axis)
-    ELECTRA_CHECK(a_shape[axis] == b_shape[axis], "batched_matmul: batch dimensions differ: a ",
-          a_shape.str(), " vs b ", b_shape.str());
+    check(a_shape[axis] == b_shape[axis], "batched_matmul: batch dimensions differ: a ",
+          a_shape, " vs b ", b_shape);
   const std::int64_t m = transpose_a ? a_shape[-1] : a_shape[-2];
   const std::int64_t k = transpose_a ? a_shape[-2] : a_shape[-1];
   const std::int64_t k_b = transpose_b ? b_shape[-1] : b_shape[-2];
   const std::int64_t n = transpose_b ? b_shape[-2] : b_shape[-1];
-  ELECTRA_CHECK(k == k_b, "batched_matmul: inner dimensions differ: a ", a_shape.str(),
-        transpose_a ? "ᵀ" : "", " vs b ", b_shape.str(), transpose_b ? "ᵀ" : "");
+  check(k == k_b, "batched_matmul: inner dimensions differ: a ", a_shape,
+        transpose_a ? "ᵀ" : "", " vs b ", b_shape, transpose_b ? "ᵀ" : "");
   std::vector<std::int64_t> c_dims = a_shape.dims();
   c_dims[rank - 2] = m;
   c_dims[rank - 1] = n;

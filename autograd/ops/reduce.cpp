@@ -7,7 +7,7 @@ namespace {
 
 // x [any] → [1] = factor · Σ x; backward: dx += factor · dy (broadcast).
 Var scaled_sum(Tape& tape, const char* op, const Var& x, bool divide_by_count) {
-  require_float_input(op, "x", x);
+  check_float_input(op, "x", x);
   const Tensor& value = x.value();
   const double factor = divide_by_count ? 1.0 / static_cast<double>(value.numel()) : 1.0;
   Tensor y = Tensor::full(Shape{1}, factor * kernels::sum(value), value.dtype()).to(value.device());

@@ -7,7 +7,7 @@ namespace electra::ops {
 
 // x [..., C] (+ additive mask [mask_rows, C], no gradient) → y [..., C].
 Var softmax(Tape& tape, const Var& x, const Tensor& additive_mask, std::int64_t rows_per_mask_row) {
-  require_float_input("softmax", "x", x);
+  check_float_input("softmax", "x", x);
   Tensor y = Tensor::empty(x.shape(), x.value().dtype(), x.value().device());
   kernels::softmax_forward(x.value(), additive_mask, rows_per_mask_row, y);
   return tape.record("softmax", {x}, y, [x = x](const Var& output) mutable {
@@ -19,7 +19,7 @@ Var softmax(Tape& tape, const Var& x, const Tensor& additive_mask, std::int64_t 
 
 // x [..., C] → y = x − logsumexp(x) [..., C].
 Var log_softmax(Tape& tape, const Var& x) {
-  require_float_input("log_softmax", "x", x);
+  check_float_input("log_softmax", "x", x);
   Tensor y = Tensor::empty(x.shape(), x.value().dtype(), x.value().device());
   kernels::log_softmax_forward(x.value(), y);
   return tape.record("log_softmax", {x}, y, [x = x](const Var& output) mutable {

@@ -9,7 +9,7 @@ namespace electra::ops {
 // recorded: ops that read it treat it as a constant, so nothing flows back into x through it,
 // while x's other uses keep their gradients.
 Var stop_gradient(const Var& x) {
-  require_float_input("stop_gradient", "x", x);
+  check_float_input("stop_gradient", "x", x);
   return Var(x.value(), /*requires_grad=*/false,
              "stop_gradient(" + (x.name().empty() ? std::string("unnamed") : x.name()) + ")");
 }

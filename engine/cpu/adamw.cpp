@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
@@ -48,23 +47,9 @@ void adamw_elements(Tensor& parameter, const Tensor& gradient, Tensor& first_mom
 
 }  // namespace
 
-void adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_moment,
+void cpu::adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_moment,
                   Tensor& second_moment, const AdamWSettings& settings) {
-  ELECTRA_CUDA_DISPATCH(adamw_update, (parameter, gradient, first_moment, second_moment, settings),
-                        parameter, gradient, first_moment, second_moment);
   const char* kernel = "adamw_update";
-  cpu::require_nonempty(kernel, parameter);
-  cpu::require_float(kernel, parameter);
-  ELECTRA_CHECK(gradient.defined() && first_moment.defined() && second_moment.defined(), kernel,
-        ": gradient and both moments must be defined for parameter ", parameter.describe());
-  cpu::require_same(kernel, parameter, gradient);
-  cpu::require_same(kernel, parameter, first_moment);
-  cpu::require_same(kernel, parameter, second_moment);
-  ELECTRA_CHECK(settings.beta1 >= 0 && settings.beta1 < 1 && settings.beta2 >= 0 && settings.beta2 < 1,
-        kernel, ": betas must lie in [0, 1), got ", settings.beta1, ", ", settings.beta2);
-  ELECTRA_CHECK(settings.epsilon > 0, kernel, ": epsilon must be > 0, got ", settings.epsilon);
-  ELECTRA_CHECK(!settings.bias_correction || settings.step >= 1, kernel,
-        ": step must be ≥ 1 with bias correction, got ", settings.step);
   cpu::dispatch_float(kernel, parameter, [&](auto scalar) {
     adamw_elements<decltype(scalar)>(parameter, gradient, first_moment, second_moment, settings);
   });

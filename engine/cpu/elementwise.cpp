@@ -1,24 +1,18 @@
 // Elementwise kernels: Eigen array maps over raw buffers, split across cores in chunks by oneTBB.
 // Each element is computed independently, so results do not depend on the thread count.
+#include <unsupported/Eigen/SpecialFunctions>
+
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <numbers>
 #include <vector>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
 namespace {
-
-// Checks a binary elementwise kernel's operands: all on cpu, non-empty, float, same shape/dtype.
-void check_binary(const char* kernel, const Tensor& a, const Tensor& b, const Tensor& out) {
-  cpu::require_nonempty(kernel, a);
-  cpu::require_nonempty(kernel, b);
-  cpu::require_float(kernel, a);
-  cpu::require_same(kernel, a, b);
-  cpu::require_same(kernel, a, out);
-}
 
 void in_chunks(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
   parallel_for(0, count, cpu::elementwise_grain, body);
@@ -26,21 +20,11 @@ void in_chunks(std::int64_t count, const std::function<void(std::int64_t, std::i
 
 }  // namespace
 
-void copy(const Tensor& source, Tensor& destination) {
-  ELECTRA_CUDA_DISPATCH(copy, (source, destination), source, destination);
-  cpu::require_nonempty("copy", source);
-  cpu::require_same("copy", source, destination);
-  const auto* from = static_cast<const char*>(source.raw());
-  auto* to = static_cast<char*>(destination.raw());
-  const std::int64_t bytes = static_cast<std::int64_t>(source.nbytes());
-  parallel_for(0, bytes, cpu::elementwise_grain * 8, [&](std::int64_t begin, std::int64_t end) {
-    std::memcpy(to + begin, from + begin, end - begin);
-  });
+void cpu::copy(const Tensor& source, Tensor& destination) {
+  parallel_memcpy(destination.raw(), source.raw(), source.nbytes());
 }
 
-void add(const Tensor& a, const Tensor& b, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(add, (a, b, out), a, b, out);
-  check_binary("add", a, b, out);
+void cpu::add(const Tensor& a, const Tensor& b, Tensor& out) {
   cpu::dispatch_float("add", a, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
@@ -50,9 +34,7 @@ void add(const Tensor& a, const Tensor& b, Tensor& out) {
   });
 }
 
-void mul(const Tensor& a, const Tensor& b, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(mul, (a, b, out), a, b, out);
-  check_binary("mul", a, b, out);
+void cpu::mul(const Tensor& a, const Tensor& b, Tensor& out) {
   cpu::dispatch_float("mul", a, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
@@ -62,9 +44,7 @@ void mul(const Tensor& a, const Tensor& b, Tensor& out) {
   });
 }
 
-void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(mul_accumulate, (a, b, out), a, b, out);
-  check_binary("mul_accumulate", a, b, out);
+void cpu::mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
   cpu::dispatch_float("mul_accumulate", a, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
@@ -74,11 +54,7 @@ void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
   });
 }
 
-void scale(const Tensor& a, double alpha, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(scale, (a, alpha, out), a, out);
-  cpu::require_nonempty("scale", a);
-  cpu::require_float("scale", a);
-  cpu::require_same("scale", a, out);
+void cpu::scale(const Tensor& a, double alpha, Tensor& out) {
   cpu::dispatch_float("scale", a, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(a.numel(), [&](std::int64_t begin, std::int64_t end) {
@@ -88,11 +64,7 @@ void scale(const Tensor& a, double alpha, Tensor& out) {
   });
 }
 
-void axpy(double alpha, const Tensor& x, Tensor& y) {
-  ELECTRA_CUDA_DISPATCH(axpy, (alpha, x, y), x, y);
-  cpu::require_nonempty("axpy", x);
-  cpu::require_float("axpy", x);
-  cpu::require_same_numel("axpy", x, y);
+void cpu::axpy(double alpha, const Tensor& x, Tensor& y) {
   cpu::dispatch_float("axpy", x, [&](auto zero) {
     using T = decltype(zero);
     in_chunks(x.numel(), [&](std::int64_t begin, std::int64_t end) {
@@ -102,38 +74,22 @@ void axpy(double alpha, const Tensor& x, Tensor& y) {
   });
 }
 
-void add_bias(Tensor& x, const Tensor& bias) {
-  ELECTRA_CUDA_DISPATCH(add_bias, (x, bias), x, bias);
-  cpu::require_nonempty("add_bias", x);
-  cpu::require_float("add_bias", x);
-  ELECTRA_CHECK(bias.rank() == 1 && bias.numel() == x.shape().cols(), "add_bias: bias expected shape [",
-        x.shape().cols(), "] for x ", x.shape().str(), ", got ", bias.shape().str());
-  ELECTRA_CHECK(bias.dtype() == x.dtype(), "add_bias: dtype mismatch ", x.describe(), " vs ",
-        bias.describe());
+void cpu::add_bias(Tensor& x, const Tensor& bias) {
   cpu::dispatch_float("add_bias", x, [&](auto zero) {
     using T = decltype(zero);
     const std::int64_t columns = x.shape().cols();
     const cpu::ConstArrayMap<T> b(bias.data<T>(), columns);
-    const std::int64_t row_grain = std::max<std::int64_t>(1, cpu::elementwise_grain / columns);
-    parallel_for(0, x.shape().rows(), row_grain, [&](std::int64_t first, std::int64_t last) {
+    parallel_for(0, x.shape().rows(), cpu::row_grain(columns), [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t r = first; r < last; ++r)
         cpu::ArrayMap<T>(x.data<T>() + r * columns, columns) += b;
     });
   });
 }
 
-void broadcast_rows(const Tensor& bias, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(broadcast_rows, (bias, out), bias, out);
-  cpu::require_nonempty("broadcast_rows", out);
-  cpu::require_float("broadcast_rows", out);
-  ELECTRA_CHECK(bias.rank() == 1 && bias.numel() == out.shape().cols(), "broadcast_rows: bias expected [",
-        out.shape().cols(), "] for out ", out.shape().str(), ", got ", bias.shape().str());
-  ELECTRA_CHECK(bias.dtype() == out.dtype(), "broadcast_rows: dtype mismatch ", bias.describe(), " vs ",
-        out.describe());
+void cpu::broadcast_rows(const Tensor& bias, Tensor& out) {
   const std::size_t row_bytes = bias.nbytes();
   const std::int64_t columns = out.shape().cols();
-  const std::int64_t row_grain = std::max<std::int64_t>(1, cpu::elementwise_grain / columns);
-  parallel_for(0, out.shape().rows(), row_grain, [&](std::int64_t first, std::int64_t last) {
+  parallel_for(0, out.shape().rows(), cpu::row_grain(columns), [&](std::int64_t first, std::int64_t last) {
     for (std::int64_t r = first; r < last; ++r)
       std::memcpy(static_cast<char*>(out.raw()) + r * row_bytes, bias.raw(), row_bytes);
   });
@@ -145,14 +101,7 @@ void broadcast_rows(const Tensor& bias, Tensor& out) {
 // order, so the result is the same on any number of threads. (Walking narrow column blocks down
 // all rows touched a new page every row; one-row chunks of a 30k-wide logits gradient cost a
 // fresh 240 KB accumulator per row.)
-void sum_rows_accumulate(const Tensor& x, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(sum_rows_accumulate, (x, out), x, out);
-  cpu::require_nonempty("sum_rows_accumulate", x);
-  cpu::require_float("sum_rows_accumulate", x);
-  ELECTRA_CHECK(out.rank() == 1 && out.numel() == x.shape().cols(), "sum_rows_accumulate: out expected [",
-        x.shape().cols(), "] for x ", x.shape().str(), ", got ", out.shape().str());
-  ELECTRA_CHECK(out.dtype() == x.dtype(), "sum_rows_accumulate: dtype mismatch ", x.describe(), " vs ",
-        out.describe());
+void cpu::sum_rows_accumulate(const Tensor& x, Tensor& out) {
   cpu::dispatch_float("sum_rows_accumulate", x, [&](auto zero) {
     using T = decltype(zero);
     using Totals = Eigen::Array<double, Eigen::Dynamic, 1>;
@@ -181,6 +130,44 @@ void sum_rows_accumulate(const Tensor& x, Tensor& out) {
       cpu::ArrayMap<T>(out.data<T>() + column_tile * tile_columns, total.size()) +=
           total.template cast<T>();
     }
+  });
+}
+
+// ---------------------------------------------------------------- GELU
+// Exact (erf) GELU, as BERT/ELECTRA use it: y = x·Φ(x), Φ the standard normal CDF.
+// The loops are Eigen array expressions so that erf and exp run on SIMD packets: for f32, Eigen's
+// erf is a rational approximation within a few ulp of std::erf (the scalar libm call was the
+// step's largest non-GEMM cost); for f64 Eigen calls std::erf, so gradcheck sees libm accuracy.
+// x [any] → y [same]
+void cpu::gelu_forward(const Tensor& x, Tensor& y) {
+  cpu::dispatch_float("gelu_forward", x, [&](auto zero) {
+    using T = decltype(zero);
+    const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
+    parallel_for(
+        0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
+          const auto in = cpu::const_array_map<T>(x, begin, end);
+          auto out = cpu::array_map<T>(y, begin, end);
+          out = static_cast<T>(0.5) * in * (static_cast<T>(1) + (in * inv_sqrt2).erf());
+        });
+  });
+}
+
+// dx += dy · (Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π).
+void cpu::gelu_backward_accumulate(const Tensor& x, const Tensor& dy, Tensor& dx) {
+  const char* kernel = "gelu_backward_accumulate";
+  cpu::dispatch_float(kernel, x, [&](auto zero) {
+    using T = decltype(zero);
+    const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
+    const T inv_sqrt_2pi = static_cast<T>(1.0 / std::sqrt(2.0 * std::numbers::pi));
+    parallel_for(
+        0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
+          const auto in = cpu::const_array_map<T>(x, begin, end);
+          const auto grad_out = cpu::const_array_map<T>(dy, begin, end);
+          auto grad_in = cpu::array_map<T>(dx, begin, end);
+          const auto cdf = static_cast<T>(0.5) * (static_cast<T>(1) + (in * inv_sqrt2).erf());
+          const auto pdf = inv_sqrt_2pi * (static_cast<T>(-0.5) * in.square()).exp();
+          grad_in += grad_out * (cdf + in * pdf);
+        });
   });
 }
 

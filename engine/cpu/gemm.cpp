@@ -7,16 +7,14 @@
 // 169.
 #include <cblas.h>
 
+#include <cstring>
+
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
 namespace {
 
-struct ProductShape {
-  std::int64_t m, n, k;
-};
 
 // Below this many FLOPs a product runs in one call: a split costs more than it brings.
 constexpr double small_product_flops = 2.0 * 64 * 64 * 64;
@@ -52,37 +50,6 @@ template <typename T>
 void blas_gemm(bool transpose_a, bool transpose_b, const ProductShape& s, T alpha, const T* a,
                const T* b, T beta, T* c) {
   blas_gemm_strided(transpose_a, transpose_b, s, transpose_a ? s.m : s.k, alpha, a, b, beta, c);
-}
-
-// Checks op(a)[M,K] · op(b)[K,N] = c[M,N] given each matrix's [rows, cols] and returns M, N, K.
-ProductShape product_shape(const char* kernel, const Tensor& a, std::int64_t a_rows,
-                           std::int64_t a_cols, bool transpose_a, const Tensor& b,
-                           std::int64_t b_rows, std::int64_t b_cols, bool transpose_b,
-                           const Tensor& c, std::int64_t c_rows, std::int64_t c_cols) {
-  cpu::require_nonempty(kernel, a);
-  cpu::require_nonempty(kernel, b);
-  cpu::require_nonempty(kernel, c);
-  cpu::require_float(kernel, a);
-  ELECTRA_CHECK(a.dtype() == b.dtype() && a.dtype() == c.dtype(), kernel, ": dtype mismatch a ",
-        a.describe(), ", b ", b.describe(), ", c ", c.describe());
-  const std::int64_t m = transpose_a ? a_cols : a_rows, k = transpose_a ? a_rows : a_cols;
-  const std::int64_t k_b = transpose_b ? b_cols : b_rows, n = transpose_b ? b_rows : b_cols;
-  ELECTRA_CHECK(k == k_b, kernel, ": inner dimensions differ: a ", a.shape().str(), transpose_a ? "ᵀ" : "",
-        " vs b ", b.shape().str(), transpose_b ? "ᵀ" : "");
-  ELECTRA_CHECK(c_rows == m && c_cols == n, kernel, ": c expected [", m, ", ", n, "] for a ",
-        a.shape().str(), transpose_a ? "ᵀ" : "", " · b ", b.shape().str(), transpose_b ? "ᵀ" : "",
-        ", got ", c.shape().str());
-  constexpr std::int64_t blas_limit = 2147483647;
-  ELECTRA_CHECK(m < blas_limit && n < blas_limit && k < blas_limit, kernel, ": dimensions of ",
-        a.shape().str(), " and ", b.shape().str(), " exceed the 32-bit BLAS interface");
-  return {m, n, k};
-}
-
-// The matrix dims of a batched operand: [batch, rows, cols] from rank 3 or [B, H, rows, cols].
-std::int64_t batch_of(const char* kernel, const char* what, const Tensor& t) {
-  ELECTRA_CHECK(t.rank() == 3 || t.rank() == 4, kernel, ": ", what,
-        " must be [batch, rows, cols] or [B, H, rows, cols], got ", t.shape().str());
-  return t.numel() / (t.dim(-2) * t.dim(-1));
 }
 
 // How many row bands a product is cut into: a function of its shape only, never of the thread
@@ -121,12 +88,11 @@ void banded_gemm(bool transpose_a, bool transpose_b, const ProductShape& s, T al
 
 }  // namespace
 
-void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
+void cpu::gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
           double alpha, double beta) {
-  ELECTRA_CUDA_DISPATCH(gemm, (a, transpose_a, b, transpose_b, c, alpha, beta), a, b, c);
   const ProductShape s =
-      product_shape("gemm", a, a.shape().rows(), a.shape().cols(), transpose_a, b, b.shape().rows(),
-                    b.shape().cols(), transpose_b, c, c.shape().rows(), c.shape().cols());
+      product_shape(a.shape().rows(), a.shape().cols(), transpose_a, b.shape().rows(),
+                    b.shape().cols(), transpose_b);
   cpu::dispatch_float("gemm", a, [&](auto zero) {
     using T = decltype(zero);
     banded_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a.data<T>(), b.data<T>(),
@@ -134,16 +100,12 @@ void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, 
   });
 }
 
-void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
+void cpu::gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
                   double alpha, double beta) {
-  ELECTRA_CUDA_DISPATCH(gemm_batched, (a, transpose_a, b, transpose_b, c, alpha, beta), a, b, c);
   const char* kernel = "gemm_batched";
-  const std::int64_t batch = batch_of(kernel, "a", a);
-  ELECTRA_CHECK(batch_of(kernel, "b", b) == batch && batch_of(kernel, "c", c) == batch, kernel,
-        ": batch sizes differ: a ", a.shape().str(), ", b ", b.shape().str(), ", c ",
-        c.shape().str());
-  const ProductShape s = product_shape(kernel, a, a.dim(-2), a.dim(-1), transpose_a, b, b.dim(-2),
-                                       b.dim(-1), transpose_b, c, c.dim(-2), c.dim(-1));
+  const std::int64_t batch = batch_count(a);
+  const ProductShape s =
+      product_shape(a.dim(-2), a.dim(-1), transpose_a, b.dim(-2), b.dim(-1), transpose_b);
   cpu::dispatch_float(kernel, a, [&](auto zero) {
     using T = decltype(zero);
     const T* a_data = a.data<T>();
@@ -166,42 +128,14 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
 }
 
 // ---------------------------------------------------------------- strided batched products
-namespace {
 
-// Checks that every matrix of a layout lies inside its tensor (offsets and strides ≥ 0, rows
-// `leading` apart with leading ≥ cols) and that its dimensions fit the 32-bit BLAS interface.
-void check_layout(const char* kernel, const char* what, const Tensor& t, std::int64_t outer,
-                  std::int64_t inner, const StridedMatrices& l) {
-  ELECTRA_CHECK(l.offset >= 0 && l.rows >= 1 && l.cols >= 1 && l.leading >= l.cols &&
-                    l.outer_stride >= 0 && l.inner_stride >= 0 && l.leading < 2147483647,
-                kernel, ": ", what, " layout offset ", l.offset, ", ", l.rows, "×", l.cols,
-                " leading ", l.leading, ", strides ", l.outer_stride, "/", l.inner_stride,
-                " is not a valid matrix layout");
-  const std::int64_t last = l.offset + (outer - 1) * l.outer_stride +
-                            (inner - 1) * l.inner_stride + (l.rows - 1) * l.leading + l.cols;
-  ELECTRA_CHECK(last <= t.numel(), kernel, ": ", what, " layout reaches element ", last,
-                " of ", t.describe());
-}
-
-}  // namespace
-
-void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
+void cpu::gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
                           const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
                           const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
                           const StridedMatrices& c_layout, double alpha, double beta) {
   const char* kernel = "gemm_strided_batched";
-  ELECTRA_CHECK(outer >= 1 && inner >= 1, kernel, ": batch ", outer, "×", inner,
-                " must be at least 1×1");
-  const ProductShape s = product_shape(kernel, a, a_layout.rows, a_layout.cols, transpose_a, b,
-                                       b_layout.rows, b_layout.cols, transpose_b, c,
-                                       c_layout.rows, c_layout.cols);
-  check_layout(kernel, "a", a, outer, inner, a_layout);
-  check_layout(kernel, "b", b, outer, inner, b_layout);
-  check_layout(kernel, "c", c, outer, inner, c_layout);
-  ELECTRA_CUDA_DISPATCH(gemm_strided_batched,
-                        (outer, inner, a, a_layout, transpose_a, b, b_layout, transpose_b, c,
-                         c_layout, alpha, beta),
-                        a, b, c);
+  const ProductShape s = product_shape(a_layout.rows, a_layout.cols, transpose_a, b_layout.rows,
+                                       b_layout.cols, transpose_b);
   cpu::dispatch_float(kernel, a, [&](auto zero) {
     using T = decltype(zero);
     const T* a_data = a.data<T>() + a_layout.offset;
@@ -219,6 +153,29 @@ void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& 
                              b_data + at(b_layout, product), static_cast<T>(beta),
                              c_data + at(c_layout, product));
     });
+  });
+}
+
+// ---------------------------------------------------------------- row blocks of the first axis
+
+void cpu::copy_rows_into(const Tensor& source, Tensor& destination, std::int64_t first_row) {
+  const std::int64_t offset = row_offset(destination, first_row);
+  cpu::dispatch_float("copy_rows_into", source, [&](auto zero) {
+    using T = decltype(zero);
+    std::memcpy(destination.data<T>() + offset, source.data<T>(), source.numel() * sizeof(T));
+  });
+}
+
+void cpu::rows_of_accumulate(const Tensor& source, std::int64_t first_row, Tensor& destination) {
+  const std::int64_t offset = row_offset(source, first_row);
+  cpu::dispatch_float("rows_of_accumulate", source, [&](auto zero) {
+    using T = decltype(zero);
+    const T* in = source.data<T>() + offset;
+    T* out = destination.data<T>();
+    parallel_for(0, destination.numel(), cpu::elementwise_grain,
+                 [&](std::int64_t first, std::int64_t last) {
+                   for (std::int64_t i = first; i < last; ++i) out[i] += in[i];
+                 });
   });
 }
 

@@ -7,17 +7,12 @@
 #include <cmath>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
 namespace {
 
 constexpr std::int64_t rows_per_block = 32;
-
-std::int64_t row_grain(std::int64_t columns) {
-  return std::max<std::int64_t>(1, cpu::elementwise_grain / std::max<std::int64_t>(columns, 1));
-}
 
 // x [rows, C], gamma/beta [C] → y [rows, C], mean [rows], rstd [rows].
 template <typename T>
@@ -30,7 +25,7 @@ void layer_norm_rows(const Tensor& x, const Tensor& gamma, const Tensor& beta, d
   T* output = y.data<T>();
   T* row_mean = mean.data<T>();
   T* row_rstd = rstd.data<T>();
-  parallel_for(0, rows, row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(0, rows, cpu::row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const T* in = input + row * columns;
       // Two passes (mean, then squared deviations): one-pass E[x²]−E[x]² cancels badly when the
@@ -74,7 +69,7 @@ void layer_norm_backward_rows(const Tensor& x, const Tensor& gamma, const Tensor
   if (want_params) partials = Tensor::zeros(Shape{blocks, 2, columns}, DType::f64);
   double* partial = want_params ? partials.data<double>() : nullptr;
 
-  parallel_for(0, blocks, std::max<std::int64_t>(1, row_grain(columns) / rows_per_block),
+  parallel_for(0, blocks, std::max<std::int64_t>(1, cpu::row_grain(columns) / rows_per_block),
                [&](std::int64_t block_begin, std::int64_t block_end) {
                  for (std::int64_t block = block_begin; block < block_end; ++block) {
                    double* block_dgamma = partial ? partial + block * 2 * columns : nullptr;
@@ -126,57 +121,20 @@ void layer_norm_backward_rows(const Tensor& x, const Tensor& gamma, const Tensor
                });
 }
 
-void check_parameter(const char* kernel, const char* what, const Tensor& parameter,
-                     const Tensor& x) {
-  ELECTRA_CHECK(parameter.dtype() == x.dtype(), kernel, ": ", what, " ", parameter.describe(),
-        " must have the dtype of x ", x.describe());
-  check_shape(kernel, what, parameter, Shape{x.shape().cols()});
-}
-
 }  // namespace
 
-void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+void cpu::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
                         Tensor& y, Tensor& mean, Tensor& rstd) {
-  ELECTRA_CUDA_DISPATCH(layer_norm_forward, (x, gamma, beta, eps, y, mean, rstd), x, gamma, beta, y,
-                        mean, rstd);
   const char* kernel = "layer_norm_forward";
-  cpu::require_nonempty(kernel, x);
-  cpu::require_float(kernel, x);
-  ELECTRA_CHECK(x.rank() >= 1, kernel, ": expected x of rank ≥ 1, got ", x.describe());
-  cpu::require_nonempty(kernel, gamma);
-  cpu::require_nonempty(kernel, beta);
-  ELECTRA_CHECK(eps >= 0 && std::isfinite(eps), kernel, ": eps must be finite and ≥ 0, got ", eps);
-  check_parameter(kernel, "gamma", gamma, x);
-  check_parameter(kernel, "beta", beta, x);
-  cpu::require_same(kernel, x, y);
-  ELECTRA_CHECK(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
-        " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
-  check_shape(kernel, "mean", mean, Shape{x.shape().rows()});
-  check_shape(kernel, "rstd", rstd, Shape{x.shape().rows()});
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
     layer_norm_rows<decltype(scalar)>(x, gamma, beta, eps, y, mean, rstd);
   });
 }
 
-void layer_norm_backward_accumulate(const Tensor& x, const Tensor& gamma, const Tensor& mean,
+void cpu::layer_norm_backward_accumulate(const Tensor& x, const Tensor& gamma, const Tensor& mean,
                                     const Tensor& rstd, const Tensor& dy, Tensor& dx,
                                     Tensor& dgamma, Tensor& dbeta) {
-  ELECTRA_CUDA_DISPATCH(layer_norm_backward_accumulate,
-                        (x, gamma, mean, rstd, dy, dx, dgamma, dbeta), x, gamma, mean, rstd, dy, dx,
-                        dgamma, dbeta);
   const char* kernel = "layer_norm_backward_accumulate";
-  cpu::require_nonempty(kernel, x);
-  cpu::require_float(kernel, x);
-  cpu::require_nonempty(kernel, gamma);
-  check_parameter(kernel, "gamma", gamma, x);
-  ELECTRA_CHECK(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean.describe(),
-        " and rstd ", rstd.describe(), " must have the dtype of x ", x.describe());
-  check_shape(kernel, "mean", mean, Shape{x.shape().rows()});
-  check_shape(kernel, "rstd", rstd, Shape{x.shape().rows()});
-  cpu::require_same(kernel, x, dy);
-  if (dx.defined()) cpu::require_same(kernel, x, dx);
-  if (dgamma.defined()) check_parameter(kernel, "dgamma", dgamma, x);
-  if (dbeta.defined()) check_parameter(kernel, "dbeta", dbeta, x);
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
     layer_norm_backward_rows<decltype(scalar)>(x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
   });

@@ -8,7 +8,6 @@
 #include <cmath>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
@@ -17,17 +16,13 @@ namespace {
 constexpr double weight_floor = 1e-6;  // the official code's "+ 1e-6"
 constexpr std::int64_t rows_per_block = 256;
 
-std::int64_t row_grain(std::int64_t columns) {
-  return std::max<std::int64_t>(1, cpu::elementwise_grain / std::max<std::int64_t>(columns, 1));
-}
-
 // Σ_r term(r) for r in [0, rows), deterministic: fixed blocks, block sums added in order.
 template <typename Term>
 double deterministic_sum(std::int64_t rows, std::int64_t columns, const Term& term) {
   const std::int64_t blocks = (rows + rows_per_block - 1) / rows_per_block;
   Tensor block_sums = Tensor::zeros(Shape{blocks}, DType::f64);
   double* sums = block_sums.data<double>();
-  parallel_for(0, blocks, std::max<std::int64_t>(1, row_grain(columns) / rows_per_block),
+  parallel_for(0, blocks, std::max<std::int64_t>(1, cpu::row_grain(columns) / rows_per_block),
                [&](std::int64_t begin, std::int64_t end) {
                  for (std::int64_t block = begin; block < end; ++block) {
                    double total = 0;
@@ -48,39 +43,13 @@ double weight_total(const Tensor& weights) {
   return deterministic_sum(weights.numel(), 1, [&](std::int64_t i) { return double(w[i]); });
 }
 
+// Every target names one of `classes` classes (the public kernel has checked everything else;
+// this needs the targets' values).
 void check_targets(const char* kernel, const Tensor& targets, std::int64_t classes) {
   const std::int32_t* target = targets.data<std::int32_t>();
   for (std::int64_t row = 0; row < targets.numel(); ++row)
-    ELECTRA_CHECK(target[row] >= 0 && target[row] < classes, kernel, ": target ", target[row], " at row ",
+    check(target[row] >= 0 && target[row] < classes, kernel, ": target ", target[row], " at row ",
           row, " is out of range [0, ", classes, ")");
-}
-
-// logits/probs [R, C], targets i32 [R], weights [R] of the logits' dtype.
-void check_cross_entropy(const char* kernel, const Tensor& logits, const Tensor& targets,
-                         const Tensor& weights) {
-  cpu::require_nonempty(kernel, logits);
-  cpu::require_float(kernel, logits);
-  ELECTRA_CHECK(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
-  const std::int64_t rows = logits.shape().rows();
-  ELECTRA_CHECK(targets.defined() && targets.dtype() == DType::i32, kernel, ": targets must be i32, got ",
-        targets.describe());
-  ELECTRA_CHECK(targets.numel() == rows, kernel, ": targets ", targets.shape().str(), " must have ", rows,
-        " elements, one per row of logits ", logits.shape().str());
-  ELECTRA_CHECK(weights.defined() && weights.dtype() == logits.dtype(), kernel, ": weights ",
-        weights.describe(), " must have the dtype of logits ", logits.describe());
-  ELECTRA_CHECK(weights.numel() == rows, kernel, ": weights ", weights.shape().str(), " must have ", rows,
-        " elements, one per row of logits ", logits.shape().str());
-  check_targets(kernel, targets, logits.shape().cols());
-}
-
-// logits, labels and weights: same shape, same float dtype.
-void check_binary(const char* kernel, const Tensor& logits, const Tensor& labels,
-                  const Tensor& weights) {
-  cpu::require_nonempty(kernel, logits);
-  cpu::require_float(kernel, logits);
-  ELECTRA_CHECK(labels.defined() && weights.defined(), kernel, ": labels and weights must be defined");
-  cpu::require_same(kernel, logits, labels);
-  cpu::require_same(kernel, logits, weights);
 }
 
 template <typename T>
@@ -120,7 +89,7 @@ void cross_entropy_backward_rows(const Tensor& probs, const Tensor& targets, con
   const T* weight = weights.data<T>();
   T* grad = dlogits.data<T>();
   const double factor = dloss / (weight_total<T>(weights) + weight_floor);
-  parallel_for(0, rows, row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(0, rows, cpu::row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const T row_factor = static_cast<T>(factor * weight[row]);
       if (row_factor == T(0)) continue;
@@ -168,49 +137,34 @@ void bce_backward_elements(const Tensor& logits, const Tensor& labels, const Ten
 
 }  // namespace
 
-double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,
+double cpu::cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,
                              Tensor& probs) {
-  ELECTRA_CUDA_DISPATCH(cross_entropy_forward, (logits, targets, weights, probs), logits, targets,
-                        weights, probs);
   const char* kernel = "cross_entropy_forward";
-  check_cross_entropy(kernel, logits, targets, weights);
-  cpu::require_same(kernel, logits, probs);
+  check_targets(kernel, targets, logits.shape().cols());
   return cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     return cross_entropy_rows<decltype(scalar)>(logits, targets, weights, probs);
   });
 }
 
-void cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& targets,
+void cpu::cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& targets,
                                        const Tensor& weights, double dloss, Tensor& dlogits) {
-  ELECTRA_CUDA_DISPATCH(cross_entropy_backward_accumulate,
-                        (probs, targets, weights, dloss, dlogits), probs, targets, weights,
-                        dlogits);
   const char* kernel = "cross_entropy_backward_accumulate";
-  check_cross_entropy(kernel, probs, targets, weights);
-  cpu::require_same(kernel, probs, dlogits);
+  check_targets(kernel, targets, probs.shape().cols());
   cpu::dispatch_float(kernel, probs, [&](auto scalar) {
     cross_entropy_backward_rows<decltype(scalar)>(probs, targets, weights, dloss, dlogits);
   });
 }
 
-double bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const Tensor& weights) {
-  ELECTRA_CUDA_DISPATCH(bce_with_logits_forward, (logits, labels, weights), logits, labels,
-                        weights);
+double cpu::bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const Tensor& weights) {
   const char* kernel = "bce_with_logits_forward";
-  check_binary(kernel, logits, labels, weights);
   return cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     return bce_elements<decltype(scalar)>(logits, labels, weights);
   });
 }
 
-void bce_with_logits_backward_accumulate(const Tensor& logits, const Tensor& labels,
+void cpu::bce_with_logits_backward_accumulate(const Tensor& logits, const Tensor& labels,
                                          const Tensor& weights, double dloss, Tensor& dlogits) {
-  ELECTRA_CUDA_DISPATCH(bce_with_logits_backward_accumulate,
-                        (logits, labels, weights, dloss, dlogits), logits, labels, weights,
-                        dlogits);
   const char* kernel = "bce_with_logits_backward_accumulate";
-  check_binary(kernel, logits, labels, weights);
-  cpu::require_same(kernel, logits, dlogits);
   cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     bce_backward_elements<decltype(scalar)>(logits, labels, weights, dloss, dlogits);
   });

@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/philox.hpp"
 #include "engine/threads.hpp"
 
@@ -39,15 +38,9 @@ void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body&
 
 }  // namespace
 
-void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
+void cpu::dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
              bool accumulate) {
-  ELECTRA_CUDA_DISPATCH(dropout, (x, drop_probability, key, y, accumulate), x, y);
   const char* kernel = "dropout";
-  cpu::require_nonempty(kernel, x);
-  cpu::require_float(kernel, x);
-  cpu::require_same(kernel, x, y);
-  ELECTRA_CHECK(drop_probability >= 0 && drop_probability < 1, kernel,
-        ": drop probability must be in [0, 1), got ", drop_probability);
   cpu::dispatch_float(kernel, x, [&](auto zero) {
     using T = decltype(zero);
     const T* in = x.data<T>();
@@ -68,9 +61,7 @@ void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Ten
   });
 }
 
-void uniform(const RandomKey& key, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(uniform, (key, out), out);
-  cpu::require_nonempty("uniform", out);
+void cpu::uniform(const RandomKey& key, Tensor& out) {
   cpu::dispatch_float("uniform", out, [&](auto zero) {
     using T = decltype(zero);
     T* values = out.data<T>();
@@ -80,11 +71,7 @@ void uniform(const RandomKey& key, Tensor& out) {
   });
 }
 
-void truncated_normal(const RandomKey& key, double std, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(truncated_normal, (key, std, out), out);
-  cpu::require_nonempty("truncated_normal", out);
-  ELECTRA_CHECK(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
-        std);
+void cpu::truncated_normal(const RandomKey& key, double std, Tensor& out) {
   cpu::dispatch_float("truncated_normal", out, [&](auto zero) {
     using T = decltype(zero);
     T* values = out.data<T>();
@@ -100,19 +87,13 @@ void truncated_normal(const RandomKey& key, double std, Tensor& out) {
 
 // x [R, C] → out i32 [R]; ties and NaNs: the first maximal finite-or-infinite entry wins (NaN
 // never compares greater), class 0 for a row of NaNs.
-void argmax_rows(const Tensor& x, Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(argmax_rows, (x, out), x, out);
-  cpu::require_nonempty("argmax_rows", x);
-  cpu::require_float("argmax_rows", x);
-  check_dtype("argmax_rows", out, DType::i32);
+void cpu::argmax_rows(const Tensor& x, Tensor& out) {
   const std::int64_t rows = x.shape().rows(), classes = x.shape().cols();
-  ELECTRA_CHECK(out.numel() == rows, "argmax_rows: out expected [", rows, "] for x ", x.shape().str(),
-        ", got ", out.shape().str());
   cpu::dispatch_float("argmax_rows", x, [&](auto zero) {
     using T = decltype(zero);
     const T* values = x.data<T>();
     std::int32_t* chosen = out.data<std::int32_t>();
-    const std::int64_t grain = std::max<std::int64_t>(1, cpu::elementwise_grain / classes);
+    const std::int64_t grain = cpu::row_grain(classes);
     parallel_for(0, rows, grain, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t r = first; r < last; ++r) {
         const T* row = values + r * classes;

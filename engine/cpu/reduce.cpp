@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
@@ -32,16 +31,9 @@ double add_in_order(const std::vector<double>& partials) {
   return total;
 }
 
-void check_reduction_input(const char* kernel, const Tensor& x) {
-  cpu::require_nonempty(kernel, x);
-  cpu::require_float(kernel, x);
-}
-
 }  // namespace
 
-double sum(const Tensor& x) {
-  ELECTRA_CUDA_DISPATCH(sum, (x), x);
-  check_reduction_input("sum", x);
+double cpu::sum(const Tensor& x) {
   return cpu::dispatch_float("sum", x, [&](auto zero) {
     using T = decltype(zero);
     return add_in_order(
@@ -51,10 +43,7 @@ double sum(const Tensor& x) {
   });
 }
 
-double dot(const Tensor& a, const Tensor& b) {
-  ELECTRA_CUDA_DISPATCH(dot, (a, b), a, b);
-  check_reduction_input("dot", a);
-  cpu::require_same_numel("dot", a, b);
+double cpu::dot(const Tensor& a, const Tensor& b) {
   return cpu::dispatch_float("dot", a, [&](auto zero) {
     using T = decltype(zero);
     return add_in_order(
@@ -66,9 +55,7 @@ double dot(const Tensor& a, const Tensor& b) {
   });
 }
 
-double squared_norm(const Tensor& x) {
-  ELECTRA_CUDA_DISPATCH(squared_norm, (x), x);
-  check_reduction_input("squared_norm", x);
+double cpu::squared_norm(const Tensor& x) {
   return cpu::dispatch_float("squared_norm", x, [&](auto zero) {
     using T = decltype(zero);
     return add_in_order(
@@ -80,9 +67,7 @@ double squared_norm(const Tensor& x) {
 
 // min, max, mean and abs_max are over the finite elements (NaN/Inf are counted instead, so one
 // NaN does not hide the range of the rest); all zero when no element is finite.
-TensorStats stats(const Tensor& x) {
-  ELECTRA_CUDA_DISPATCH(stats, (x), x);
-  check_reduction_input("stats", x);
+TensorStats cpu::stats(const Tensor& x) {
   struct Partial {
     double min = std::numeric_limits<double>::infinity();
     double max = -std::numeric_limits<double>::infinity();
@@ -135,9 +120,7 @@ TensorStats stats(const Tensor& x) {
   return result;
 }
 
-bool all_finite(const Tensor& x) {
-  ELECTRA_CUDA_DISPATCH(all_finite, (x), x);
-  check_reduction_input("all_finite", x);
+bool cpu::all_finite(const Tensor& x) {
   const std::vector<char> finite = cpu::dispatch_float("all_finite", x, [&](auto zero) {
     using T = decltype(zero);
     return chunk_partials<char>(x.numel(), [&](std::int64_t begin, std::int64_t end) {

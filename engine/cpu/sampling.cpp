@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/philox.hpp"
 #include "engine/threads.hpp"
 
@@ -81,21 +80,10 @@ std::int32_t sample_row(const T* row, std::int64_t classes, double inverse_tempe
 
 // logits [R, C] → out i32 [R]: a draw from softmax(logits / temperature) per row, by inverse CDF
 // with u = uniform_from_word of element index key.counter + r.
-void sample_categorical(const Tensor& logits, double temperature, const RandomKey& key,
+void cpu::sample_categorical(const Tensor& logits, double temperature, const RandomKey& key,
                         Tensor& out) {
-  ELECTRA_CUDA_DISPATCH(sample_categorical, (logits, temperature, key, out), logits, out);
   const char* kernel = "sample_categorical";
-  cpu::require_nonempty(kernel, logits);
-  cpu::require_float(kernel, logits);
-  ELECTRA_CHECK(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
-  check_dtype(kernel, out, DType::i32);
   const std::int64_t rows = logits.shape().rows(), classes = logits.shape().cols();
-  ELECTRA_CHECK(out.numel() == rows, kernel, ": out expected [", rows, "] for logits ",
-                logits.shape().str(), ", got ", out.shape().str());
-  ELECTRA_CHECK(classes < std::numeric_limits<std::int32_t>::max(), kernel, ": ",
-                logits.shape().str(), " has too many classes for i32 ids");
-  ELECTRA_CHECK(temperature > 0 && std::isfinite(temperature), kernel,
-                ": temperature must be positive and finite, got ", temperature);
   cpu::dispatch_float(kernel, logits, [&](auto zero) {
     using T = decltype(zero);
     const T* values = logits.data<T>();

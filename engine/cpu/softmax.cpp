@@ -6,16 +6,10 @@
 #include <limits>
 
 #include "engine/cpu/cpu_common.hpp"
-#include "engine/kernels.hpp"
 #include "engine/threads.hpp"
 
 namespace electra::kernels {
 namespace {
-
-// Rows per task: about elementwise_grain elements of work each.
-std::int64_t row_grain(std::int64_t columns) {
-  return std::max<std::int64_t>(1, cpu::elementwise_grain / std::max<std::int64_t>(columns, 1));
-}
 
 // x [rows, C] (+ mask [mask_rows, C]) → y [rows, C].
 template <typename T>
@@ -25,7 +19,7 @@ void softmax_rows(const Tensor& x, const Tensor& mask, std::int64_t rows_per_mas
   const T* mask_data = mask.defined() ? mask.data<T>() : nullptr;
   const std::int64_t mask_rows = mask.defined() ? mask.shape().rows() : 1;
   T* output = y.data<T>();
-  parallel_for(0, rows, row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(0, rows, cpu::row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const T* in = input + row * columns;
       const T* row_mask =
@@ -60,7 +54,7 @@ void softmax_backward_rows(const Tensor& y, const Tensor& dy, Tensor& dx) {
   const T* probs = y.data<T>();
   const T* grad_out = dy.data<T>();
   T* grad_in = dx.data<T>();
-  parallel_for(0, rows, row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(0, rows, cpu::row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const std::int64_t offset = row * columns;
       double weighted = 0;
@@ -79,7 +73,7 @@ void log_softmax_rows(const Tensor& x, Tensor& y) {
   const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
   const T* input = x.data<T>();
   T* output = y.data<T>();
-  parallel_for(0, rows, row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(0, rows, cpu::row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const T* in = input + row * columns;
       T* out = output + row * columns;
@@ -102,7 +96,7 @@ void log_softmax_backward_rows(const Tensor& y, const Tensor& dy, Tensor& dx) {
   const T* log_probs = y.data<T>();
   const T* grad_out = dy.data<T>();
   T* grad_in = dx.data<T>();
-  parallel_for(0, rows, row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(0, rows, cpu::row_grain(columns), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const std::int64_t offset = row * columns;
       double total = 0;
@@ -114,61 +108,29 @@ void log_softmax_backward_rows(const Tensor& y, const Tensor& dy, Tensor& dx) {
   });
 }
 
-void check_rows_input(const char* kernel, const Tensor& x) {
-  cpu::require_nonempty(kernel, x);
-  cpu::require_float(kernel, x);
-  ELECTRA_CHECK(x.rank() >= 1, kernel, ": expected a tensor of rank ≥ 1, got ", x.describe());
-}
-
 }  // namespace
 
-void softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_mask_row,
+void cpu::softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_mask_row,
                      Tensor& y) {
-  ELECTRA_CUDA_DISPATCH(softmax_forward, (x, mask, rows_per_mask_row, y), x, mask, y);
   const char* kernel = "softmax_forward";
-  check_rows_input(kernel, x);
-  cpu::require_same(kernel, x, y);
-  if (mask.defined()) {
-    ELECTRA_CHECK(mask.dtype() == x.dtype(), kernel, ": mask ", mask.describe(),
-          " must have the dtype of x ", x.describe());
-    ELECTRA_CHECK(mask.numel() > 0 && mask.shape().cols() == x.shape().cols(), kernel, ": mask ",
-          mask.shape().str(), " must have ", x.shape().cols(), " columns like x ", x.shape().str());
-    ELECTRA_CHECK(rows_per_mask_row >= 1, kernel, ": rows_per_mask_row must be ≥ 1, got ",
-          rows_per_mask_row);
-    ELECTRA_CHECK(x.shape().rows() % rows_per_mask_row == 0 &&
-              (x.shape().rows() / rows_per_mask_row) % mask.shape().rows() == 0,
-          kernel, ": x ", x.shape().str(), " rows are not a whole number of mask ",
-          mask.shape().str(), " rows × rows_per_mask_row ", rows_per_mask_row);
-  }
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
     softmax_rows<decltype(scalar)>(x, mask, rows_per_mask_row, y);
   });
 }
 
-void softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
-  ELECTRA_CUDA_DISPATCH(softmax_backward_accumulate, (y, dy, dx), y, dy, dx);
+void cpu::softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
   const char* kernel = "softmax_backward_accumulate";
-  check_rows_input(kernel, y);
-  cpu::require_same(kernel, y, dy);
-  cpu::require_same(kernel, y, dx);
   cpu::dispatch_float(kernel, y,
                       [&](auto scalar) { softmax_backward_rows<decltype(scalar)>(y, dy, dx); });
 }
 
-void log_softmax_forward(const Tensor& x, Tensor& y) {
-  ELECTRA_CUDA_DISPATCH(log_softmax_forward, (x, y), x, y);
+void cpu::log_softmax_forward(const Tensor& x, Tensor& y) {
   const char* kernel = "log_softmax_forward";
-  check_rows_input(kernel, x);
-  cpu::require_same(kernel, x, y);
   cpu::dispatch_float(kernel, x, [&](auto scalar) { log_softmax_rows<decltype(scalar)>(x, y); });
 }
 
-void log_softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
-  ELECTRA_CUDA_DISPATCH(log_softmax_backward_accumulate, (y, dy, dx), y, dy, dx);
+void cpu::log_softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
   const char* kernel = "log_softmax_backward_accumulate";
-  check_rows_input(kernel, y);
-  cpu::require_same(kernel, y, dy);
-  cpu::require_same(kernel, y, dx);
   cpu::dispatch_float(kernel, y,
                       [&](auto scalar) { log_softmax_backward_rows<decltype(scalar)>(y, dy, dx); });
 }

@@ -3,9 +3,8 @@
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 struct AdamWConstants {
@@ -35,15 +34,6 @@ __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, AdamW
 void adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_moment,
                   Tensor& second_moment, const AdamWSettings& settings) {
   const char* kernel = "adamw_update";
-  detail::require_f32(kernel, parameter, gradient, first_moment, second_moment);
-  detail::require_same_shape(kernel, parameter, gradient);
-  detail::require_same_shape(kernel, parameter, first_moment);
-  detail::require_same_shape(kernel, parameter, second_moment);
-  check(settings.beta1 >= 0 && settings.beta1 < 1 && settings.beta2 >= 0 && settings.beta2 < 1,
-        kernel, ": betas must lie in [0, 1), got ", settings.beta1, ", ", settings.beta2);
-  check(settings.epsilon > 0, kernel, ": epsilon must be > 0, got ", settings.epsilon);
-  check(!settings.bias_correction || settings.step >= 1, kernel,
-        ": step must be ≥ 1 with bias correction, got ", settings.step);
   AdamWConstants constants{};
   constants.beta1 = static_cast<float>(settings.beta1);
   constants.beta2 = static_cast<float>(settings.beta2);
@@ -63,4 +53,4 @@ void adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_momen
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

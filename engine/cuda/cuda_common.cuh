@@ -1,45 +1,19 @@
 #pragma once
-// Shared by the CUDA kernel files (engine/cuda/*.cu): argument checks whose messages name the
-// kernel, launch sizes, a deterministic block reduction, and the few host helpers that several
-// families use (device sums, column partials, index validation). Internal to electra_engine.
+// Shared by the CUDA kernel files (engine/cuda/*.cu, which define the electra::kernels::cuda::
+// functions of engine/backends.hpp; their public kernel in engine/dispatch/ has checked every
+// argument): typed pointers, launch sizes, a deterministic block reduction, and the few host
+// helpers that several families use (device sums, column partials, id checks). Internal to
+// electra_engine.
 #include <cstdint>
 #include <vector>
 
+#include "engine/backends.hpp"
 #include "engine/cuda/cuda_check.hpp"
 #include "engine/tensor.hpp"
 
-namespace electra::cuda_kernels::detail {
+namespace electra::kernels::cuda::detail {
 
-// ---------------------------------------------------------------- argument checks (host)
-inline void require_on_cuda(const char* kernel, const Tensor& tensor) {
-  check(tensor.defined(), kernel, ": undefined tensor");
-  check(tensor.device() == Device::cuda, kernel, ": tensor ", tensor.describe(),
-        " is not on cuda (the CUDA kernels take cuda tensors only)");
-}
-
-// A defined, non-empty f32 tensor on cuda. f64 exists for gradcheck on the CPU only.
-inline void require_f32(const char* kernel, const Tensor& tensor) {
-  require_on_cuda(kernel, tensor);
-  check(tensor.numel() > 0, kernel, ": empty tensor ", tensor.describe());
-  check(tensor.dtype() == DType::f32, kernel, ": the CUDA backend computes in f32 only, got ",
-        tensor.describe(), " (f64 is for CPU gradcheck)");
-}
-template <typename... Tensors>
-void require_f32(const char* kernel, const Tensor& first, const Tensors&... rest) {
-  require_f32(kernel, first);
-  (require_f32(kernel, rest), ...);
-}
-
-inline void require_i32(const char* kernel, const char* what, const Tensor& tensor) {
-  require_on_cuda(kernel, tensor);
-  check(tensor.dtype() == DType::i32, kernel, ": ", what, " must be i32, got ", tensor.describe());
-}
-
-inline void require_same_shape(const char* kernel, const Tensor& a, const Tensor& b) {
-  check(a.shape() == b.shape(), kernel, ": shape mismatch ", a.shape().str(), " vs ",
-        b.shape().str());
-}
-
+// ---------------------------------------------------------------- typed device pointers
 inline float* f32(const Tensor& tensor) { return tensor.data<float>(); }
 inline std::int32_t* i32(const Tensor& tensor) { return tensor.data<std::int32_t>(); }
 
@@ -104,9 +78,9 @@ void add_column_partials(const double* partials, std::int64_t chunks, std::int64
                          float* out);
 
 // ---------------------------------------------------------------- host helpers (embedding.cu)
-// Copies i32 indices to the host and checks each lies in [0, limit); the message names the
-// kernel, the position and the value. Returns the host copy (callers may reuse it).
-std::vector<std::int32_t> indices_on_host(const char* kernel, const char* what,
-                                          const Tensor& indices, std::int64_t limit);
+// Copies i32 ids to the host and checks each indexes one of the `rows` rows of a table; the
+// message names the kernel, the id and its position, as the CPU's. Returns the host copy
+// (embedding backward sorts it).
+std::vector<std::int32_t> ids_on_host(const char* kernel, const Tensor& ids, std::int64_t rows);
 
-}  // namespace electra::cuda_kernels::detail
+}  // namespace electra::kernels::cuda::detail

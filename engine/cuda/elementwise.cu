@@ -3,9 +3,8 @@
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 using detail::blocks_for;
@@ -79,15 +78,8 @@ __global__ void gelu_backward_kernel(const float* x, const float* dy, float* dx,
   }
 }
 
-void check_binary(const char* kernel, const Tensor& a, const Tensor& b, const Tensor& out) {
-  detail::require_f32(kernel, a, b, out);
-  detail::require_same_shape(kernel, a, b);
-  detail::require_same_shape(kernel, a, out);
-}
-
 template <Binary op>
 void launch_binary(const char* kernel, const Tensor& a, const Tensor& b, Tensor& out) {
-  check_binary(kernel, a, b, out);
   binary_kernel<op><<<blocks_for(a.numel()), threads_per_block>>>(f32(a), f32(b), f32(out),
                                                                    a.numel());
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
@@ -97,12 +89,6 @@ void launch_binary(const char* kernel, const Tensor& a, const Tensor& b, Tensor&
 
 // Any dtype (ids are copied too): a device-to-device copy of the bytes.
 void copy(const Tensor& source, Tensor& destination) {
-  detail::require_on_cuda("copy", source);
-  detail::require_on_cuda("copy", destination);
-  check(source.numel() > 0, "copy: empty tensor ", source.describe());
-  detail::require_same_shape("copy", source, destination);
-  check(source.dtype() == destination.dtype(), "copy: dtype mismatch ", source.describe(), " vs ",
-        destination.describe());
   ELECTRA_CUDA_CHECK(cudaMemcpyAsync(destination.raw(), source.raw(), source.nbytes(),
                                      cudaMemcpyDeviceToDevice, 0));
 }
@@ -120,46 +106,31 @@ void mul_accumulate(const Tensor& a, const Tensor& b, Tensor& out) {
 }
 
 void scale(const Tensor& a, double alpha, Tensor& out) {
-  detail::require_f32("scale", a, out);
-  detail::require_same_shape("scale", a, out);
   scale_kernel<<<blocks_for(a.numel()), threads_per_block>>>(f32(a), static_cast<float>(alpha),
                                                              f32(out), a.numel());
   ELECTRA_CUDA_CHECK_LAUNCH("scale");
 }
 
 void axpy(double alpha, const Tensor& x, Tensor& y) {
-  detail::require_f32("axpy", x, y);
-  check(x.numel() == y.numel(), "axpy: element count mismatch ", x.shape().str(), " vs ",
-        y.shape().str());
   axpy_kernel<<<blocks_for(x.numel()), threads_per_block>>>(static_cast<float>(alpha), f32(x),
                                                             f32(y), x.numel());
   ELECTRA_CUDA_CHECK_LAUNCH("axpy");
 }
 
 void add_bias(Tensor& x, const Tensor& bias) {
-  detail::require_f32("add_bias", x, bias);
-  check(bias.rank() == 1 && bias.numel() == x.shape().cols(), "add_bias: bias expected shape [",
-        x.shape().cols(), "] for x ", x.shape().str(), ", got ", bias.shape().str());
   add_bias_kernel<<<blocks_for(x.numel()), threads_per_block>>>(f32(x), f32(bias), x.numel(),
                                                                 x.shape().cols());
   ELECTRA_CUDA_CHECK_LAUNCH("add_bias");
 }
 
 void broadcast_rows(const Tensor& bias, Tensor& out) {
-  detail::require_f32("broadcast_rows", bias, out);
-  check(bias.rank() == 1 && bias.numel() == out.shape().cols(),
-        "broadcast_rows: bias expected shape [", out.shape().cols(), "] for out ",
-        out.shape().str(), ", got ", bias.shape().str());
   broadcast_rows_kernel<<<blocks_for(out.numel()), threads_per_block>>>(
       f32(bias), out.numel(), out.shape().cols(), f32(out));
   ELECTRA_CUDA_CHECK_LAUNCH("broadcast_rows");
 }
 
 void sum_rows_accumulate(const Tensor& x, Tensor& out) {
-  detail::require_f32("sum_rows_accumulate", x, out);
   const std::int64_t rows = x.shape().rows(), columns = x.shape().cols();
-  check(out.numel() == columns, "sum_rows_accumulate: out expected [", columns, "] for x ",
-        x.shape().str(), ", got ", out.shape().str());
   const std::int64_t rows_per_chunk = detail::rows_per_column_chunk(rows);
   const std::int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
   Tensor partials = Tensor::empty(Shape{chunks, columns}, DType::f64, Device::cuda);
@@ -172,19 +143,14 @@ void sum_rows_accumulate(const Tensor& x, Tensor& out) {
 }
 
 void gelu_forward(const Tensor& x, Tensor& y) {
-  detail::require_f32("gelu_forward", x, y);
-  detail::require_same_shape("gelu_forward", x, y);
   gelu_forward_kernel<<<blocks_for(x.numel()), threads_per_block>>>(f32(x), f32(y), x.numel());
   ELECTRA_CUDA_CHECK_LAUNCH("gelu_forward");
 }
 
 void gelu_backward_accumulate(const Tensor& x, const Tensor& dy, Tensor& dx) {
-  detail::require_f32("gelu_backward_accumulate", x, dy, dx);
-  detail::require_same_shape("gelu_backward_accumulate", x, dy);
-  detail::require_same_shape("gelu_backward_accumulate", x, dx);
   gelu_backward_kernel<<<blocks_for(x.numel()), threads_per_block>>>(f32(x), f32(dy), f32(dx),
                                                                      x.numel());
   ELECTRA_CUDA_CHECK_LAUNCH("gelu_backward_accumulate");
 }
 
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

@@ -1,6 +1,6 @@
-// Row lookups on CUDA: embedding forward/backward, gather_rows and the head permutation.
+// Row lookups on CUDA: embedding forward/backward and gather_rows.
 //
-// Ids are validated on the host (one small copy, a sync per call): an out-of-range id must throw
+// Ids are checked on the host (one small copy, a sync per call): an out-of-range id must throw
 // naming the id, as on the CPU, and a device-side flag would need the same sync anyway.
 // Embedding backward is deterministic without atomics: positions are grouped by id on the host
 // (a stable counting sort of N ids, O(N + V)), then one block per (distinct id, column tile)
@@ -8,9 +8,8 @@
 #include <algorithm>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 using detail::blocks_for;
@@ -43,72 +42,35 @@ __global__ void scatter_segments_kernel(const std::int32_t* order,
       static_cast<float>(total);
 }
 
-// x [A, B, C, D] → out [A, C, B, D]; out = or += permuted x.
-template <bool accumulate>
-__global__ void permute_0213_kernel(const float* x, std::int64_t a_size, std::int64_t b_size,
-                                    std::int64_t c_size, std::int64_t d_size, float* out) {
-  const std::int64_t count = a_size * b_size * c_size * d_size;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    // i indexes out [a, c, b, d].
-    const std::int64_t d = i % d_size;
-    const std::int64_t b = (i / d_size) % b_size;
-    const std::int64_t c = (i / (d_size * b_size)) % c_size;
-    const std::int64_t a = i / (d_size * b_size * c_size);
-    const float value = x[((a * b_size + b) * c_size + c) * d_size + d];
-    if constexpr (accumulate) out[i] += value;
-    else out[i] = value;
-  }
-}
-
 // table [V, E] (any rank ≥ 2, as rows × columns), ids [N] → out [N, E]; embedding_forward and
 // gather_rows are this lookup.
 void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Tensor& out) {
-  detail::require_f32(kernel, table, out);
-  detail::require_i32(kernel, "ids", ids);
-  check(table.rank() >= 2, kernel, ": table must be [rows, columns], got ", table.shape().str());
   const std::int64_t count = ids.numel(), columns = table.shape().cols();
-  check(out.rank() >= 2 && out.shape().cols() == columns && out.shape().rows() == count, kernel,
-        ": out expected [", count, ", ", columns, "] for ", count, " ids and table ",
-        table.shape().str(), ", got ", out.shape().str());
   if (count == 0) return;
-  detail::indices_on_host(kernel, "id", ids, table.shape().rows());
+  detail::ids_on_host(kernel, ids, table.shape().rows());
   gather_rows_kernel<<<blocks_for(count * columns), threads_per_block>>>(
       f32(table), detail::i32(ids), count * columns, columns, f32(out));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
-template <bool accumulate>
-void launch_permute(const char* kernel, const Tensor& x, Tensor& out) {
-  detail::require_f32(kernel, x, out);
-  check(x.rank() == 4, kernel, ": x must be [A, B, C, D], got ", x.shape().str());
-  check_shape(kernel, "out", out, Shape{x.dim(0), x.dim(2), x.dim(1), x.dim(3)});
-  permute_0213_kernel<accumulate><<<blocks_for(x.numel()), threads_per_block>>>(
-      f32(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), f32(out));
-  ELECTRA_CUDA_CHECK_LAUNCH(kernel);
-}
 
 }  // namespace
 
 namespace detail {
 
-std::vector<std::int32_t> indices_on_host(const char* kernel, const char* what,
-                                          const Tensor& indices, std::int64_t limit) {
-  require_i32(kernel, what, indices);
-  std::vector<std::int32_t> host(static_cast<std::size_t>(indices.numel()));
+std::vector<std::int32_t> ids_on_host(const char* kernel, const Tensor& ids, std::int64_t rows) {
+  std::vector<std::int32_t> host(static_cast<std::size_t>(ids.numel()));
   if (host.empty()) return host;
-  ELECTRA_CUDA_CHECK(
-      cudaMemcpy(host.data(), indices.raw(), indices.nbytes(), cudaMemcpyDeviceToHost));
+  ELECTRA_CUDA_CHECK(cudaMemcpy(host.data(), ids.raw(), ids.nbytes(), cudaMemcpyDeviceToHost));
   for (std::size_t position = 0; position < host.size(); ++position)
-    check(host[position] >= 0 && host[position] < limit, kernel, ": ", what, " ", host[position],
-          " at position ", position, " is out of range [0, ", limit, ")");
+    check(host[position] >= 0 && host[position] < rows, kernel, ": id ", host[position],
+          " at position ", position, " is out of range for a table of ", rows, " rows");
   return host;
 }
 
 }  // namespace detail
 
 void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
-  check(table.rank() == 2, "embedding_forward: table must be [V, E], got ", table.shape().str());
   lookup_rows("embedding_forward", table, ids, out);
 }
 
@@ -118,15 +80,9 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
 
 void embedding_backward_accumulate(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
   const char* kernel = "embedding_backward_accumulate";
-  detail::require_f32(kernel, dout, dtable);
-  check(dtable.rank() == 2, kernel, ": dtable must be [V, E], got ", dtable.shape().str());
   const std::int64_t vocabulary = dtable.dim(0), columns = dtable.dim(1);
   const std::int64_t count = ids.numel();
-  check(dout.shape().cols() == columns && dout.shape().rows() == count, kernel,
-        ": dout expected [", count, ", ", columns, "] for ", count, " ids and dtable ",
-        dtable.shape().str(), ", got ", dout.shape().str());
-  check(count < 2147483647, kernel, ": too many ids for i32 positions: ", count);
-  const std::vector<std::int32_t> host_ids = detail::indices_on_host(kernel, "id", ids, vocabulary);
+  const std::vector<std::int32_t> host_ids = detail::ids_on_host(kernel, ids, vocabulary);
   if (count == 0) return;
 
   // Stable counting sort of positions by id; segments are the distinct ids in increasing order.
@@ -159,10 +115,5 @@ void embedding_backward_accumulate(const Tensor& ids, const Tensor& dout, Tensor
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
-void permute_0213(const Tensor& x, Tensor& out) { launch_permute<false>("permute_0213", x, out); }
 
-void permute_0213_accumulate(const Tensor& x, Tensor& out) {
-  launch_permute<true>("permute_0213_accumulate", x, out);
-}
-
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

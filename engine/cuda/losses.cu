@@ -1,13 +1,16 @@
 // Weighted cross-entropy and sigmoid BCE with logits on CUDA, normalised as the official ELECTRA
 // code: Σ w·loss / (Σ w + 1e-6). Per-row (per-element) losses go to a double buffer and are
 // summed by the deterministic device reduction; the arithmetic mirrors engine/cpu/losses.cpp.
-// Targets are validated on the host so a bad label throws naming the row, as on the CPU.
+// Targets are checked where the kernels read them, without copying them to the host: a row
+// whose target is outside [0, C) raises a device flag (rows − row, by integer atomicMax, so the
+// first such row wins; 0 = none), and the host reads that one int after the launch and throws
+// naming the row and the target, as the CPU does. (The CPU checks before it writes; here the
+// outputs of the failing call are written before the error is raised.)
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 using detail::blocks_for;
@@ -16,10 +19,15 @@ using detail::threads_per_block;
 
 constexpr double weight_floor = 1e-6;  // the official code's "+ 1e-6"
 
+// Records row as out of range in the flag (see the top).
+__device__ void flag_bad_target(int* bad_target, std::int64_t rows, std::int64_t row) {
+  atomicMax(bad_target, static_cast<int>(rows - row));
+}
+
 // One block per row of logits [R, C]: probs = softmax, row_loss[r] = w_r · (lse − logit[target]).
 __global__ void cross_entropy_forward_kernel(const float* logits, const std::int32_t* targets,
                                              const float* weights, std::int64_t columns,
-                                             float* probs, double* row_loss) {
+                                             float* probs, double* row_loss, int* bad_target) {
   __shared__ float float_scratch[threads_per_block];
   __shared__ double double_scratch[threads_per_block];
   const std::int64_t row = blockIdx.x;
@@ -38,8 +46,14 @@ __global__ void cross_entropy_forward_kernel(const float* logits, const std::int
   const float inverse = static_cast<float>(1.0 / total);
   for (std::int64_t c = threadIdx.x; c < columns; c += blockDim.x) out[c] *= inverse;
   if (threadIdx.x == 0) {
+    const std::int32_t target = targets[row];
+    if (target < 0 || target >= columns) {
+      flag_bad_target(bad_target, gridDim.x, row);
+      row_loss[row] = 0;
+      return;
+    }
     const double log_sum_exp = maximum + log(total);
-    row_loss[row] = static_cast<double>(weights[row]) * (log_sum_exp - in[targets[row]]);
+    row_loss[row] = static_cast<double>(weights[row]) * (log_sum_exp - in[target]);
   }
 }
 
@@ -47,10 +61,13 @@ __global__ void cross_entropy_forward_kernel(const float* logits, const std::int
 __global__ void cross_entropy_backward_kernel(const float* probs, const std::int32_t* targets,
                                               const float* weights, double factor,
                                               std::int64_t count, std::int64_t columns,
-                                              float* dlogits) {
+                                              float* dlogits, int* bad_target) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
        i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t row = i / columns;
+    // A bad target subtracts from no column; the row's first element reports it.
+    if (i % columns == 0 && (targets[row] < 0 || targets[row] >= columns))
+      flag_bad_target(bad_target, count / columns, row);
     const auto row_factor = static_cast<float>(factor * weights[row]);
     if (row_factor == 0.0f) continue;
     float grad = dlogits[i] + row_factor * probs[i];
@@ -85,25 +102,25 @@ __global__ void bce_backward_kernel(const float* logits, const float* labels,
     dlogits[i] += static_cast<float>(factor * weights[i] * (stable_sigmoid(logits[i]) - labels[i]));
 }
 
-// logits/probs [R, C], targets i32 [R] in [0, C), weights [R].
-void check_cross_entropy(const char* kernel, const Tensor& logits, const Tensor& targets,
-                         const Tensor& weights) {
-  detail::require_f32(kernel, logits, weights);
-  check(logits.rank() >= 2, kernel, ": expected logits [R, C], got ", logits.describe());
-  const std::int64_t rows = logits.shape().rows();
-  check(rows < 2147483647, kernel, ": too many rows for one grid: ", logits.describe());
-  check(targets.numel() == rows, kernel, ": targets ", targets.shape().str(), " must have ", rows,
-        " elements, one per row of logits ", logits.shape().str());
-  check(weights.numel() == rows, kernel, ": weights ", weights.shape().str(), " must have ", rows,
-        " elements, one per row of logits ", logits.shape().str());
-  detail::indices_on_host(kernel, "target", targets, logits.shape().cols());
+// The flag of the kernels above: one device int, 0 until a bad target is seen (cleared on the
+// stream of the kernels, without a host round trip).
+Tensor new_target_flag() {
+  Tensor flag = Tensor::empty(Shape{1}, DType::i32, Device::cuda);
+  ELECTRA_CUDA_CHECK(cudaMemsetAsync(flag.raw(), 0, sizeof(std::int32_t), 0));
+  return flag;
 }
 
-void check_binary(const char* kernel, const Tensor& logits, const Tensor& labels,
-                  const Tensor& weights) {
-  detail::require_f32(kernel, logits, labels, weights);
-  detail::require_same_shape(kernel, logits, labels);
-  detail::require_same_shape(kernel, logits, weights);
+// Reads the flag once (4 bytes, after the launch) and, when raised, the one bad target.
+void throw_if_bad_target(const char* kernel, const Tensor& flag, const Tensor& targets,
+                         std::int64_t classes) {
+  std::int32_t raised = 0;
+  ELECTRA_CUDA_CHECK(cudaMemcpy(&raised, flag.raw(), sizeof raised, cudaMemcpyDeviceToHost));
+  if (raised == 0) return;
+  const std::int64_t row = targets.numel() - raised;
+  std::int32_t target = 0;
+  ELECTRA_CUDA_CHECK(cudaMemcpy(&target, detail::i32(targets) + row, sizeof target,
+                                cudaMemcpyDeviceToHost));
+  throw_error(kernel, ": target ", target, " at row ", row, " is out of range [0, ", classes, ")");
 }
 
 double weight_total(const Tensor& weights) {
@@ -115,35 +132,32 @@ double weight_total(const Tensor& weights) {
 double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,
                              Tensor& probs) {
   const char* kernel = "cross_entropy_forward";
-  check_cross_entropy(kernel, logits, targets, weights);
-  detail::require_f32(kernel, probs);
-  detail::require_same_shape(kernel, logits, probs);
   const std::int64_t rows = logits.shape().rows(), columns = logits.shape().cols();
   Tensor row_loss = Tensor::empty(Shape{rows}, DType::f64, Device::cuda);
+  const Tensor bad_target = new_target_flag();
   cross_entropy_forward_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
       f32(logits), detail::i32(targets), f32(weights), columns, f32(probs),
-      row_loss.data<double>());
+      row_loss.data<double>(), detail::i32(bad_target));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
   const double weighted = detail::sum_on_device(row_loss.data<double>(), rows);
+  throw_if_bad_target(kernel, bad_target, targets, columns);
   return weighted / (weight_total(weights) + weight_floor);
 }
 
 void cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& targets,
                                        const Tensor& weights, double dloss, Tensor& dlogits) {
   const char* kernel = "cross_entropy_backward_accumulate";
-  check_cross_entropy(kernel, probs, targets, weights);
-  detail::require_f32(kernel, dlogits);
-  detail::require_same_shape(kernel, probs, dlogits);
   const double factor = dloss / (weight_total(weights) + weight_floor);
+  const Tensor bad_target = new_target_flag();
   cross_entropy_backward_kernel<<<blocks_for(probs.numel()), threads_per_block>>>(
       f32(probs), detail::i32(targets), f32(weights), factor, probs.numel(),
-      probs.shape().cols(), f32(dlogits));
+      probs.shape().cols(), f32(dlogits), detail::i32(bad_target));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
+  throw_if_bad_target(kernel, bad_target, targets, probs.shape().cols());
 }
 
 double bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const Tensor& weights) {
   const char* kernel = "bce_with_logits_forward";
-  check_binary(kernel, logits, labels, weights);
   Tensor losses = Tensor::empty(Shape{logits.numel()}, DType::f64, Device::cuda);
   bce_forward_kernel<<<blocks_for(logits.numel()), threads_per_block>>>(
       f32(logits), f32(labels), f32(weights), logits.numel(), losses.data<double>());
@@ -155,13 +169,10 @@ double bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const
 void bce_with_logits_backward_accumulate(const Tensor& logits, const Tensor& labels,
                                          const Tensor& weights, double dloss, Tensor& dlogits) {
   const char* kernel = "bce_with_logits_backward_accumulate";
-  check_binary(kernel, logits, labels, weights);
-  detail::require_f32(kernel, dlogits);
-  detail::require_same_shape(kernel, logits, dlogits);
   const double factor = dloss / (weight_total(weights) + weight_floor);
   bce_backward_kernel<<<blocks_for(logits.numel()), threads_per_block>>>(
       f32(logits), f32(labels), f32(weights), factor, logits.numel(), f32(dlogits));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

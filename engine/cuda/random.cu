@@ -5,10 +5,9 @@
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 #include "engine/cuda/philox_device.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 using detail::blocks_for;
@@ -79,27 +78,11 @@ __global__ void argmax_rows_kernel(const float* x, std::int64_t columns, std::in
   if (threadIdx.x == 0) out[row] = best.found ? best.index : 0;
 }
 
-// x [R, C] float and out i32 [R]; returns R.
-std::int64_t check_row_choice(const char* kernel, const Tensor& x, const Tensor& out) {
-  detail::require_f32(kernel, x);
-  detail::require_i32(kernel, "out", out);
-  const std::int64_t rows = x.shape().rows();
-  check(out.numel() == rows, kernel, ": out expected [", rows, "] for ", x.shape().str(),
-        ", got ", out.shape().str());
-  check(rows < 2147483647 && x.shape().cols() < 2147483647, kernel, ": ", x.shape().str(),
-        " is too large for one grid / i32 classes");
-  return rows;
-}
-
 }  // namespace
 
 void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
              bool accumulate) {
   const char* kernel = "dropout";
-  detail::require_f32(kernel, x, y);
-  detail::require_same_shape(kernel, x, y);
-  check(drop_probability >= 0 && drop_probability < 1, kernel,
-        ": drop probability must be in [0, 1), got ", drop_probability);
   const auto kept_scale = static_cast<float>(1.0 / (1.0 - drop_probability));
   dropout_kernel<<<blocks_for(x.numel()), threads_per_block>>>(
       f32(x), drop_probability, kept_scale, key, x.numel(), accumulate, f32(y));
@@ -107,15 +90,11 @@ void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Ten
 }
 
 void uniform(const RandomKey& key, Tensor& out) {
-  detail::require_f32("uniform", out);
   uniform_kernel<<<blocks_for(out.numel()), threads_per_block>>>(key, out.numel(), f32(out));
   ELECTRA_CUDA_CHECK_LAUNCH("uniform");
 }
 
 void truncated_normal(const RandomKey& key, double std, Tensor& out) {
-  detail::require_f32("truncated_normal", out);
-  check(std > 0 && std::isfinite(std), "truncated_normal: std must be positive and finite, got ",
-        std);
   truncated_normal_kernel<<<blocks_for(out.numel()), threads_per_block>>>(key, std, out.numel(),
                                                                           f32(out));
   ELECTRA_CUDA_CHECK_LAUNCH("truncated_normal");
@@ -125,11 +104,11 @@ void truncated_normal(const RandomKey& key, double std, Tensor& out) {
 }
 
 void argmax_rows(const Tensor& x, Tensor& out) {
-  const std::int64_t rows = check_row_choice("argmax_rows", x, out);
+  const std::int64_t rows = x.shape().rows();
   const std::int64_t columns = x.shape().cols();
   argmax_rows_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
       f32(x), columns, detail::i32(out));
   ELECTRA_CUDA_CHECK_LAUNCH("argmax_rows");
 }
 
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

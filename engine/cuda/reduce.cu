@@ -5,9 +5,8 @@
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 using detail::threads_per_block;
@@ -152,24 +151,18 @@ void add_column_partials(const double* partials, std::int64_t chunks, std::int64
 }  // namespace detail
 
 double sum(const Tensor& x) {
-  detail::require_f32("sum", x);
   return detail::sum_on_device(detail::f32(x), x.numel());
 }
 
 double dot(const Tensor& a, const Tensor& b) {
-  detail::require_f32("dot", a, b);
-  check(a.numel() == b.numel(), "dot: element count mismatch ", a.shape().str(), " vs ",
-        b.shape().str());
   return reduce_on_device(DotReducer{detail::f32(a), detail::f32(b)}, a.numel(), "dot");
 }
 
 double squared_norm(const Tensor& x) {
-  detail::require_f32("squared_norm", x);
   return reduce_on_device(SquaresReducer{detail::f32(x)}, x.numel(), "squared_norm");
 }
 
 TensorStats stats(const Tensor& x) {
-  detail::require_f32("stats", x);
   const StatsValue total = reduce_on_device(StatsReducer{detail::f32(x)}, x.numel(), "stats");
   TensorStats result;
   result.nan_count = static_cast<std::int64_t>(total.nan);
@@ -188,4 +181,4 @@ bool all_finite(const Tensor& x) {
   return counts.nan_count == 0 && counts.inf_count == 0;
 }
 
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

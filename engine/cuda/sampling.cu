@@ -7,10 +7,9 @@
 #include <cmath>
 
 #include "engine/cuda/cuda_common.cuh"
-#include "engine/cuda/kernels_cuda.hpp"
 #include "engine/cuda/philox_device.hpp"
 
-namespace electra::cuda_kernels {
+namespace electra::kernels::cuda {
 namespace {
 
 using detail::f32;
@@ -95,19 +94,10 @@ __global__ void sample_categorical_kernel(const float* logits, double inverse_te
 void sample_categorical(const Tensor& logits, double temperature, const RandomKey& key,
                         Tensor& out) {
   const char* kernel = "sample_categorical";
-  check(logits.rank() >= 2, kernel, ": logits must be [R, C], got ", logits.shape().str());
-  detail::require_f32(kernel, logits);
-  detail::require_i32(kernel, "out", out);
   const std::int64_t rows = logits.shape().rows(), columns = logits.shape().cols();
-  check(out.numel() == rows, kernel, ": out expected [", rows, "] for logits ",
-        logits.shape().str(), ", got ", out.shape().str());
-  check(rows < 2147483647 && columns < 2147483647, kernel, ": ", logits.shape().str(),
-        " is too large for one grid / i32 classes");
-  check(temperature > 0 && std::isfinite(temperature), kernel,
-        ": temperature must be positive and finite, got ", temperature);
   sample_categorical_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
       f32(logits), 1.0 / temperature, key, columns, detail::i32(out));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
-}  // namespace electra::cuda_kernels
+}  // namespace electra::kernels::cuda

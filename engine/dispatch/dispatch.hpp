@@ -2,6 +2,8 @@
 // What every public kernel (engine/dispatch/*.cpp) does before it computes: find the one device
 // of its tensors (telling the call observer), then call the cpu:: or cuda:: kernel of the same
 // name. Internal to electra_engine.
+#include <cstdint>
+
 #include "engine/backends.hpp"
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
@@ -13,7 +15,7 @@ namespace electra::kernels::dispatch {
 inline CallObserver observer = nullptr;
 
 // The device of a call: that of its defined tensors (undefined optional tensors are skipped;
-// cpu when none is defined). Tensors are never moved silently: a mix of devices throws naming
+// cpu when none is defined). On cuda, no tensor may be f64. Tensors are never moved silently: a mix of devices throws naming
 // the kernel and both tensors, and a cuda tensor in a build without the CUDA kernels throws
 // saying so.
 template <typename... Tensors>
@@ -30,12 +32,56 @@ Device device_of(const char* kernel, const Tensors&... tensors) {
   };
   (visit(tensors), ...);
   const Device device = first_defined == nullptr ? Device::cpu : first_defined->device();
-  if (device == Device::cuda)
+  if (device == Device::cuda) {
     check(cuda_backend_built, kernel, ": tensor ", *first_defined,
           " is on cuda, but this build of electra has no CUDA backend (rebuild where nvcc exists)");
+    // f64 exists for gradcheck on the CPU only; i32 ids and labels are fine.
+    const auto computes_in_f32 = [&](const Tensor& tensor) {
+      check(!tensor.defined() || tensor.dtype() != DType::f64, kernel,
+            ": the CUDA backend computes in f32 only, got ", tensor, " (f64 is for CPU gradcheck)");
+    };
+    (computes_in_f32(tensors), ...);
+  }
   if (observer != nullptr) observer(kernel, device);
   return device;
 }
+
+// ---------------------------------------------------------------- argument checks
+// The checks the kernels share, in the engine's one vocabulary: check(condition, parts...)
+// (engine/error.hpp), whose parts are taken by reference and formatted only on failure, so a
+// Tensor or Shape is passed as itself (it prints its description), never as a built string.
+
+// A defined tensor with at least one element.
+inline void check_nonempty_input(const char* kernel, const Tensor& tensor) {
+  check(tensor.defined(), kernel, ": undefined tensor");
+  check(tensor.numel() > 0, kernel, ": empty tensor ", tensor);
+}
+
+inline void check_float(const char* kernel, const Tensor& tensor) {
+  check(tensor.dtype() == DType::f32 || tensor.dtype() == DType::f64, kernel,
+        ": expected an f32 or f64 tensor, got ", tensor);
+}
+
+// Non-empty and f32 or f64.
+inline void check_float_input(const char* kernel, const Tensor& tensor) {
+  check_nonempty_input(kernel, tensor);
+  check_float(kernel, tensor);
+}
+
+// Same shape and same dtype; the message names the kernel and both tensors.
+inline void check_same(const char* kernel, const Tensor& a, const Tensor& b) {
+  check(a.shape() == b.shape(), kernel, ": shape mismatch ", a.shape(), " vs ", b.shape());
+  check(a.dtype() == b.dtype(), kernel, ": dtype mismatch ", a, " vs ", b);
+}
+
+// Same number of elements (shapes may differ) and same dtype.
+inline void check_same_numel(const char* kernel, const Tensor& a, const Tensor& b) {
+  check(a.numel() == b.numel(), kernel, ": element count mismatch ", a.shape(), " vs ", b.shape());
+  check(a.dtype() == b.dtype(), kernel, ": dtype mismatch ", a, " vs ", b);
+}
+
+// The CUDA kernels launch grids and call cuBLAS with 32-bit sizes.
+constexpr std::int64_t cuda_int_limit = 2147483647;
 
 }  // namespace electra::kernels::dispatch
 
