@@ -125,47 +125,6 @@ EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, co
   return data;
 }
 
-LayerwiseAdamW::LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config)
-    : parameters_(parameters), scales_(std::move(scales)), config_(config) {
-  check(scales_.size() == parameters_.size(), "LayerwiseAdamW: ", scales_.size(), " scales for ", parameters_.size(),
-        " parameters");
-  for (const Parameter& parameter : parameters_.parameters()) {
-    const Tensor& value = parameter.var.value();
-    first_moments_.push_back(Tensor::zeros(value.shape(), value.dtype(), value.device()));
-    second_moments_.push_back(Tensor::zeros(value.shape(), value.dtype(), value.device()));
-  }
-}
-
-OptimizerStepReport LayerwiseAdamW::step(double learning_rate) {
-  OptimizerStepReport report;
-  report.learning_rate = learning_rate;
-  double sum_of_squares = 0;
-  for (const Parameter& parameter : parameters_.parameters())
-    if (parameter.var.has_grad()) sum_of_squares += kernels::squared_norm(parameter.var.grad());
-  report.grad_norm = std::sqrt(sum_of_squares);
-  check(std::isfinite(report.grad_norm), "finetune: gradient norm is ", report.grad_norm, " at update ",
-        updates_applied_ + 1);
-  if (config_.max_grad_norm > 0 && report.grad_norm > config_.max_grad_norm)
-    report.gradient_scale = config_.max_grad_norm / report.grad_norm;
-  kernels::AdamWSettings settings;
-  settings.beta1 = config_.beta1;
-  settings.beta2 = config_.beta2;
-  settings.epsilon = config_.epsilon;
-  settings.bias_correction = config_.bias_correction;
-  settings.step = updates_applied_ + 1;
-  settings.gradient_scale = report.gradient_scale;
-  const auto& parameters = parameters_.parameters();
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    if (!parameters[i].var.has_grad()) continue;
-    settings.learning_rate = learning_rate * scales_[i];
-    settings.weight_decay = parameters[i].weight_decay ? config_.weight_decay : 0.0;
-    Var var = parameters[i].var;
-    kernels::adamw_update(var.value(), var.grad(), first_moments_[i], second_moments_[i], settings);
-  }
-  ++updates_applied_;
-  return report;
-}
-
 namespace {
 
 // The classifier as an HF ElectraForSequenceClassification directory: written beside `out`
@@ -261,7 +220,7 @@ FinetuneResult run_finetune(const FinetuneOptions& options, const std::function<
   result.parameters = store.total_numel();
   AdamWConfig adam;
   adam.weight_decay = options.weight_decay;
-  LayerwiseAdamW optimizer(store, layerwise_learning_rate_scales(store, config.num_layers, options.layer_decay), adam);
+  AdamW optimizer(store, adam, layerwise_learning_rate_scales(store, config.num_layers, options.layer_decay));
   const std::int64_t steps_per_epoch = (train_data.count + options.batch_size - 1) / options.batch_size;
   LearningRateSchedule schedule;
   schedule.peak_learning_rate = options.learning_rate;

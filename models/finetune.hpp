@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -81,20 +82,13 @@ PretrainedEncoder load_pretrained_encoder(const std::filesystem::path& path);
 // Copies every `electra.*` parameter of `store` from `encoder` (shapes checked first).
 void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& store);
 
-// AdamW as models/optimizer.hpp (global-norm clipping, decoupled decay, no bias correction)
-// with a learning-rate scale per parameter: ELECTRA's layer-wise decay.
-class LayerwiseAdamW {
+// AdamW (models/optimizer.hpp) with its per-parameter learning-rate scales given first: ELECTRA's
+// layer-wise decay fills them (layerwise_learning_rate_scales). Only a constructor: the update is
+// AdamW's own.
+class LayerwiseAdamW : public AdamW {
  public:
-  LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config = {});
-  OptimizerStepReport step(double learning_rate);
-  std::int64_t updates_applied() const { return updates_applied_; }
-
- private:
-  ParameterStore& parameters_;
-  std::vector<double> scales_;
-  AdamWConfig config_;
-  std::vector<Tensor> first_moments_, second_moments_;
-  std::int64_t updates_applied_ = 0;
+  LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config = {})
+      : AdamW(parameters, config, std::move(scales)) {}
 };
 
 struct FinetuneOptions {

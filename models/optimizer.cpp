@@ -2,6 +2,7 @@
 #include "models/optimizer.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
@@ -19,14 +20,26 @@ AdamWConfig adamw_config(const ModelConfig& config) {
   return adam;
 }
 
-AdamW::AdamW(ParameterStore& parameters, AdamWConfig config)
-    : parameters_(parameters), config_(config) {
+AdamW::AdamW(ParameterStore& parameters, AdamWConfig config,
+             std::vector<double> learning_rate_scales)
+    : parameters_(parameters),
+      config_(config),
+      learning_rate_scales_(std::move(learning_rate_scales)) {
   check(config_.beta1 >= 0 && config_.beta1 < 1, "AdamW: beta1 must be in [0, 1), got ",
         config_.beta1);
   check(config_.beta2 >= 0 && config_.beta2 < 1, "AdamW: beta2 must be in [0, 1), got ",
         config_.beta2);
   check(config_.epsilon > 0, "AdamW: epsilon must be > 0, got ", config_.epsilon);
   check(config_.weight_decay >= 0, "AdamW: weight_decay must be ≥ 0, got ", config_.weight_decay);
+  if (learning_rate_scales_.empty()) learning_rate_scales_.assign(parameters_.size(), 1.0);
+  check(learning_rate_scales_.size() == parameters_.size(), "AdamW: ",
+        learning_rate_scales_.size(), " learning-rate scales for ", parameters_.size(),
+        " parameters");
+  for (std::size_t i = 0; i < learning_rate_scales_.size(); ++i) {
+    check(std::isfinite(learning_rate_scales_[i]) && learning_rate_scales_[i] >= 0,
+          "AdamW: the learning-rate scale of parameter '", parameters_.parameters()[i].name,
+          "' must be finite and ≥ 0, got ", learning_rate_scales_[i]);
+  }
   for (const Parameter& parameter : parameters_.parameters()) {
     const Tensor& value = parameter.var.value();
     moments_[parameter.name] = {Tensor::zeros(value.shape(), value.dtype(), value.device()),
@@ -69,18 +82,22 @@ OptimizerStepReport AdamW::step(double learning_rate) {
   }
 
   kernels::AdamWSettings settings;
-  settings.learning_rate = learning_rate;
   settings.beta1 = config_.beta1;
   settings.beta2 = config_.beta2;
   settings.epsilon = config_.epsilon;
   settings.bias_correction = config_.bias_correction;
   settings.step = updates_applied_ + 1;
   settings.gradient_scale = report.gradient_scale;
-  for (const Parameter& parameter : parameters_.parameters()) {
+  const std::vector<Parameter>& parameters = parameters_.parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const Parameter& parameter = parameters[i];
     if (!parameter.var.has_grad()) continue;
     auto found = moments_.find(parameter.name);
-    check(found != moments_.end(), "AdamW: no moments for parameter '", parameter.name,
+    check(found != moments_.end() && i < learning_rate_scales_.size(),
+          "AdamW: no moments for parameter '", parameter.name,
           "' (registered after the optimizer was made?)");
+    // lr · 1 is lr exactly, so unscaled parameters update bit-identically to a plain AdamW.
+    settings.learning_rate = learning_rate * learning_rate_scales_[i];
     settings.weight_decay = parameter.weight_decay ? config_.weight_decay : 0.0;
     Var var = parameter.var;
     kernels::adamw_update(var.value(), var.grad(), found->second.first, found->second.second,

@@ -4,8 +4,10 @@
 //   2. clipping as tf.clip_by_global_norm: every gradient is scaled by max_norm / max(‖g‖,
 //   max_norm);
 //   3. per parameter: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
-//      p −= lr · (m/(√v + ε) + wd·p), wd = 0 for LayerNorm weights and biases
-//      (Parameter::weight_decay), no bias correction unless asked for.
+//      p −= lr·s · (m/(√v + ε) + wd·p), wd = 0 for LayerNorm weights and biases
+//      (Parameter::weight_decay), no bias correction unless asked for; s is the parameter's
+//      learning-rate scale, 1 unless given (fine-tuning's layer-wise decay fills the scales:
+//      layerwise_learning_rate_scales in models/classifier.hpp).
 // The clipping is folded into the kernel (AdamWSettings::gradient_scale) so gradients are not
 // rewritten. Moments are tensors keyed by parameter name and saved/loaded as safetensors.
 #include <cstdint>
@@ -40,7 +42,10 @@ struct OptimizerStepReport {
 class AdamW {
  public:
   // Allocates zero moments for every parameter now, with the parameter's shape, dtype and device.
-  AdamW(ParameterStore& parameters, AdamWConfig config = {});
+  // learning_rate_scales: one finite scale ≥ 0 per parameter, in registration order; empty means
+  // 1 for every parameter.
+  AdamW(ParameterStore& parameters, AdamWConfig config = {},
+        std::vector<double> learning_rate_scales = {});
 
   // One update with the given rate from the gradients now held by the parameters. A parameter
   // without a gradient buffer is skipped (no moment update, no decay), as TF skips None grads.
@@ -51,6 +56,7 @@ class AdamW {
 
   std::int64_t updates_applied() const { return updates_applied_; }
   const AdamWConfig& config() const { return config_; }
+  const std::vector<double>& learning_rate_scales() const { return learning_rate_scales_; }
   const Tensor& first_moment(const std::string& parameter_name) const;
   const Tensor& second_moment(const std::string& parameter_name) const;
 
@@ -72,6 +78,7 @@ class AdamW {
 
   ParameterStore& parameters_;
   AdamWConfig config_;
+  std::vector<double> learning_rate_scales_;  // one per parameter, registration order
   std::map<std::string, Moments> moments_;
   std::int64_t updates_applied_ = 0;
 };

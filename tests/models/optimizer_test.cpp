@@ -1,5 +1,6 @@
 // AdamW: one and two updates against values worked out in f64 by hand, global-norm clipping,
-// weight-decay exclusion, bias correction, and a state save/load that continues bit-identically.
+// weight-decay exclusion, per-parameter learning-rate scales, bias correction, and a state
+// save/load that continues bit-identically.
 #include "models/optimizer.hpp"
 
 #include <doctest/doctest.h>
@@ -113,6 +114,44 @@ TEST_CASE("optimizer: weight decay applies only where Parameter::weight_decay is
   CHECK(layer_norm.value().item() == 2.0);
   CHECK(bias.value().item() == 2.0);
   CHECK(untouched.value().item() == 2.0);
+}
+
+TEST_CASE("optimizer: per-parameter learning-rate scales; all 1 is the plain update, bit for bit") {
+  auto make_store = [](ParameterStore& store) {
+    store.add("deep.weight", Tensor::from_vector<double>({1.0, -2.0}, {2}), true);
+    store.add("head.bias", Tensor::from_vector<double>({0.5}, {1}), false);
+  };
+  ParameterStore plain_store, ones_store, scaled_store;
+  make_store(plain_store);
+  make_store(ones_store);
+  make_store(scaled_store);
+  AdamW plain(plain_store);
+  AdamW ones(ones_store, {}, {1.0, 1.0});
+  AdamW scaled(scaled_store, {}, {0.25, 0.0});
+  CHECK(plain.learning_rate_scales() == std::vector<double>{1.0, 1.0});
+  for (ParameterStore* store : {&plain_store, &ones_store, &scaled_store}) {
+    set_grad(store->parameters()[0].var, {0.3, -0.1});
+    set_grad(store->parameters()[1].var, {0.2});
+  }
+  plain.step(1e-2);
+  ones.step(1e-2);
+  scaled.step(1e-2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Tensor& expected = plain_store.parameters()[i].var.value();
+    const Tensor& got = ones_store.parameters()[i].var.value();
+    for (std::int64_t j = 0; j < expected.numel(); ++j) CHECK(got.item(j) == expected.item(j));
+  }
+  // Scale 0.25: a quarter of the plain step (decay included); scale 0: the parameter stays.
+  const Tensor& deep = scaled_store.parameters()[0].var.value();
+  const Tensor& plain_deep = plain_store.parameters()[0].var.value();
+  CHECK(1.0 - deep.item(0) == doctest::Approx(0.25 * (1.0 - plain_deep.item(0))).epsilon(1e-12));
+  CHECK(scaled_store.parameters()[1].var.value().item() == 0.5);
+  // The moments do not depend on the scale.
+  CHECK(scaled.first_moment("deep.weight").item(0) == plain.first_moment("deep.weight").item(0));
+
+  CHECK_THROWS_WITH(AdamW(plain_store, {}, {1.0}),
+                    doctest::Contains("1 learning-rate scales for 2 parameters"));
+  CHECK_THROWS_WITH(AdamW(plain_store, {}, {1.0, -0.5}), doctest::Contains("'head.bias'"));
 }
 
 TEST_CASE("optimizer: bias correction when enabled; a non-finite gradient changes nothing") {
