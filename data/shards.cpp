@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "data/sha256.hpp"
@@ -354,6 +355,46 @@ ShardSetInfo read_shard_set_info(const std::string& dir) {
   check_seq_len(info.seq_len, "meta.json seq_len");
   check(!info.shard_files.empty(), meta_path.string(), ": lists no shards");
   return info;
+}
+
+SpecialTokens read_shard_special_tokens(const std::string& shards_dir) {
+  const fs::path meta_path = fs::path(shards_dir) / "meta.json";
+  SpecialTokens special;
+  const std::pair<const char*, std::int32_t*> fields[] = {{"pad", &special.pad},
+                                                           {"unk", &special.unk},
+                                                           {"cls", &special.cls},
+                                                           {"sep", &special.sep},
+                                                           {"mask", &special.mask}};
+  std::ifstream in(meta_path, std::ios::binary);
+  check(in.good(), "cannot open ", meta_path.string());
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& error) {
+    throw_error(meta_path.string(), ": cannot read special_tokens (", error.what(), ")");
+  }
+  check(meta.is_object() && meta.contains("special_tokens") && meta["special_tokens"].is_object(),
+        meta_path.string(), ": no special_tokens object");
+  check(meta.contains("vocab_size") && meta["vocab_size"].is_number_integer(), meta_path.string(),
+        ": no integer vocab_size");
+  // Ids are used to index the embedding table: one outside the vocabulary would fail only inside
+  // the first update, far from the file that holds it.
+  const auto vocab_size = meta["vocab_size"].get<std::int64_t>();
+  const nlohmann::json& ids = meta["special_tokens"];
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    const auto& [name, id] = fields[i];
+    check(ids.contains(name) && ids[name].is_number_integer(), meta_path.string(),
+          ": special_tokens.", name, " is missing or not an integer");
+    const auto value = ids[name].get<std::int64_t>();
+    check(value >= 0 && value < vocab_size, meta_path.string(),
+          ": special_tokens.", name, " = ", ids[name].dump(), " is not a token id in [0, vocab_size ",
+          vocab_size, ")");
+    *id = static_cast<std::int32_t>(value);
+    for (std::size_t j = 0; j < i; ++j)
+      check(*fields[j].second != *id, meta_path.string(), ": special_tokens.", name, " and ",
+            fields[j].first, " are both ", value, " (each special token needs its own id)");
+  }
+  return special;
 }
 
 }  // namespace electra

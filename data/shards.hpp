@@ -70,4 +70,8 @@ struct ShardSetInfo {
 };
 ShardSetInfo read_shard_set_info(const std::string& dir);
 
+// Reads meta.json's "special_tokens" (pad/unk/cls/sep/mask ids: distinct, each in
+// [0, vocab_size)) for the trainer; errors are one line naming the file and the field.
+SpecialTokens read_shard_special_tokens(const std::string& shards_dir);
+
 }  // namespace electra

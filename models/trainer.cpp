@@ -27,44 +27,6 @@ double binary_entropy(double p) {
   return -p * std::log(p) - (1 - p) * std::log(1 - p);
 }
 
-SpecialTokens read_shard_special_tokens(const std::string& shards_dir) {
-  const fs::path meta_path = fs::path(shards_dir) / "meta.json";
-  SpecialTokens special;
-  const std::pair<const char*, std::int32_t*> fields[] = {{"pad", &special.pad},
-                                                           {"unk", &special.unk},
-                                                           {"cls", &special.cls},
-                                                           {"sep", &special.sep},
-                                                           {"mask", &special.mask}};
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(read_file_bytes(meta_path.string()));
-  } catch (const nlohmann::json::exception& error) {
-    throw_error(meta_path.string(), ": cannot read special_tokens (", error.what(), ")");
-  }
-  check(meta.is_object() && meta.contains("special_tokens") && meta["special_tokens"].is_object(),
-        meta_path.string(), ": no special_tokens object");
-  check(meta.contains("vocab_size") && meta["vocab_size"].is_number_integer(), meta_path.string(),
-        ": no integer vocab_size");
-  // Ids are used to index the embedding table: one outside the vocabulary would fail only inside
-  // the first update, far from the file that holds it.
-  const auto vocab_size = meta["vocab_size"].get<std::int64_t>();
-  const nlohmann::json& ids = meta["special_tokens"];
-  for (std::size_t i = 0; i < std::size(fields); ++i) {
-    const auto& [name, id] = fields[i];
-    check(ids.contains(name) && ids[name].is_number_integer(), meta_path.string(),
-          ": special_tokens.", name, " is missing or not an integer");
-    const auto value = ids[name].get<std::int64_t>();
-    check(value >= 0 && value < vocab_size, meta_path.string(),
-          ": special_tokens.", name, " = ", ids[name].dump(), " is not a token id in [0, vocab_size ",
-          vocab_size, ")");
-    *id = static_cast<std::int32_t>(value);
-    for (std::size_t j = 0; j < i; ++j)
-      check(*fields[j].second != *id, meta_path.string(), ": special_tokens.", name, " and ",
-            fields[j].first, " are both ", value, " (each special token needs its own id)");
-  }
-  return special;
-}
-
 Trainer::Trainer(TrainerOptions options)
     : options_(std::move(options)),
       communicator_(options_.communicator ? options_.communicator

@@ -60,6 +60,7 @@
 #include "autograd/parameter_store.hpp"
 #include "autograd/tape.hpp"
 #include "data/batch_iterator.hpp"
+#include "data/shards.hpp"  // read_shard_special_tokens
 #include "engine/communicator.hpp"
 #include "models/checkpoint.hpp"
 #include "models/config.hpp"
@@ -208,10 +209,6 @@ class Trainer {
   std::int64_t completed_updates_ = 0;
   std::string last_saved_;  // the newest complete checkpoint of this run directory
 };
-
-// Reads meta.json's "special_tokens" (pad/unk/cls/sep/mask ids: distinct, each in
-// [0, vocab_size)); errors name the file and the field.
-SpecialTokens read_shard_special_tokens(const std::string& shards_dir);
 
 // Constant-predictor BCE for a replaced fraction p: H(p) = −p·ln p − (1−p)·ln(1−p), in nats.
 double binary_entropy(double p);
