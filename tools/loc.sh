@@ -18,7 +18,9 @@ cd "$root"
 # in docs/architecture.md). Raise one deliberately, in the change that needs it, and say why.
 declare -A budget=(
   [engine]=5100    # today: 4393
-  [autograd]=1950  # today: 1678
+  [autograd]=2350  # today: 1678; raised 2026-12-05 (issue 15): the op table now holds the kernel
+                   # cases (autograd/cases/kernel_cases.cpp, 340 lines) that were hand-written
+                   # CPU/CUDA pairs in tests/cuda/backend_ops*: 2026 after the move
   [models]=7100    # today: 6169
   [data]=3200      # today: 2742
   [tools]=5100     # today: 4422
