@@ -79,7 +79,8 @@ ElectraModel::ElectraModel(const ModelConfig& config, ParameterStore& store, std
   if (objective_->networks.discriminator)
     discriminator_ = std::make_unique<Discriminator>(factory, config_, *embeddings_);
   if (objective_->build_heads) heads_ = objective_->build_heads(factory, config_, *embeddings_);
-  // GDES deltas last: every other parameter keeps its registration index, hence its init.
+  // GDES deltas last: every other parameter keeps its registration index (its init is keyed by
+  // its name).
   if (config_.embedding_sharing == "gdes") embeddings_->add_discriminator_deltas(factory);
 }
 

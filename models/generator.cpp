@@ -5,7 +5,7 @@ namespace electra {
 Generator::Generator(ParameterFactory& factory, const ModelConfig& config, const EncoderDims& dims,
                      const SharedEmbeddings& embeddings)
     // Members are built in state-dict order (projection, encoder, head), which is also the
-    // registration order and so decides each parameter's Philox init stream.
+    // registration order (the order of checkpoints and exports; the init is keyed by name).
     : hidden_dropout_(config.hidden_dropout),
       embeddings_project_(make_embeddings_project(factory, "generator", config.embedding_size,
                                                   dims.hidden_size)),

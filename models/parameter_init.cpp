@@ -20,7 +20,7 @@ ParameterFactory::ParameterFactory(ParameterStore& store, std::uint64_t seed, DT
 
 Var ParameterFactory::normal(const std::string& name, const Shape& shape) {
   Tensor value = Tensor::empty(shape, dtype_);
-  kernels::truncated_normal(streams::parameter_init_key(seed_, store_.size()), initializer_range_,
+  kernels::truncated_normal(streams::parameter_init_key(seed_, name), initializer_range_,
                             value);
   return store_.add(name, value.to(device_), /*weight_decay=*/true);
 }
@@ -31,7 +31,7 @@ Var ParameterFactory::glorot_uniform(const std::string& name, const Shape& shape
   const double limit = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
   // u ∈ [0, 1) → (2u − 1)·limit ∈ [−limit, limit)
   Tensor value = Tensor::empty(shape, dtype_);
-  kernels::uniform(streams::parameter_init_key(seed_, store_.size()), value);
+  kernels::uniform(streams::parameter_init_key(seed_, name), value);
   kernels::scale(value, 2.0 * limit, value);
   kernels::axpy(-limit, Tensor::full(shape, 1.0, dtype_), value);
   return store_.add(name, value.to(device_), /*weight_decay=*/true);

@@ -1,8 +1,9 @@
 #pragma once
 // ParameterFactory: registers the model's parameters in a ParameterStore with their initial
 // values, in one dtype (f32 to train, f64 for the full-model gradient check). Initial values are
-// a pure function of (seed, registration index): each parameter draws from its own Philox stream
-// (models/random_streams.hpp), so adding a layer never changes the values of the others.
+// a pure function of (seed, parameter name): each parameter draws from its own Philox key
+// (models/random_streams.hpp), so adding, removing or reordering layers never changes the
+// values of the others.
 // Values are always drawn on the CPU and then moved to the factory's device, so a CUDA model
 // starts from exactly the weights of the CPU model with the same seed.
 #include <cstdint>

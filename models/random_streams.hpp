@@ -2,12 +2,15 @@
 // Which Philox stream each random draw of the model uses, so that every draw is a pure function
 // of (seed, step, purpose) and a resumed run repeats an uninterrupted one exactly. Streams are
 // 32-bit; the model keeps to its own high ranges so it never meets data/'s masking streams.
-//   parameter init  0x1000'0000 + parameter index (registration order), counter 0
+//   parameter init  0x1000'0000, Philox key seed ⊕ FNV-1a-64(parameter name), counter 0: keyed
+//                   by the name, not the registration index, so a layer added, removed or moved
+//                   never changes another parameter's initial values
 //   dropout         0x2000'0000 + site (network·4096 + site within the network), counter step·2³²
 //   sampling        0x3000'0000, counter step·2³²
 // step·2³² leaves 2³² element indices per step and stream: more than any tensor we draw for
 // (the largest, attention probabilities at base size, has 256·12·512·512 ≈ 8·10⁸ elements).
 #include <cstdint>
+#include <string_view>
 
 #include "engine/kernels.hpp"
 
@@ -28,8 +31,21 @@ inline std::uint32_t ffn_output_site(std::int64_t layer) { return 3 + 3 * static
 
 inline std::uint64_t step_counter(std::uint64_t step) { return step << 32; }
 
-inline kernels::RandomKey parameter_init_key(std::uint64_t seed, std::size_t parameter_index) {
-  return {seed, parameter_init_base + static_cast<std::uint32_t>(parameter_index), 0};
+// FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3): a stable hash of a
+// parameter name, the same on every platform, compiler and build.
+constexpr std::uint64_t fnv1a_64(std::string_view text) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+// The name goes into the Philox key (64-bit, so two names of one model never share a stream);
+// the stream stays init's own, so an init draw never meets a dropout, sampling or masking draw.
+inline kernels::RandomKey parameter_init_key(std::uint64_t seed, std::string_view parameter_name) {
+  return {seed ^ fnv1a_64(parameter_name), parameter_init_base, 0};
 }
 inline kernels::RandomKey gumbel_key(std::uint64_t seed, std::uint64_t step) {
   return {seed, gumbel_sampling, step_counter(step)};
