@@ -33,6 +33,13 @@ TEST_CASE("sha256: incremental updates equal one update, across block boundaries
     }
     CHECK(hasher.hex_digest() == whole);
   }
+  // The million 'a' streamed in 997-byte pieces.
+  Sha256 pieces;
+  const std::string million(1'000'000, 'a');
+  for (std::size_t at = 0; at < million.size(); at += 997) {
+    pieces.update(std::string_view(million).substr(at, 997));
+  }
+  CHECK(pieces.hex_digest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST_CASE("sha256: file hash equals the hash of its bytes; a missing file is an error") {
