@@ -84,7 +84,7 @@ Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
 // Fused multi-head self-attention with a hand-written backward:
 //   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)
 // qkv [B, L, 3·H·D] = [Q | K | V] along the last axis, the output of one fused projection
-// (models/encoder.cpp) → context [B, L, H·D]; key_mask [B, L] is the additive mask of qkv's
+// (models/networks/encoder.cpp) → context [B, L, H·D]; key_mask [B, L] is the additive mask of qkv's
 // dtype and device from additive_key_mask (built once per encoder forward, not once per layer:
 // on CUDA its 0/1 check is a host round trip). Dropout on the probabilities
 // with `key` when training.

@@ -44,7 +44,7 @@ class Tape {
   // (in creation order its first reader is the last to run). Leaves are reported in the order
   // they become final, ties in the order their reader lists them; a leaf whose readers received
   // no gradient is reported too, with has_grad() as it stands. Data-parallel training starts
-  // summing gradients there (models/gradient_buckets.hpp). No hook (the default): backward does
+  // summing gradients there (models/training/gradient_buckets.hpp). No hook (the default): backward does
   // no extra work.
   using GradientReadyHook = std::function<void(const Var& leaf)>;
   void set_gradient_ready_hook(GradientReadyHook hook) { gradient_ready_hook_ = std::move(hook); }

@@ -17,9 +17,9 @@
 #include "engine/device.hpp"
 #include "engine/philox.hpp"
 #include "engine/threads.hpp"
-#include "models/electra_model.hpp"
-#include "models/gradient_buckets.hpp"
-#include "models/optimizer.hpp"
+#include "models/networks/electra_model.hpp"
+#include "models/training/gradient_buckets.hpp"
+#include "models/training/optimizer.hpp"
 #include "tools/bench_ops.hpp"
 
 namespace electra::cli {

@@ -18,8 +18,8 @@
 #include "data/masking.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
-#include "models/audit_dump.hpp"
-#include "models/model_audit.hpp"
+#include "models/training/audit_dump.hpp"
+#include "models/training/model_audit.hpp"
 #include "models/objectives/objective.hpp"
 #include "tools/command.hpp"
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "engine/error.hpp"
-#include "models/finetune.hpp"
+#include "models/finetuning/finetune.hpp"
 #include "tools/command.hpp"
 
 namespace electra::cli {

@@ -1,5 +1,5 @@
 // `electra export`: a pre-training checkpoint as two Hugging Face model directories
-// (models/hf_format.hpp): OUT/discriminator (ElectraForPreTraining) and OUT/generator
+// (models/formats/hf_format.hpp): OUT/discriminator (ElectraForPreTraining) and OUT/generator
 // (ElectraForMaskedLM), each with model.safetensors, config.json and vocab.txt; replace_mlm and
 // all_tokens_mlm write OUT/main (ElectraForMaskedLM) instead of OUT/discriminator.
 #include <cstdio>
@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "engine/error.hpp"
-#include "models/hf_format.hpp"
-#include "models/pretrained_model.hpp"
+#include "models/formats/hf_format.hpp"
+#include "models/training/pretrained_model.hpp"
 #include "tools/command.hpp"
 
 namespace electra::cli {

@@ -1,11 +1,11 @@
 // `electra finetune`: fine-tunes a pre-trained discriminator (checkpoint, run directory or HF
-// directory) on a GLUE-style TSV task with ELECTRA's recipe (models/finetune.hpp); dev metrics
+// directory) on a GLUE-style TSV task with ELECTRA's recipe (models/finetuning/finetune.hpp); dev metrics
 // each epoch, the best epoch's model kept in --out as an HF ElectraForSequenceClassification.
 #include <cstdio>
 #include <memory>
 
 #include "engine/error.hpp"
-#include "models/finetune.hpp"
+#include "models/finetuning/finetune.hpp"
 #include "tools/command.hpp"
 #include "tools/progress.hpp"
 

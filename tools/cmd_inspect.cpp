@@ -14,7 +14,7 @@
 #include "data/masking.hpp"
 #include "data/tokenizer.hpp"
 #include "engine/error.hpp"
-#include "models/pretrained_model.hpp"
+#include "models/training/pretrained_model.hpp"
 #include "data/sha256.hpp"
 #include "tools/command.hpp"
 

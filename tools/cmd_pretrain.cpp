@@ -1,7 +1,7 @@
-// `electra pretrain`: the ELECTRA pre-training loop (models/trainer.hpp) with a progress bar,
+// `electra pretrain`: the ELECTRA pre-training loop (models/training/trainer.hpp) with a progress bar,
 // checkpoints, metrics.jsonl and curves.svg in the run directory. SIGINT/SIGTERM finish the
 // current update, save a checkpoint and exit 0; a second signal exits at once, and so does a
-// watchdog when the update under way does not end (models/stop_request.hpp).
+// watchdog when the update under way does not end (models/training/stop_request.hpp).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +19,7 @@
 #include "data/sha256.hpp"
 #include "data/shard_format.hpp"
 #include "models/objectives/objective.hpp"
-#include "models/trainer.hpp"
+#include "models/training/trainer.hpp"
 #include "tools/command.hpp"
 #include "tools/plot_svg.hpp"
 #include "tools/pretrain_ranks.hpp"

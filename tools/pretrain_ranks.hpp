@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/communicator.hpp"
-#include "models/trainer.hpp"
+#include "models/training/trainer.hpp"
 
 namespace electra::cli {
 

@@ -10,7 +10,7 @@
 //
 // One node replaces seven (split ×3, matmul, scale, softmax, dropout, matmul, merge): fewer saved
 // tensors, and the 1/√D scale rides in the GEMM's alpha instead of costing a pass of its own.
-// qkv is the output of one fused projection [B, L, 3·H·D] = [q | k | v] (models/encoder.cpp).
+// qkv is the output of one fused projection [B, L, 3·H·D] = [q | k | v] (models/networks/encoder.cpp).
 // Head h of q, k or v is read in place as a strided matrix (rows 3·H·D apart,
 // kernels::gemm_strided_batched), and so are the heads of the context [B, L, H·D]: no copies
 // into a head-first layout, and backward accumulates dq, dk, dv straight into qkv's gradient

@@ -1,5 +1,5 @@
 // stop_gradient: the value of x as a constant, for a gradient boundary on a continuous path
-// (GDES reads the generator's embeddings as sg(E_G) + E_Δ: models/embeddings.cpp).
+// (GDES reads the generator's embeddings as sg(E_G) + E_Δ: models/networks/embeddings.cpp).
 #include "autograd/ops.hpp"
 #include "autograd/ops/op_checks.hpp"
 

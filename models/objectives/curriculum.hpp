@@ -6,7 +6,7 @@
 // default) it is that constant from the first update, bit for bit.
 #include <cstdint>
 
-#include "models/config.hpp"
+#include "models/networks/config.hpp"
 
 namespace electra {
 

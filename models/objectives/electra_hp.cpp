@@ -19,8 +19,8 @@
 
 #include "autograd/ops.hpp"
 #include "engine/threads.hpp"
-#include "models/embeddings.hpp"
-#include "models/layers.hpp"
+#include "models/networks/embeddings.hpp"
+#include "models/networks/layers.hpp"
 #include "models/objectives/curriculum.hpp"
 #include "models/objectives/registry.hpp"
 #include "models/objectives/steps.hpp"

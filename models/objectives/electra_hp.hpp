@@ -1,7 +1,7 @@
 #pragma once
 // The pieces of objective electra_hp (electra_hp.cpp) that its tests reach directly: the
 // hardness head and the proposal q ∝ p_G·(h + ε) built from it.
-#include "models/layers.hpp"
+#include "models/networks/layers.hpp"
 #include "models/objectives/objective.hpp"
 
 namespace electra {

@@ -2,7 +2,7 @@
 // GDES (DeBERTaV3, He et al. 2021) as seen by the objective module: embedding_sharing "gdes" is
 // a config field that composes with every row that has a replaced-token discriminator (electra,
 // electra15, electra_hp, …), not a row of its own; docs/objectives.md says why. The networks'
-// side lives in models/embeddings.hpp (the deltas, the discriminator's reading).
+// side lives in models/networks/embeddings.hpp (the deltas, the discriminator's reading).
 #include <vector>
 
 #include "models/objectives/objective.hpp"

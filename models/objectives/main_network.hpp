@@ -12,11 +12,11 @@
 //   discriminator.copy_prediction                 H → 1, all_tokens_mlm only: the copy logit
 // The head's names are the HF ElectraForMaskedLM names under the `discriminator.` prefix, so the
 // HF export writes this network as ElectraForMaskedLM by dropping the prefix (the copy head has
-// no HF counterpart and is left out: models/hf_format.cpp).
+// no HF counterpart and is left out: models/formats/hf_format.cpp).
 #include <memory>
 #include <optional>
 
-#include "models/discriminator.hpp"
+#include "models/networks/discriminator.hpp"
 #include "models/objectives/objective.hpp"
 
 namespace electra {

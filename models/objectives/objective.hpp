@@ -16,7 +16,7 @@
 
 #include "autograd/tape.hpp"
 #include "data/batch.hpp"
-#include "models/config.hpp"
+#include "models/networks/config.hpp"
 
 namespace electra {
 
@@ -35,7 +35,7 @@ class ObjectiveHeads {
 // What a row's forward may read. `discriminator` and `heads` are null unless the row asks.
 struct ObjectiveNetworks {
   const ModelConfig& config;
-  std::uint64_t seed;  // keys dropout and sampling (models/random_streams.hpp)
+  std::uint64_t seed;  // keys dropout and sampling (models/networks/random_streams.hpp)
   DType dtype;
   Device device;
   const SharedEmbeddings& embeddings;

@@ -1,9 +1,9 @@
 #include "models/objectives/steps.hpp"
 
 #include "autograd/ops.hpp"
-#include "models/discriminator.hpp"
-#include "models/embeddings.hpp"
-#include "models/generator.hpp"
+#include "models/networks/discriminator.hpp"
+#include "models/networks/embeddings.hpp"
+#include "models/networks/generator.hpp"
 #include "models/objectives/curriculum.hpp"
 
 namespace electra {

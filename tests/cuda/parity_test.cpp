@@ -10,8 +10,8 @@
 #include "autograd/tape.hpp"
 #include "data/masking.hpp"
 #include "engine/device.hpp"
-#include "models/electra_model.hpp"
-#include "models/optimizer.hpp"
+#include "models/networks/electra_model.hpp"
+#include "models/training/optimizer.hpp"
 
 using namespace electra;
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "autograd/ops.hpp"
-#include "models/gradient_buckets.hpp"
+#include "models/training/gradient_buckets.hpp"
 
 using namespace electra;
 

@@ -6,7 +6,7 @@
 
 #include "data/shards.hpp"
 #include "engine/error.hpp"
-#include "models/trainer.hpp"
+#include "models/training/trainer.hpp"
 
 namespace electra::test {
 

@@ -1,5 +1,5 @@
 // Checkpoints: round trip, atomic layout and retention, and refusal of corrupt or mismatched ones.
-#include "models/checkpoint.hpp"
+#include "models/training/checkpoint.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "helpers/scratch.hpp"
-#include "models/safetensors.hpp"
+#include "models/formats/safetensors.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

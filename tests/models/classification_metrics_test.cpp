@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "models/classification_metrics.hpp"
+#include "models/finetuning/classification_metrics.hpp"
 
 using namespace electra;
 using Ids = std::vector<std::int64_t>;

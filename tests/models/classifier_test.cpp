@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "models/classifier.hpp"
-#include "models/finetune.hpp"
+#include "models/finetuning/classifier.hpp"
+#include "models/finetuning/finetune.hpp"
 
 using namespace electra;
 

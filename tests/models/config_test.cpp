@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
-#include "models/config.hpp"
+#include "models/networks/config.hpp"
 #include "helpers/errors.hpp"
 #include "helpers/text.hpp"
 

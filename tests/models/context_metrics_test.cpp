@@ -1,5 +1,5 @@
 // Context-only discriminator metrics against values worked out by hand.
-#include "models/context_metrics.hpp"
+#include "models/training/context_metrics.hpp"
 
 #include <doctest/doctest.h>
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/error.hpp"
-#include "models/electra_model.hpp"
+#include "models/networks/electra_model.hpp"
 
 using namespace electra;
 

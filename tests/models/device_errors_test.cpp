@@ -9,7 +9,7 @@
 
 #include "engine/device.hpp"
 #include "engine/kernels.hpp"
-#include "models/electra_model.hpp"
+#include "models/networks/electra_model.hpp"
 
 using namespace electra;
 

@@ -10,8 +10,8 @@
 #include "engine/error.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_checkpoint.hpp"
-#include "models/finetune.hpp"
-#include "models/hf_format.hpp"
+#include "models/finetuning/finetune.hpp"
+#include "models/formats/hf_format.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

@@ -22,8 +22,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "models/audit_dump.hpp"
-#include "models/model_audit.hpp"
+#include "models/training/audit_dump.hpp"
+#include "models/training/model_audit.hpp"
 #include "models/objectives/objective.hpp"
 
 using namespace electra;

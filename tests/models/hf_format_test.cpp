@@ -8,10 +8,10 @@
 #include "engine/error.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_checkpoint.hpp"
-#include "models/finetune.hpp"
-#include "models/hf_format.hpp"
-#include "models/pretrained_model.hpp"
-#include "models/safetensors.hpp"
+#include "models/finetuning/finetune.hpp"
+#include "models/formats/hf_format.hpp"
+#include "models/training/pretrained_model.hpp"
+#include "models/formats/safetensors.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // The warm-up × linear-decay schedule, values worked out by hand.
-#include "models/lr_schedule.hpp"
+#include "models/training/lr_schedule.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // Training metrics against values worked out by hand, and the JSON Lines log format.
-#include "models/metrics.hpp"
+#include "models/training/metrics.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>

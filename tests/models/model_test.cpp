@@ -7,7 +7,7 @@
 
 #include "autograd/ops.hpp"
 #include "helpers/two_sequence_batch.hpp"
-#include "models/electra_model.hpp"
+#include "models/networks/electra_model.hpp"
 
 using namespace electra;
 

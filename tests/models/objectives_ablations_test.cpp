@@ -18,13 +18,13 @@
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_checkpoint.hpp"
 #include "helpers/two_sequence_batch.hpp"
-#include "models/electra_model.hpp"
-#include "models/embeddings.hpp"
-#include "models/generator.hpp"
+#include "models/networks/electra_model.hpp"
+#include "models/networks/embeddings.hpp"
+#include "models/networks/generator.hpp"
 #include "models/objectives/main_network.hpp"
 #include "models/objectives/steps.hpp"
-#include "models/optimizer.hpp"
-#include "models/parameter_init.hpp"
+#include "models/training/optimizer.hpp"
+#include "models/networks/parameter_init.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

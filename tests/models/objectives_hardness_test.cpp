@@ -15,8 +15,8 @@
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/two_sequence_batch.hpp"
-#include "models/discriminator.hpp"
-#include "models/electra_model.hpp"
+#include "models/networks/discriminator.hpp"
+#include "models/networks/electra_model.hpp"
 #include "models/objectives/electra_hp.hpp"
 #include "models/objectives/steps.hpp"
 

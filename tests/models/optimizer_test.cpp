@@ -1,7 +1,7 @@
 // AdamW: one and two updates against values worked out in f64 by hand, global-norm clipping,
 // weight-decay exclusion, per-parameter learning-rate scales, bias correction, and a state
 // save/load that continues bit-identically.
-#include "models/optimizer.hpp"
+#include "models/training/optimizer.hpp"
 
 #include <doctest/doctest.h>
 

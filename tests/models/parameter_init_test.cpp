@@ -1,7 +1,7 @@
 // ParameterFactory: a parameter's initial value depends on the seed and its NAME only, so adding,
 // removing or reordering other parameters (a layer more, an objective's head) never changes it.
-#include "models/parameter_init.hpp"
-#include "models/random_streams.hpp"
+#include "models/networks/parameter_init.hpp"
+#include "models/networks/random_streams.hpp"
 
 #include <doctest/doctest.h>
 

@@ -19,7 +19,7 @@
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_trainer.hpp"
-#include "models/trainer.hpp"
+#include "models/training/trainer.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

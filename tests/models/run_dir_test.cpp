@@ -13,7 +13,7 @@
 
 #include "engine/error.hpp"
 #include "helpers/scratch.hpp"
-#include "models/run_directory.hpp"
+#include "models/training/run_directory.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // safetensors: round trip, a byte-level example built by hand, and corrupt files refused.
-#include "models/safetensors.hpp"
+#include "models/formats/safetensors.hpp"
 
 #include <doctest/doctest.h>
 

@@ -2,7 +2,7 @@
 // finish() are, bit for bit, the rank-ordered sum of what each rank's backward produced (every
 // rank recomputes every rank's gradients locally to know the answer), whatever the bucket size;
 // a parameter no rank reaches keeps no gradient, one that a single rank reaches gets that rank's.
-#include "models/gradient_buckets.hpp"
+#include "models/training/gradient_buckets.hpp"
 
 #include <doctest/doctest.h>
 

@@ -18,8 +18,8 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
-#include "models/audit_dump.hpp"
-#include "models/checkpoint.hpp"
+#include "models/training/audit_dump.hpp"
+#include "models/training/checkpoint.hpp"
 
 namespace fs = std::filesystem;
 using namespace electra;

@@ -12,7 +12,7 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/scratch.hpp"
 #include "models/objectives/objective.hpp"
-#include "models/safetensors.hpp"
+#include "models/formats/safetensors.hpp"
 
 namespace fs = std::filesystem;
 using namespace electra;

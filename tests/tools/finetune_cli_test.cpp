@@ -16,9 +16,9 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_checkpoint.hpp"
-#include "models/hf_format.hpp"
-#include "models/pretrained_model.hpp"
-#include "models/safetensors.hpp"
+#include "models/formats/hf_format.hpp"
+#include "models/training/pretrained_model.hpp"
+#include "models/formats/safetensors.hpp"
 
 namespace fs = std::filesystem;
 using namespace electra::test;

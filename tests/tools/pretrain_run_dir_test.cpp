@@ -17,7 +17,7 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
-#include "models/checkpoint.hpp"
+#include "models/training/checkpoint.hpp"
 
 namespace fs = std::filesystem;
 using namespace electra::test;

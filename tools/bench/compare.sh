@@ -131,7 +131,7 @@ for ((round = 1; round <= rounds; ++round)); do
     # The same parameter count is the check that both built the same model.
     [[ $(field "$ours" parameters) == $(field "$theirs" parameters) ]] ||
       die "the two models differ: electra has $(field "$ours" parameters) parameters, torch" \
-        "$(field "$theirs" parameters) (tools/reference/bench_torch.py PRESETS vs models/config.cpp)"
+        "$(field "$theirs" parameters) (tools/reference/bench_torch.py PRESETS vs models/networks/config.cpp)"
     baseline=$(field "$theirs" baseline)
   fi
   ours_tokens=$(field "$ours" tokens) theirs_tokens=$(field "$theirs" tokens)

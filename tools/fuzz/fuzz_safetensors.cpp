@@ -1,4 +1,4 @@
-// libFuzzer target: arbitrary bytes as a safetensors file (models/safetensors.hpp), the format
+// libFuzzer target: arbitrary bytes as a safetensors file (models/formats/safetensors.hpp), the format
 // of every checkpoint and HF model electra loads. The parser must either refuse them with a
 // one-line electra::Error or return tensors that are exactly the file's data section, in order,
 // with sizes that match shape × dtype; what it accepts must survive a write/read round trip.
@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "engine/error.hpp"
-#include "models/safetensors.hpp"
+#include "models/formats/safetensors.hpp"
 
 namespace {
 

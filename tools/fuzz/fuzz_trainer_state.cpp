@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes as a checkpoint's trainer_state.json, read by
-// read_trainer_state (models/checkpoint.hpp) on every --resume, `finetune --init` and audit.
+// read_trainer_state (models/training/checkpoint.hpp) on every --resume, `finetune --init` and audit.
 // It is the one checkpoint file a user may edit by hand: the safetensors files next to it are
 // covered by their SHA-256 recorded here and by fuzz_safetensors, so this target fuzzes the JSON
 // side only. The reader must either refuse the bytes with a one-line electra::Error or return a
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "engine/error.hpp"
-#include "models/checkpoint.hpp"
+#include "models/training/checkpoint.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 namespace electra::workbench {
 namespace {
 
-constexpr double eps = 1e-12;  // models/config.cpp's layer_norm_eps (BERT's)
+constexpr double eps = 1e-12;  // models/networks/config.cpp's layer_norm_eps (BERT's)
 
 // Forward 0 reference: two passes per row in double (mean, then the biased variance).
 void layer_norm_forward_0_reference(const Tensor& x, const Tensor& gamma, const Tensor& beta,

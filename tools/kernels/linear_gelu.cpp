@@ -1,5 +1,5 @@
 // linear_gelu: the feed-forward block's first half, y = GELU(x · Wᵀ + b), i.e. ops::linear
-// followed by ops::gelu (models/encoder.cpp). The speed work fused the bias into the GEMM
+// followed by ops::gelu (models/networks/encoder.cpp). The speed work fused the bias into the GEMM
 // (d002256: prefill with the bias, gemm with beta = 1) and vectorised GELU (Eigen's erf).
 // x [rows, in], W [out, in], b [out] → h [rows, out] (the pre-activation, kept for backward),
 // y [rows, out].

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_model as ref  # noqa: E402  (the model definition shared with the golden fixtures)
 
-# The presets of models/config.cpp (model_preset); everything not listed is ELECTRA-Small's default.
+# The presets of models/networks/config.cpp (model_preset); everything not listed is ELECTRA-Small's default.
 # compare.sh checks that both programs report the same parameter count, which catches a drift.
 SMALL = {"vocab_size": 30522, "hidden_size": 256, "num_layers": 12, "num_heads": 4,
          "intermediate_size": 1024, "embedding_size": 128, "generator_size": 0.25,
