@@ -36,7 +36,8 @@ GradcheckResult gradcheck(const GradcheckFunction& function, const std::vector<T
   for (const Tensor& input : inputs) leaves.emplace_back(input.clone(), true);
   const Var output = function(tape, leaves);
   Tensor projection = Tensor::empty(output.shape(), DType::f64);
-  for (std::int64_t i = 0; i < projection.numel(); ++i) projection.data<double>()[i] = unit(generator);
+  for (std::int64_t i = 0; i < projection.numel(); ++i)
+    projection.data<double>()[i] = unit(generator);
   GradcheckResult result;
   if (output.requires_grad()) tape.backward(output, projection);
 
@@ -69,8 +70,8 @@ GradcheckResult gradcheck(const GradcheckFunction& function, const std::vector<T
       ++result.checked;
       if (error > std::max(options.relative_tolerance * scale, options.absolute_tolerance))
         result.passed = false;
-      const double badness = error / std::max(options.relative_tolerance * scale,
-                                              options.absolute_tolerance);
+      const double badness =
+          error / std::max(options.relative_tolerance * scale, options.absolute_tolerance);
       if (badness > result.worst_badness || !std::isfinite(badness)) {
         result.worst_badness = badness;
         std::ostringstream worst;

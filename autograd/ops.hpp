@@ -70,8 +70,8 @@ Var bce_with_logits(Tape& tape, const Var& logits, const Tensor& labels, const T
 // ---- focal_cross_entropy.cpp (→ shape [1]; Hao et al. 2021's generator loss)
 // Σ w·(−(1 − p)^γ·log p) / (Σw + 1e-6), p = softmax(logits_r)[target_r]: logits [R, C], targets
 // i32 [R], weights [R], γ ≥ 0 (γ = 0 is cross_entropy's value up to rounding).
-Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets,
-                        const Tensor& weights, double gamma);
+Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, const Tensor& weights,
+                        double gamma);
 
 // ---- copy_mixture_loss.cpp (→ shape [1]): All-Tokens MLM's copy mechanism
 // Σ w·(−log p(target)) / (Σw + 1e-6) with p(y) = D·[y = input] + (1 − D)·softmax(logits)_y,
@@ -84,10 +84,10 @@ Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
 // Fused multi-head self-attention with a hand-written backward:
 //   context = merge_heads(Dropout(softmax(Q·Kᵀ/√d + mask)) · V)
 // qkv [B, L, 3·H·D] = [Q | K | V] along the last axis, the output of one fused projection
-// (models/networks/encoder.cpp) → context [B, L, H·D]; key_mask [B, L] is the additive mask of qkv's
-// dtype and device from additive_key_mask (built once per encoder forward, not once per layer:
-// on CUDA its 0/1 check is a host round trip). Dropout on the probabilities
-// with `key` when training.
+// (models/networks/encoder.cpp) → context [B, L, H·D]; key_mask [B, L] is the additive mask of
+// qkv's dtype and device from additive_key_mask (built once per encoder forward, not once per
+// layer: on CUDA its 0/1 check is a host round trip). Dropout on the probabilities with `key` when
+// training.
 Var self_attention(Tape& tape, const Var& qkv, const Tensor& key_mask, std::int64_t heads,
                    double dropout_probability, const kernels::RandomKey& key, bool training);
 // The additive key mask [B, L] (0 for tokens, −10000 for padding, as BERT) from a 0/1 i32 mask

@@ -13,8 +13,8 @@ std::string describe_stats(const Tensor& tensor) {
   if (!tensor.defined()) return "undefined";
   const kernels::TensorStats s = kernels::stats(tensor);
   std::ostringstream out;
-  out << tensor.describe() << " min " << s.min << " max " << s.max << " mean " << s.mean
-      << " nan " << s.nan_count << " inf " << s.inf_count;
+  out << tensor.describe() << " min " << s.min << " max " << s.max << " mean " << s.mean << " nan "
+      << s.nan_count << " inf " << s.inf_count;
   return out.str();
 }
 
@@ -66,8 +66,10 @@ Var Tape::record(std::string op, std::vector<Var> inputs, Tensor output,
 }
 
 void Tape::backward(const Var& loss) {
-  ELECTRA_CHECK(loss.defined() && loss.value().numel() == 1, "backward: the loss must be a single element, "
-        "got ", loss.defined() ? loss.value().shape().str() : std::string("undefined"));
+  ELECTRA_CHECK(loss.defined() && loss.value().numel() == 1,
+                "backward: the loss must be a single element, "
+                "got ",
+                loss.defined() ? loss.value().shape().str() : std::string("undefined"));
   backward(loss, Tensor::full(loss.shape(), 1.0, loss.value().dtype()).to(loss.value().device()));
 }
 
@@ -164,8 +166,9 @@ std::string Tape::to_dot() const {
       } else {
         const std::size_t id = leaf_id(input);
         source = "l" + std::to_string(id);
-        const std::string label = input.name().empty() ? input.value().describe()
-                                                        : input.name() + "\\n" + input.value().shape().str();
+        const std::string label = input.name().empty()
+                                      ? input.value().describe()
+                                      : input.name() + "\\n" + input.value().shape().str();
         dot << "  " << source << " [shape=ellipse, label=\"" << label << "\"";
         if (input.requires_grad()) dot << ", style=filled, fillcolor=lightblue";
         dot << "];\n";

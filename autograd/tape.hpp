@@ -12,7 +12,7 @@
 namespace electra {
 
 struct Node {
-  std::string op;              // "linear", "layer_norm", ... (for errors, anomaly mode and DOT)
+  std::string op;  // "linear", "layer_norm", ... (for errors, anomaly mode and DOT)
   std::vector<Var> inputs;
   Var output;
   // Reads output.grad() and accumulates into the grad_buffer() of inputs that require a grad.
@@ -44,8 +44,8 @@ class Tape {
   // (in creation order its first reader is the last to run). Leaves are reported in the order
   // they become final, ties in the order their reader lists them; a leaf whose readers received
   // no gradient is reported too, with has_grad() as it stands. Data-parallel training starts
-  // summing gradients there (models/training/gradient_buckets.hpp). No hook (the default): backward does
-  // no extra work.
+  // summing gradients there (models/training/gradient_buckets.hpp). No hook (the default): backward
+  // does no extra work.
   using GradientReadyHook = std::function<void(const Var& leaf)>;
   void set_gradient_ready_hook(GradientReadyHook hook) { gradient_ready_hook_ = std::move(hook); }
 

@@ -26,8 +26,8 @@ class Var {
   const Tensor& grad() const { return impl_->grad; }
   // The gradient buffer, allocated as zeros on first use (backward accumulates into it).
   Tensor& grad_buffer();
-  void zero_grad();   // keeps the buffer, fills it with zeros
-  void drop_grad();   // releases the buffer
+  void zero_grad();  // keeps the buffer, fills it with zeros
+  void drop_grad();  // releases the buffer
 
   bool is_same(const Var& other) const { return impl_ == other.impl_; }
 

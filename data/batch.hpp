@@ -29,11 +29,11 @@ struct MaskingSettings {
 // The masked batch. Positions index within a sequence; rows with fewer than max_predictions
 // chosen positions are padded with position 0, id 0 and weight 0.
 struct MaskedBatch {
-  PackedBatch original;       // the unmasked batch
-  Tensor masked_input_ids;    // i32 [batch, seq_len]: chosen positions → [MASK] (85%) or kept
-  Tensor masked_positions;    // i32 [batch, max_predictions]
-  Tensor masked_original_ids; // i32 [batch, max_predictions]: the ids that were there
-  Tensor masked_weights;      // f32 [batch, max_predictions]: 1 for a real prediction, 0 for padding
+  PackedBatch original;        // the unmasked batch
+  Tensor masked_input_ids;     // i32 [batch, seq_len]: chosen positions → [MASK] (85%) or kept
+  Tensor masked_positions;     // i32 [batch, max_predictions]
+  Tensor masked_original_ids;  // i32 [batch, max_predictions]: the ids that were there
+  Tensor masked_weights;  // f32 [batch, max_predictions]: 1 for a real prediction, 0 for padding
 };
 
 }  // namespace electra

@@ -36,7 +36,8 @@ void BatchIterator::build_order(std::int64_t epoch) {
   if (shuffle_) {
     // Fisher–Yates from the back: swap i with a uniform j in [0, i]. 64-bit draws from two words
     // keep the modulo bias below 2^-32 for any realistic corpus.
-    const auto stream = static_cast<std::uint32_t>(shuffle_stream + static_cast<std::uint64_t>(epoch));
+    const auto stream =
+        static_cast<std::uint32_t>(shuffle_stream + static_cast<std::uint64_t>(epoch));
     for (std::int64_t i = size() - 1; i > 0; --i) {
       const std::uint64_t draw = (std::uint64_t{philox::uniform_word(seed_, stream, 2 * i)} << 32) |
                                  philox::uniform_word(seed_, stream, 2 * i + 1);
@@ -48,7 +49,8 @@ void BatchIterator::build_order(std::int64_t epoch) {
 }
 
 std::int64_t BatchIterator::sequence_at(std::int64_t epoch, std::int64_t offset) {
-  check(offset >= 0 && offset < size(), "BatchIterator: offset ", offset, " outside [0, ", size(), ")");
+  check(offset >= 0 && offset < size(), "BatchIterator: offset ", offset, " outside [0, ", size(),
+        ")");
   build_order(epoch);
   return order_[offset];
 }
@@ -59,8 +61,7 @@ void BatchIterator::set_position(const DataPosition& position) {
   check(position.epoch >= 0 && position.epoch <= max_epoch && position.offset >= 0 &&
             position.offset < size(),
         "BatchIterator: position {epoch ", position.epoch, ", offset ", position.offset,
-        "} is outside epochs [0, ", max_epoch, "] of ", size(),
-        " sequences (another shard set?)");
+        "} is outside epochs [0, ", max_epoch, "] of ", size(), " sequences (another shard set?)");
   position_ = position;
 }
 

@@ -19,10 +19,14 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   const auto lead = static_cast<unsigned char>(text[i]);
   std::size_t expected = 0;
   if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) expected = 2;
-  else if (lead >= 0xE0 && lead <= 0xEF) expected = 3;
-  else if (lead >= 0xF0 && lead <= 0xF4) expected = 4;
-  else return 0;
+  if (lead >= 0xC2 && lead <= 0xDF)
+    expected = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF)
+    expected = 3;
+  else if (lead >= 0xF0 && lead <= 0xF4)
+    expected = 4;
+  else
+    return 0;
   for (std::size_t k = 1; k < expected; ++k) {
     if (i + k >= text.size()) return k;
     if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
@@ -168,7 +172,8 @@ CorpusFiles find_corpus_files(const std::vector<std::string>& paths) {
     check(!error && fs::exists(status), "prepare: --corpus ", given, ": no such file or directory");
     if (fs::is_directory(status)) {
       std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied);
+      for (auto it = fs::recursive_directory_iterator(
+               path, fs::directory_options::skip_permission_denied);
            it != fs::recursive_directory_iterator(); ++it) {
         const std::string name = it->path().filename().string();
         if (it->is_directory() && !name.empty() && name[0] == '.') {

@@ -68,7 +68,8 @@ MaskedBatch mask_batch(const PackedBatch& batch, const SpecialTokens& special,
       const std::uint64_t element = static_cast<std::uint64_t>(row * seq_len + t);
       const philox::Counter words = philox::philox4x32_10(
           {static_cast<std::uint32_t>(element), static_cast<std::uint32_t>(step),
-           static_cast<std::uint32_t>(step >> 32), masking_domain ^ static_cast<std::uint32_t>(element >> 32)},
+           static_cast<std::uint32_t>(step >> 32),
+           masking_domain ^ static_cast<std::uint32_t>(element >> 32)},
           key);
       candidates.push_back({words[0], words[1], static_cast<std::int32_t>(t)});
     }

@@ -34,9 +34,9 @@ void SequencePacker::add_passage(std::span<const std::int32_t> ids,
     const bool ends_sentence = std::find(sentence_end_ids_.begin(), sentence_end_ids_.end(),
                                          ids[i]) != sentence_end_ids_.end();
     // "..." or "?!" stay with their sentence: cut only before a token that is not an end mark.
-    const bool next_is_end = i + 1 < ids.size() &&
-                             std::find(sentence_end_ids_.begin(), sentence_end_ids_.end(),
-                                       ids[i + 1]) != sentence_end_ids_.end();
+    const bool next_is_end =
+        i + 1 < ids.size() && std::find(sentence_end_ids_.begin(), sentence_end_ids_.end(),
+                                        ids[i + 1]) != sentence_end_ids_.end();
     if (ends_sentence && !next_is_end) {
       add_sentence(ids.subspan(start, i + 1 - start), out);
       start = i + 1;
@@ -100,8 +100,9 @@ void SequencePacker::make_sequence(std::vector<PackedSequence>& out) {
   target_is_short_ = next_uniform() < short_target_probability;
   if (target_is_short_) {
     const std::int64_t span = seq_len_ - shortest_random_target + 1;
-    target_length_ = shortest_random_target +
-                     std::min<std::int64_t>(span - 1, static_cast<std::int64_t>(next_uniform() * span));
+    target_length_ =
+        shortest_random_target +
+        std::min<std::int64_t>(span - 1, static_cast<std::int64_t>(next_uniform() * span));
   } else {
     target_length_ = seq_len_;
   }

@@ -32,11 +32,11 @@ struct PackedSequence {
 
 struct PackingStats {
   std::int64_t sequences = 0;
-  std::int64_t single_segment = 0;   // sequences with no B (drawn, or A alone filled L)
+  std::int64_t single_segment = 0;        // sequences with no B (drawn, or A alone filled L)
   std::int64_t single_segment_drawn = 0;  // the 10% draw: A may take everything
-  std::int64_t short_targets = 0;    // sequences built towards a random shorter target
-  std::int64_t tokens = 0;           // non-pad tokens written, specials included
-  std::int64_t dropped_tokens = 0;   // cut by the length limits
+  std::int64_t short_targets = 0;         // sequences built towards a random shorter target
+  std::int64_t tokens = 0;                // non-pad tokens written, specials included
+  std::int64_t dropped_tokens = 0;        // cut by the length limits
 };
 
 class SequencePacker {

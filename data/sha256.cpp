@@ -19,13 +19,15 @@ constexpr std::array<std::uint32_t, 64> round_constants = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-inline std::uint32_t rotate_right(std::uint32_t x, int bits) { return (x >> bits) | (x << (32 - bits)); }
+inline std::uint32_t rotate_right(std::uint32_t x, int bits) {
+  return (x >> bits) | (x << (32 - bits));
+}
 
 }  // namespace
 
 Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-             0x5be0cd19} {}
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
 void Sha256::compress(const std::uint8_t* block) {
   std::array<std::uint32_t, 64> schedule;
@@ -34,8 +36,8 @@ void Sha256::compress(const std::uint8_t* block) {
                   (std::uint32_t(block[4 * i + 2]) << 8) | std::uint32_t(block[4 * i + 3]);
   }
   for (int i = 16; i < 64; ++i) {
-    const std::uint32_t s0 = rotate_right(schedule[i - 15], 7) ^ rotate_right(schedule[i - 15], 18) ^
-                             (schedule[i - 15] >> 3);
+    const std::uint32_t s0 = rotate_right(schedule[i - 15], 7) ^
+                             rotate_right(schedule[i - 15], 18) ^ (schedule[i - 15] >> 3);
     const std::uint32_t s1 = rotate_right(schedule[i - 2], 17) ^ rotate_right(schedule[i - 2], 19) ^
                              (schedule[i - 2] >> 10);
     schedule[i] = schedule[i - 16] + s0 + schedule[i - 7] + s1;
@@ -48,7 +50,14 @@ void Sha256::compress(const std::uint8_t* block) {
     const std::uint32_t sum0 = rotate_right(a, 2) ^ rotate_right(a, 13) ^ rotate_right(a, 22);
     const std::uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
     const std::uint32_t t2 = sum0 + majority;
-    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
   }
   const std::array<std::uint32_t, 8> add = {a, b, c, d, e, f, g, h};
   for (int i = 0; i < 8; ++i) state_[i] += add[i];
@@ -77,7 +86,8 @@ std::string Sha256::hex_digest() {
   const std::uint8_t zero = 0;
   while (buffered_ != 56) update(&zero, 1);
   std::array<std::uint8_t, 8> length_bytes;
-  for (int i = 0; i < 8; ++i) length_bytes[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    length_bytes[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
   update(length_bytes.data(), length_bytes.size());
   static const char digits[] = "0123456789abcdef";
   std::string hex;
@@ -99,7 +109,8 @@ std::string sha256_file(const std::string& path) {
   Sha256 hash;
   std::vector<char> block(1 << 20);
   std::size_t got = 0;
-  while ((got = std::fread(block.data(), 1, block.size(), file)) > 0) hash.update(block.data(), got);
+  while ((got = std::fread(block.data(), 1, block.size(), file)) > 0)
+    hash.update(block.data(), got);
   const bool failed = std::ferror(file) != 0;
   std::fclose(file);
   check(!failed, "sha256: read error in ", path);

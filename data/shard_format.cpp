@@ -54,7 +54,8 @@ void write_shard(const std::string& path, std::span<const PackedSequence> sequen
     std::memcpy(bytes.data() + sizeof(ShardHeader) + i * record_bytes, record, record_bytes);
     std::uint8_t* row = bytes.data() + ids_offset + i * seq_len * id_bytes;
     for (std::int64_t t = 0; t < seq_len; ++t) {
-      const std::int32_t id = t < static_cast<std::int64_t>(sequence.ids.size()) ? sequence.ids[t] : pad_id;
+      const std::int32_t id =
+          t < static_cast<std::int64_t>(sequence.ids.size()) ? sequence.ids[t] : pad_id;
       if (id_bytes == 2) {
         const auto narrow = static_cast<std::uint16_t>(id);
         std::memcpy(row + t * 2, &narrow, 2);

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "data/sha256.hpp"
 #include "data/shard_format.hpp"
@@ -361,10 +361,10 @@ SpecialTokens read_shard_special_tokens(const std::string& shards_dir) {
   const fs::path meta_path = fs::path(shards_dir) / "meta.json";
   SpecialTokens special;
   const std::pair<const char*, std::int32_t*> fields[] = {{"pad", &special.pad},
-                                                           {"unk", &special.unk},
-                                                           {"cls", &special.cls},
-                                                           {"sep", &special.sep},
-                                                           {"mask", &special.mask}};
+                                                          {"unk", &special.unk},
+                                                          {"cls", &special.cls},
+                                                          {"sep", &special.sep},
+                                                          {"mask", &special.mask}};
   std::ifstream in(meta_path, std::ios::binary);
   check(in.good(), "cannot open ", meta_path.string());
   nlohmann::json meta;
@@ -386,9 +386,8 @@ SpecialTokens read_shard_special_tokens(const std::string& shards_dir) {
     check(ids.contains(name) && ids[name].is_number_integer(), meta_path.string(),
           ": special_tokens.", name, " is missing or not an integer");
     const auto value = ids[name].get<std::int64_t>();
-    check(value >= 0 && value < vocab_size, meta_path.string(),
-          ": special_tokens.", name, " = ", ids[name].dump(), " is not a token id in [0, vocab_size ",
-          vocab_size, ")");
+    check(value >= 0 && value < vocab_size, meta_path.string(), ": special_tokens.", name, " = ",
+          ids[name].dump(), " is not a token id in [0, vocab_size ", vocab_size, ")");
     *id = static_cast<std::int32_t>(value);
     for (std::size_t j = 0; j < i; ++j)
       check(*fields[j].second != *id, meta_path.string(), ": special_tokens.", name, " and ",

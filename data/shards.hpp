@@ -42,9 +42,9 @@ struct PrepareReport {
   std::int64_t bytes = 0;
   std::int64_t passages = 0;
   std::int64_t documents = 0;
-  std::int64_t corpus_tokens = 0;  // word pieces from the text, before packing
-  std::int64_t unk_tokens = 0;     // of corpus_tokens
-  TextCensus dropped;              // what BERT's cleaning removed, over all files
+  std::int64_t corpus_tokens = 0;       // word pieces from the text, before packing
+  std::int64_t unk_tokens = 0;          // of corpus_tokens
+  TextCensus dropped;                   // what BERT's cleaning removed, over all files
   std::vector<TextCensus> file_census;  // the same per file, in corpus order
   PackingStats packing;
   std::int64_t shards = 0;

@@ -43,8 +43,8 @@ std::vector<std::string> Tokenizer::tokens(std::string_view text) const {
 Encoding Tokenizer::encode_pair(std::string_view a, std::optional<std::string_view> b,
                                 std::size_t max_length, bool pad_to_max_length) const {
   const std::size_t specials = b ? 3 : 2;
-  check(max_length >= specials, "tokenizer: max_length ", max_length, " cannot hold the ",
-        specials, " special tokens of ", b ? "a pair" : "a single segment");
+  check(max_length >= specials, "tokenizer: max_length ", max_length, " cannot hold the ", specials,
+        " special tokens of ", b ? "a pair" : "a single segment");
   std::vector<std::int32_t> first = encode(a);
   std::vector<std::int32_t> second;
   if (b) second = encode(*b);

@@ -50,7 +50,8 @@ std::size_t resolve_column(const std::string& spec, const std::vector<std::strin
   if (header)
     for (std::string_view name : *header) names += (names.empty() ? "" : ", ") + std::string(name);
   throw_error("tsv: ", source, ": no ", role, " column '", spec, "'",
-              header ? " in the header (" + names + ")" : std::string(" (no header: give a 0-based index)"));
+              header ? " in the header (" + names + ")"
+                     : std::string(" (no header: give a 0-based index)"));
 }
 
 }  // namespace
@@ -120,7 +121,8 @@ std::vector<LabelledExample> parse_labelled_tsv(const std::string& text, const T
     }
     examples.push_back(std::move(example));
   }
-  check(!examples.empty(), "tsv: ", source, ": no examples", have_header ? " after the header" : "");
+  check(!examples.empty(), "tsv: ", source, ": no examples",
+        have_header ? " after the header" : "");
   return examples;
 }
 
@@ -144,7 +146,8 @@ std::vector<std::string> split_label_list(const std::string& list, const std::st
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = list.find(',', start);
-    std::string label = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string label =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     check(!label.empty(), flag_name, " '", list, "': empty label");
     check(seen.insert(label).second, flag_name, " '", list, "': label '", label, "' repeated");
     labels.push_back(std::move(label));

@@ -33,10 +33,10 @@ constexpr char32_t kOtherCased[][2] = {
 
 // Word_Break MidLetter, MidNumLet and Single_Quote: case-ignorable although they are punctuation.
 constexpr char32_t kIgnorablePunctuation[][2] = {
-    {0x0027, 0x0027}, {0x002E, 0x002E}, {0x003A, 0x003A}, {0x00B7, 0x00B7}, {0x0387, 0x0387},
-    {0x055F, 0x055F}, {0x05F4, 0x05F4}, {0x2018, 0x2019}, {0x2024, 0x2024}, {0x2027, 0x2027},
-    {0xFE13, 0xFE13}, {0xFE52, 0xFE52}, {0xFE55, 0xFE55}, {0xFF07, 0xFF07}, {0xFF0E, 0xFF0E},
-    {0xFF1A, 0xFF1A},
+    {0x0027, 0x0027}, {0x002E, 0x002E}, {0x003A, 0x003A}, {0x00B7, 0x00B7},
+    {0x0387, 0x0387}, {0x055F, 0x055F}, {0x05F4, 0x05F4}, {0x2018, 0x2019},
+    {0x2024, 0x2024}, {0x2027, 0x2027}, {0xFE13, 0xFE13}, {0xFE52, 0xFE52},
+    {0xFE55, 0xFE55}, {0xFF07, 0xFF07}, {0xFF0E, 0xFF0E}, {0xFF1A, 0xFF1A},
 };
 
 // DerivedCoreProperties "Cased": Lowercase or Uppercase or Lt.
@@ -148,8 +148,7 @@ bool is_bert_control(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   const auto cat = category(c);
   return cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF ||
-         cat == UTF8PROC_CATEGORY_CS || cat == UTF8PROC_CATEGORY_CO ||
-         cat == UTF8PROC_CATEGORY_CN;
+         cat == UTF8PROC_CATEGORY_CS || cat == UTF8PROC_CATEGORY_CO || cat == UTF8PROC_CATEGORY_CN;
 }
 
 bool is_bert_punctuation(char32_t c) {
@@ -214,8 +213,9 @@ void strip_accents(std::u32string& chars, std::u32string& scratch) {
     }
     std::size_t end = i;
     while (end < scratch.size() && combining_class(scratch[end]) != 0) ++end;
-    std::stable_sort(scratch.begin() + i, scratch.begin() + end,
-                     [](char32_t a, char32_t b) { return combining_class(a) < combining_class(b); });
+    std::stable_sort(scratch.begin() + i, scratch.begin() + end, [](char32_t a, char32_t b) {
+      return combining_class(a) < combining_class(b);
+    });
     i = end;
   }
   chars.clear();

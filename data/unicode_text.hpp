@@ -10,8 +10,8 @@ namespace electra::unicode {
 constexpr char32_t kReplacementChar = 0xFFFD;
 
 struct Decoded {
-  char32_t code_point;  // kReplacementChar when the bytes are not well-formed UTF-8
-  std::uint32_t length; // bytes consumed, >= 1
+  char32_t code_point;   // kReplacementChar when the bytes are not well-formed UTF-8
+  std::uint32_t length;  // bytes consumed, >= 1
   bool valid;
 };
 

@@ -1,5 +1,6 @@
 // WordPiece vocabulary learning: word counts, then greedy merges by pair frequency or likelihood
-// score, found with a lazily revalidated max-heap instead of rescanning every pair after each merge.
+// score, found with a lazily revalidated max-heap instead of rescanning every pair after each
+// merge.
 #include "data/vocab_trainer.hpp"
 
 #include <algorithm>
@@ -53,7 +54,8 @@ class MergeState {
   std::priority_queue<Candidate, std::vector<Candidate>, CandidateOrder> heap;
 
   std::int32_t symbol_id(const std::string& text) {
-    const auto [it, inserted] = symbol_ids.try_emplace(text, static_cast<std::int32_t>(symbols.size()));
+    const auto [it, inserted] =
+        symbol_ids.try_emplace(text, static_cast<std::int32_t>(symbols.size()));
     if (inserted) {
       symbols.push_back(text);
       symbol_counts.push_back(0);
@@ -197,12 +199,14 @@ std::vector<std::string> VocabTrainer::train(VocabTrainerReport* report) const {
     std::vector<std::string> pieces;
     for (std::size_t i = 0; i < word.size();) {
       std::size_t length = 1;
-      while (i + length < word.size() && (static_cast<unsigned char>(word[i + length]) & 0xC0) == 0x80)
+      while (i + length < word.size() &&
+             (static_cast<unsigned char>(word[i + length]) & 0xC0) == 0x80)
         ++length;
       pieces.emplace_back((i == 0 ? "" : "##") + std::string(word.substr(i, length)));
       i += length;
     }
-    for (const std::string& piece : pieces) character_counts[piece.starts_with("##") ? piece.substr(2) : piece] += count;
+    for (const std::string& piece : pieces)
+      character_counts[piece.starts_with("##") ? piece.substr(2) : piece] += count;
     split_words.push_back(std::move(pieces));
   }
   std::vector<std::pair<std::string, std::int64_t>> characters(character_counts.begin(),

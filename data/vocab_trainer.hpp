@@ -34,7 +34,7 @@ const char* vocab_scoring_name(VocabScoring scoring);
 VocabScoring parse_vocab_scoring(std::string_view name);
 
 struct VocabTrainerReport {
-  std::int64_t words = 0;         // word occurrences counted
+  std::int64_t words = 0;  // word occurrences counted
   std::int64_t distinct_words = 0;
   std::int64_t characters = 0;    // distinct characters (each gives two tokens)
   std::int64_t merges = 0;        // merges that added a token

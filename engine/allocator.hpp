@@ -13,7 +13,7 @@ namespace electra {
 struct AllocatorStats {
   std::size_t bytes_in_use = 0;
   std::size_t peak_bytes_in_use = 0;
-  std::size_t bytes_cached = 0;    // free blocks held for reuse
+  std::size_t bytes_cached = 0;        // free blocks held for reuse
   std::size_t system_allocations = 0;  // calls that reached the system allocator
 };
 

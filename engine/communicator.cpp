@@ -31,7 +31,7 @@ class SingleRank final : public Communicator {
     // The same checks as under MPI, so a wrong buffer fails in a one-process test too.
     check(buffer.defined(), "Communicator::start_sum: undefined buffer");
     check(buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64,
-                  "Communicator::start_sum: f32 or f64 buffers only, got ", buffer);
+          "Communicator::start_sum: f32 or f64 buffers only, got ", buffer);
     return std::make_unique<FinishedSum>();
   }
   std::vector<std::string> gather_strings(const std::string& text) override { return {text}; }
@@ -77,9 +77,9 @@ std::unique_ptr<Communicator> make_communicator() {
   if (size < 0) size = environment_number("PMI_SIZE");
   const long rank = environment_number("PMIX_RANK");
   check(size <= 1 && rank <= 0,
-                "mpirun: this build of electra has no MPI (configure with "
-                "-DELECTRA_MPI=ON where libopenmpi-dev is installed), so it cannot run as ",
-                size > 1 ? std::to_string(size) : std::string("several"), " processes");
+        "mpirun: this build of electra has no MPI (configure with "
+        "-DELECTRA_MPI=ON where libopenmpi-dev is installed), so it cannot run as ",
+        size > 1 ? std::to_string(size) : std::string("several"), " processes");
   return std::make_unique<SingleRank>();
 #endif
 }

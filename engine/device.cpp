@@ -4,8 +4,8 @@
 #include "engine/allocator.hpp"
 #include "engine/threads.hpp"
 #ifdef ELECTRA_HAS_CUDA
-#include "engine/cuda/cuda_runtime.hpp"
 #include "engine/backends.hpp"
+#include "engine/cuda/cuda_runtime.hpp"
 #endif
 
 namespace electra {

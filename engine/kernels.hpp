@@ -52,10 +52,10 @@ struct RandomKey {
 struct AdamWSettings {
   double learning_rate = 5e-4;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-6;
-  double weight_decay = 0.0;       // decoupled, applied to this tensor (0 for LayerNorm / biases)
-  bool bias_correction = false;    // the official ELECTRA optimizer does not correct
-  std::int64_t step = 1;           // 1-based, used only with bias_correction
-  double gradient_scale = 1.0;     // multiplies grad first (global-norm clipping factor)
+  double weight_decay = 0.0;     // decoupled, applied to this tensor (0 for LayerNorm / biases)
+  bool bias_correction = false;  // the official ELECTRA optimizer does not correct
+  std::int64_t step = 1;         // 1-based, used only with bias_correction
+  double gradient_scale = 1.0;   // multiplies grad first (global-norm clipping factor)
 };
 
 // ---------------------------------------------------------------- the kernels

@@ -90,8 +90,8 @@ class MpiCommunicator final : public Communicator {
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
     check(!initialized && !finalized,
-                  "MPI: make_communicator was called twice in one "
-                  "process (MPI can be initialised only once)");
+          "MPI: make_communicator was called twice in one "
+          "process (MPI can be initialised only once)");
     int provided = 0;
     check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     // Errors come back as codes and become electra::Error naming the call, not a bare abort.
@@ -125,9 +125,8 @@ class MpiCommunicator final : public Communicator {
 
   std::vector<std::string> gather_strings(const std::string& text) override {
     const Clock::time_point start = Clock::now();
-    check(text.size() < static_cast<std::size_t>(INT_MAX),
-                  "MPI: gather_strings: ", text.size(),
-                  " bytes is more than one message can carry");
+    check(text.size() < static_cast<std::size_t>(INT_MAX), "MPI: gather_strings: ", text.size(),
+          " bytes is more than one message can carry");
     const int length = static_cast<int>(text.size());
     std::vector<int> lengths(static_cast<std::size_t>(size_));
     check_mpi(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
@@ -193,9 +192,9 @@ class MpiCommunicator final : public Communicator {
 MpiSum::MpiSum(MpiCommunicator& owner, Tensor& buffer) : owner_(owner), target_(buffer) {
   check(buffer.defined(), "Communicator::start_sum: undefined buffer");
   check(buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64,
-                "Communicator::start_sum: f32 or f64 buffers only, got ", buffer);
+        "Communicator::start_sum: f32 or f64 buffers only, got ", buffer);
   check(buffer.numel() < INT_MAX, "Communicator::start_sum: ", buffer,
-                " has more elements than one MPI message can count (2^31 − 1)");
+        " has more elements than one MPI message can count (2^31 − 1)");
   type_ = buffer.dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE;
   element_size_ = static_cast<std::int64_t>(dtype_size(buffer.dtype()));
   host_ = buffer.device() == Device::cpu ? buffer : buffer.to(Device::cpu);

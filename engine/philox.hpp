@@ -47,8 +47,8 @@ inline constexpr std::uint32_t key_increment_1 = 0xBB67AE85u;  // √3 − 1
 // (every x86-64) four blocks go through the rounds side by side in 128-bit registers; one block
 // at a time was the dropout and sampling kernels' main cost.
 template <int quads>
-inline void philox4x32_10_consecutive_sse2(std::uint64_t first_block, std::uint32_t stream,
-                                           Key key, std::uint32_t* words) {
+inline void philox4x32_10_consecutive_sse2(std::uint64_t first_block, std::uint32_t stream, Key key,
+                                           std::uint32_t* words) {
 #if defined(__SSE2__)
   const __m128i low_lanes = _mm_set_epi32(0, -1, 0, -1);   // 32-bit lanes 0 and 2
   const __m128i high_lanes = _mm_set_epi32(-1, 0, -1, 0);  // 32-bit lanes 1 and 3
@@ -124,8 +124,8 @@ __attribute__((target("avx2"), always_inline)) inline void multiply_high_low_avx
 
 template <int octets>
 __attribute__((target("avx2"))) void philox4x32_10_consecutive_avx2(std::uint64_t first_block,
-                                                                     std::uint32_t stream, Key key,
-                                                                     std::uint32_t* words) {
+                                                                    std::uint32_t stream, Key key,
+                                                                    std::uint32_t* words) {
   for (int o = 0; o < octets; ++o) {
     alignas(32) std::uint32_t block_low[8], block_high[8];
     for (int i = 0; i < 8; ++i) {
@@ -173,7 +173,8 @@ inline bool cpu_has_avx2() {
 }
 #endif
 
-// The fastest of the above this CPU runs; every path gives the same words (tests/engine/philox_test.cpp).
+// The fastest of the above this CPU runs; every path gives the same words
+// (tests/engine/philox_test.cpp).
 template <int quads>
 inline void philox4x32_10_consecutive(std::uint64_t first_block, std::uint32_t stream, Key key,
                                       std::uint32_t* words) {

@@ -12,18 +12,24 @@
 namespace electra {
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::f32: return 4;
-    case DType::f64: return 8;
-    case DType::i32: return 4;
+    case DType::f32:
+      return 4;
+    case DType::f64:
+      return 8;
+    case DType::i32:
+      return 4;
   }
   return 0;
 }
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::f32: return "f32";
-    case DType::f64: return "f64";
-    case DType::i32: return "i32";
+    case DType::f32:
+      return "f32";
+    case DType::f64:
+      return "f64";
+    case DType::i32:
+      return "i32";
   }
   return "?";
 }
@@ -69,7 +75,9 @@ bool Shape::operator==(const Shape& other) const {
 }
 
 std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << shape.str(); }
-std::ostream& operator<<(std::ostream& out, const Tensor& tensor) { return out << tensor.describe(); }
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor) {
+  return out << tensor.describe();
+}
 
 Storage::Storage(std::size_t bytes, Device device)
     : data_(allocator_for(device).allocate(bytes)), bytes_(bytes), device_(device) {}
@@ -119,19 +127,31 @@ double Tensor::item(std::int64_t flat_index) const {
         " out of range for ", shape_);
   const std::size_t element = dtype_size(dtype_);
   alignas(8) unsigned char bytes[8];
-  copy_between(bytes, Device::cpu, static_cast<const char*>(raw()) + flat_index * element,
-               device_, element);
+  copy_between(bytes, Device::cpu, static_cast<const char*>(raw()) + flat_index * element, device_,
+               element);
   switch (dtype_) {
-    case DType::f32: { float value; std::memcpy(&value, bytes, 4); return value; }
-    case DType::f64: { double value; std::memcpy(&value, bytes, 8); return value; }
-    case DType::i32: { std::int32_t value; std::memcpy(&value, bytes, 4); return value; }
+    case DType::f32: {
+      float value;
+      std::memcpy(&value, bytes, 4);
+      return value;
+    }
+    case DType::f64: {
+      double value;
+      std::memcpy(&value, bytes, 8);
+      return value;
+    }
+    case DType::i32: {
+      std::int32_t value;
+      std::memcpy(&value, bytes, 4);
+      return value;
+    }
   }
   return 0;
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
-  check(shape.numel() == numel(), "reshape: cannot view ", shape_, " (", numel(),
-        " elements) as ", shape);
+  check(shape.numel() == numel(), "reshape: cannot view ", shape_, " (", numel(), " elements) as ",
+        shape);
   Tensor view = *this;
   view.shape_ = shape;
   return view;
@@ -152,9 +172,15 @@ void convert(To* destination, const From* source, std::int64_t count) {
 template <typename To>
 void convert_from(To* destination, const Tensor& source) {
   switch (source.dtype()) {
-    case DType::f32: convert(destination, source.data<float>(), source.numel()); break;
-    case DType::f64: convert(destination, source.data<double>(), source.numel()); break;
-    case DType::i32: convert(destination, source.data<std::int32_t>(), source.numel()); break;
+    case DType::f32:
+      convert(destination, source.data<float>(), source.numel());
+      break;
+    case DType::f64:
+      convert(destination, source.data<double>(), source.numel());
+      break;
+    case DType::i32:
+      convert(destination, source.data<std::int32_t>(), source.numel());
+      break;
   }
 }
 }  // namespace
@@ -164,9 +190,15 @@ Tensor Tensor::to(DType dtype) const {
   if (device_ != Device::cpu) return to(Device::cpu).to(dtype).to(device_);
   Tensor converted = empty(shape_, dtype);
   switch (dtype) {
-    case DType::f32: convert_from(converted.data<float>(), *this); break;
-    case DType::f64: convert_from(converted.data<double>(), *this); break;
-    case DType::i32: convert_from(converted.data<std::int32_t>(), *this); break;
+    case DType::f32:
+      convert_from(converted.data<float>(), *this);
+      break;
+    case DType::f64:
+      convert_from(converted.data<double>(), *this);
+      break;
+    case DType::i32:
+      convert_from(converted.data<std::int32_t>(), *this);
+      break;
   }
   return converted;
 }
@@ -193,9 +225,15 @@ void Tensor::fill_(double value) {
   }
   const std::int64_t count = numel();
   switch (dtype_) {
-    case DType::f32: std::fill_n(data<float>(), count, static_cast<float>(value)); break;
-    case DType::f64: std::fill_n(data<double>(), count, value); break;
-    case DType::i32: std::fill_n(data<std::int32_t>(), count, static_cast<std::int32_t>(value)); break;
+    case DType::f32:
+      std::fill_n(data<float>(), count, static_cast<float>(value));
+      break;
+    case DType::f64:
+      std::fill_n(data<double>(), count, value);
+      break;
+    case DType::i32:
+      std::fill_n(data<std::int32_t>(), count, static_cast<std::int32_t>(value));
+      break;
   }
 }
 

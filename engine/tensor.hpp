@@ -20,10 +20,20 @@ std::size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);
 const char* device_name(Device device);
 
-template <typename T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::f32; }
-template <> constexpr DType dtype_of<double>() { return DType::f64; }
-template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+template <typename T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
+template <>
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::i32;
+}
 
 class Shape {
  public:
@@ -76,8 +86,8 @@ class Tensor {
   static Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
-    check(static_cast<std::int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ",
-          values.size(), " values for shape ", shape.str());
+    check(static_cast<std::int64_t>(values.size()) == shape.numel(),
+          "Tensor::from_vector: ", values.size(), " values for shape ", shape.str());
     Tensor tensor = empty(shape, dtype_of<T>());
     std::copy(values.begin(), values.end(), tensor.data<T>());
     return tensor;

@@ -51,10 +51,9 @@ void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain,
     body(begin, end);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(begin, end, std::max<std::int64_t>(grain, 1)),
-                    [&](const tbb::blocked_range<std::int64_t>& range) {
-                      body(range.begin(), range.end());
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<std::int64_t>(begin, end, std::max<std::int64_t>(grain, 1)),
+      [&](const tbb::blocked_range<std::int64_t>& range) { body(range.begin(), range.end()); });
 }
 
 // Large host copies and clears are split across the cores: gradient buffers are zeroed on the

@@ -33,7 +33,8 @@ double current_rss_mb() {
   const int read = std::fscanf(statm, "%ld %ld", &pages_total, &pages_resident);
   std::fclose(statm);
   if (read != 2) return 0;
-  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) /
+         1048576.0;
 }
 
 // Analytic FLOPs of one training step, counting only the matrix products (LayerNorm, GELU,
@@ -68,7 +69,8 @@ double training_step_flops(const ModelConfig& config, std::int64_t batch) {
                    2 * masked * embedding * static_cast<double>(config.vocab_size);
   if (config.has_discriminator()) {
     const double hidden = static_cast<double>(config.hidden_size);
-    forward += encoder_flops(config.discriminator_dims()) + 2 * tokens * hidden * hidden + 2 * tokens * hidden;
+    forward += encoder_flops(config.discriminator_dims()) + 2 * tokens * hidden * hidden +
+               2 * tokens * hidden;
   }
   return 3 * forward;
 }
@@ -82,11 +84,13 @@ PackedBatch synthetic_batch(const ModelConfig& config, std::int64_t batch, std::
   const std::uint32_t low = config.vocab_size > 2000 ? 1000 : 5;
   for (std::int64_t i = 0; i < batch * length; ++i) {
     const std::int64_t t = i % length;
-    const std::uint32_t word = philox::uniform_word(seed, 0x42454e43u /* "BENC" */, static_cast<std::uint64_t>(i));
+    const std::uint32_t word =
+        philox::uniform_word(seed, 0x42454e43u /* "BENC" */, static_cast<std::uint64_t>(i));
     ids[i] = t == 0 ? special.cls
              : (t == length / 2 || t == length - 1)
                  ? special.sep
-                 : static_cast<std::int32_t>(low + word % (static_cast<std::uint32_t>(config.vocab_size) - low));
+                 : static_cast<std::int32_t>(
+                       low + word % (static_cast<std::uint32_t>(config.vocab_size) - low));
     types[i] = t > length / 2 ? 1 : 0;
   }
   return {Tensor::from_vector(ids, {batch, length}), Tensor::from_vector(types, {batch, length}),
@@ -115,7 +119,8 @@ int bench_steps(const ModelBenchOptions& options, Communicator& communicator, bo
   ModelConfig config = model_preset(options.preset);
   config.seq_len = options.seq_len;
   config.batch_size = options.batch;
-  if (config.max_position_embeddings < config.seq_len) config.max_position_embeddings = config.seq_len;
+  if (config.max_position_embeddings < config.seq_len)
+    config.max_position_embeddings = config.seq_len;
   config.validate();
   const Device device = parse_device(options.device, "bench: --device");
   require_device(device, "bench: --device");
@@ -128,24 +133,26 @@ int bench_steps(const ModelBenchOptions& options, Communicator& communicator, bo
   adam.weight_decay = config.weight_decay;
   AdamW optimizer(parameters, adam);
   Tape tape;
-  MaskingSettings masking{config.mask_probability, config.predictions_per_sequence(), config.mask_token_share, 1};
+  MaskingSettings masking{config.mask_probability, config.predictions_per_sequence(),
+                          config.mask_token_share, 1};
   const int ranks = communicator.size();
   const bool root = communicator.is_root();
   // Nothing at all with one rank (no hook, no copies): the single-process numbers are unchanged.
   GradientBuckets buckets(parameters, communicator);
 
   if (root) {
-    std::printf("electra bench: preset %s, batch %lld, seq_len %lld, vocab %lld, %lld parameters, "
-                "threads %d (oneTBB; OpenBLAS single-threaded in each)\n",
-                options.preset.c_str(), static_cast<long long>(options.batch),
-                static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
-                static_cast<long long>(parameters.total_numel()), num_threads());
+    std::printf(
+        "electra bench: preset %s, batch %lld, seq_len %lld, vocab %lld, %lld parameters, "
+        "threads %d (oneTBB; OpenBLAS single-threaded in each)\n",
+        options.preset.c_str(), static_cast<long long>(options.batch),
+        static_cast<long long>(options.seq_len), static_cast<long long>(config.vocab_size),
+        static_cast<long long>(parameters.total_numel()), num_threads());
     std::printf("  device %s%s\n", device_description(device).c_str(),
                 options.tf32 ? ", TF32 matrix products" : "");
     if (ranks > 1)
       std::printf("  data-parallel: %s, batch %lld and threads %d on each, %zu gradient bucket%s\n",
-                  communicator.describe().c_str(), static_cast<long long>(options.batch), num_threads(),
-                  buckets.bucket_count(), buckets.bucket_count() == 1 ? "" : "s");
+                  communicator.describe().c_str(), static_cast<long long>(options.batch),
+                  num_threads(), buckets.bucket_count(), buckets.bucket_count() == 1 ? "" : "s");
     std::fflush(stdout);
   }
   setup_done = true;
@@ -157,9 +164,10 @@ int bench_steps(const ModelBenchOptions& options, Communicator& communicator, bo
   for (std::int64_t step = 0; step < options.warmup_steps + options.steps; ++step) {
     // This rank's batch: a different one on each rank, as in a data-parallel run.
     const auto position = static_cast<std::uint64_t>(step * ranks + communicator.rank());
-    // Batch preparation and masking are the data pipeline's cost, not the step's: outside the clock.
-    const MaskedBatch batch =
-        mask_batch(synthetic_batch(config, options.batch, position), SpecialTokens{}, masking, position);
+    // Batch preparation and masking are the data pipeline's cost, not the step's: outside the
+    // clock.
+    const MaskedBatch batch = mask_batch(synthetic_batch(config, options.batch, position),
+                                         SpecialTokens{}, masking, position);
     // Kernel launches return before the GPU has run them: every clock reading waits for the
     // device first (a no-op on the CPU).
     synchronize(device);
@@ -199,22 +207,26 @@ int bench_steps(const ModelBenchOptions& options, Communicator& communicator, bo
   const double tokens = static_cast<double>(ranks * options.batch * options.seq_len);
   const double flops = training_step_flops(config, options.batch);
   const double achieved = flops / step_time * 1e-9;
-  std::printf("\nmedian of %lld steps (after %lld warm-up)%s:\n", static_cast<long long>(options.steps),
-              static_cast<long long>(options.warmup_steps), ranks > 1 ? ", times of rank 0" : "");
+  std::printf("\nmedian of %lld steps (after %lld warm-up)%s:\n",
+              static_cast<long long>(options.steps), static_cast<long long>(options.warmup_steps),
+              ranks > 1 ? ", times of rank 0" : "");
   std::printf("  step        %9.1f ms   %10.0f tokens/s%s\n", step_time * 1e3, tokens / step_time,
               ranks > 1 ? " (all ranks together)" : "");
-  std::printf("  forward     %9.1f ms   (%4.1f%%)\n", median(forward_s) * 1e3, 100 * median(forward_s) / step_time);
-  std::printf("  backward    %9.1f ms   (%4.1f%%)   incl. tape.clear()%s\n", median(backward_s) * 1e3,
-              100 * median(backward_s) / step_time, ranks > 1 ? " and the sums started during it" : "");
+  std::printf("  forward     %9.1f ms   (%4.1f%%)\n", median(forward_s) * 1e3,
+              100 * median(forward_s) / step_time);
+  std::printf("  backward    %9.1f ms   (%4.1f%%)   incl. tape.clear()%s\n",
+              median(backward_s) * 1e3, 100 * median(backward_s) / step_time,
+              ranks > 1 ? " and the sums started during it" : "");
   if (ranks > 1)
-    std::printf("  sum finish  %9.1f ms   (%4.1f%%)   GradientBuckets::finish()\n", median(sum_s) * 1e3,
-                100 * median(sum_s) / step_time);
+    std::printf("  sum finish  %9.1f ms   (%4.1f%%)   GradientBuckets::finish()\n",
+                median(sum_s) * 1e3, 100 * median(sum_s) / step_time);
   std::printf("  optimizer   %9.1f ms   (%4.1f%%)   AdamW + zero_grad\n", median(optimizer_s) * 1e3,
               100 * median(optimizer_s) / step_time);
   if (ranks > 1)
-    std::printf("  communication %7.1f ms   (%4.1f%%)   blocked waiting on the gradient sums; %.0f%% of "
-                "the buckets started during backward\n",
-                median(wait_s) * 1e3, 100 * median(wait_s) / step_time, 100 * median(overlapped));
+    std::printf(
+        "  communication %7.1f ms   (%4.1f%%)   blocked waiting on the gradient sums; %.0f%% of "
+        "the buckets started during backward\n",
+        median(wait_s) * 1e3, 100 * median(wait_s) / step_time, 100 * median(overlapped));
   else
     std::printf("  communication: none (1 process)\n");
   std::printf("  analytic    %9.2f GFLOP/step (GEMMs, forward + backward)%s\n", flops * 1e-9,
@@ -229,8 +241,9 @@ int bench_steps(const ModelBenchOptions& options, Communicator& communicator, bo
     return 0;
   }
   const double peak = measure_sgemm_peak_gflops();
-  std::printf("  achieved    %9.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s measured now%s\n", achieved,
-              100 * achieved / peak, peak, ranks > 1 ? " (rank 0)" : "");
+  std::printf(
+      "  achieved    %9.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s measured now%s\n",
+      achieved, 100 * achieved / peak, peak, ranks > 1 ? " (rank 0)" : "");
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("  peak RSS    %9.1f MB%s\n", static_cast<double>(usage.ru_maxrss) / 1024.0,

@@ -16,10 +16,10 @@ struct ModelBenchOptions {
   std::string preset = "small";
   std::int64_t batch = 32;
   std::int64_t seq_len = 128;
-  std::int64_t steps = 10;         // timed steps
-  std::int64_t warmup_steps = 2;   // untimed first steps (allocator cache, OpenBLAS buffers)
-  std::string device = "cpu";      // cpu or cuda
-  bool tf32 = false;               // TF32 tensor-core GEMMs (cuda only)
+  std::int64_t steps = 10;        // timed steps
+  std::int64_t warmup_steps = 2;  // untimed first steps (allocator cache, OpenBLAS buffers)
+  std::string device = "cpu";     // cpu or cuda
+  bool tf32 = false;              // TF32 tensor-core GEMMs (cuda only)
 };
 
 // Prints the table to stdout; returns the process exit code.

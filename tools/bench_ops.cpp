@@ -104,8 +104,9 @@ void bench_elementwise() {
   // The generator's sampling in an ELECTRA-Small step: 608 masked positions × 30 522 classes.
   const Tensor logits = filled({608, 30522}, 0.0);
   Tensor sampled = Tensor::zeros({608}, DType::i32);
-  const double sampling =
-      best_seconds(5, [&] { kernels::sample_categorical(logits, 1.0, {1, 3, 0}, sampled); });
+  const double sampling = best_seconds(5, [&] {
+    kernels::sample_categorical(logits, 1.0, {1, 3, 0}, sampled);
+  });
   std::printf("%-44s %10.1f M classes/s (%.2f ms)\n", "sample_categorical [608×30522] (inv. CDF)",
               608.0 * 30522 / sampling * 1e-6, sampling * 1e3);
 }
@@ -129,8 +130,10 @@ double measure_sgemm_peak_gflops() {
 }
 
 int run_ops_bench() {
-  std::printf("electra bench --ops (threads: %d oneTBB workers, OpenBLAS single-threaded inside them; best of several runs)\n\n",
-              num_threads());
+  std::printf(
+      "electra bench --ops (threads: %d oneTBB workers, OpenBLAS single-threaded inside them; best "
+      "of several runs)\n\n",
+      num_threads());
   bench_sgemm_peak();
   bench_linear();
   bench_attention_gemm();

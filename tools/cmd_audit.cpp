@@ -18,9 +18,9 @@
 #include "data/masking.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
+#include "models/objectives/objective.hpp"
 #include "models/training/audit_dump.hpp"
 #include "models/training/model_audit.hpp"
-#include "models/objectives/objective.hpp"
 #include "tools/command.hpp"
 
 namespace electra::cli {

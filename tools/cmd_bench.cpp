@@ -21,12 +21,13 @@ const CommandRegistration bench_command{Command{
       auto options = std::make_shared<BenchOptions>();
       app.add_flag("--ops", options->ops,
                    "time GEMM peak, ops::linear vs bare sgemm, and elementwise GB/s vs memcpy");
-      CLI::Option* preset = app.add_option("--preset", options->model.preset,
-                                           "time training steps of this preset on synthetic ids "
-                                           "(tools/bench_model.cpp); under mpirun every rank steps on "
-                                           "its own batch with the gradients summed, and rank 0 prints "
-                                           "the global tokens/s and the communication wait "
-                                           "(docs/distributed.md)");
+      CLI::Option* preset =
+          app.add_option("--preset", options->model.preset,
+                         "time training steps of this preset on synthetic ids "
+                         "(tools/bench_model.cpp); under mpirun every rank steps on "
+                         "its own batch with the gradients summed, and rank 0 prints "
+                         "the global tokens/s and the communication wait "
+                         "(docs/distributed.md)");
       app.add_option("--batch", options->model.batch, "sequences per step (with --preset)")
           ->check(positive_integer())
           ->capture_default_str();

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "data/masking.hpp"
+#include "data/sha256.hpp"
 #include "data/tokenizer.hpp"
 #include "engine/error.hpp"
 #include "models/training/pretrained_model.hpp"
-#include "data/sha256.hpp"
 #include "tools/command.hpp"
 
 namespace electra::cli {
@@ -32,7 +32,8 @@ struct InspectFlags {
 std::string resolve_vocab(const InspectFlags& flags, const PretrainedModel& loaded) {
   if (!flags.vocab.empty()) return flags.vocab;
   const nlohmann::json& position = loaded.state.data_position;
-  const std::string recorded = position.is_object() ? position.value("vocab_path", std::string()) : "";
+  const std::string recorded =
+      position.is_object() ? position.value("vocab_path", std::string()) : "";
   check(!recorded.empty(), "inspect: --vocab is required (", loaded.checkpoint_dir.string(),
         " records no vocabulary)");
   check(fs::is_regular_file(recorded), "inspect: the recorded vocabulary ", recorded,
@@ -63,14 +64,17 @@ std::string bar_of(double probability, int width) {
 void print_logged_auc(const nlohmann::json& checkpoint_metrics) {
   const nlohmann::json logged = checkpoint_metrics.value("last_logged", nlohmann::json::object());
   auto number = [&](const char* key) {
-    return logged.contains(key) && logged[key].is_number() ? logged[key].get<double>() : std::nan("");
+    return logged.contains(key) && logged[key].is_number() ? logged[key].get<double>()
+                                                           : std::nan("");
   };
-  if (!logged.contains("step") || !logged["step"].is_number_integer() || std::isnan(number("disc_auc")))
+  if (!logged.contains("step") || !logged["step"].is_number_integer() ||
+      std::isnan(number("disc_auc")))
     return;
-  std::printf("at the checkpoint's last logged update (%lld): disc AUC %.3f, within token id %.3f "
-              "(0.5: not judging context yet; n/a in logs older than this metric)\n\n",
-              static_cast<long long>(logged["step"].get<std::int64_t>()), number("disc_auc"),
-              number("disc_auc_context"));
+  std::printf(
+      "at the checkpoint's last logged update (%lld): disc AUC %.3f, within token id %.3f "
+      "(0.5: not judging context yet; n/a in logs older than this metric)\n\n",
+      static_cast<long long>(logged["step"].get<std::int64_t>()), number("disc_auc"),
+      number("disc_auc_context"));
 }
 
 int run_inspect(const InspectFlags& flags) {
@@ -110,15 +114,18 @@ int run_inspect(const InspectFlags& flags) {
   const std::int32_t* corrupted = out.corrupted_ids.data<std::int32_t>();
   const float* replaced = out.disc_labels.data<float>();
   const float* probability = out.replaced_probability.data<float>();
-  const std::int64_t tokens = std::count(encoding.attention_mask.begin(), encoding.attention_mask.end(), 1);
+  const std::int64_t tokens =
+      std::count(encoding.attention_mask.begin(), encoding.attention_mask.end(), 1);
   // Which positions were chosen for prediction (masked or kept), from the masked batch.
   std::vector<bool> chosen(length, false);
   for (std::int64_t p = 0; p < batch.masked_positions.dim(1); ++p)
-    if (batch.masked_weights.data<float>()[p] > 0) chosen[batch.masked_positions.data<std::int32_t>()[p]] = true;
+    if (batch.masked_weights.data<float>()[p] > 0)
+      chosen[batch.masked_positions.data<std::int32_t>()[p]] = true;
 
   std::size_t token_width = 12;  // "generator in" fits
   for (std::int64_t t = 0; t < tokens; ++t)
-    token_width = std::max({token_width, vocab.token(original[t]).size(), vocab.token(corrupted[t]).size()});
+    token_width =
+        std::max({token_width, vocab.token(original[t]).size(), vocab.token(corrupted[t]).size()});
   token_width = std::min<std::size_t>(token_width + 2, 24);  // longer tokens push their row only
 
   std::int64_t masked_count = 0, replaced_count = 0, right = 0;
@@ -130,14 +137,17 @@ int run_inspect(const InspectFlags& flags) {
   std::printf("%selectra inspect%s %s (update %lld), masking seed %llu\n", bold, reset,
               loaded.checkpoint_dir.string().c_str(), static_cast<long long>(loaded.state.step),
               static_cast<unsigned long long>(flags.seed));
-  std::printf("%lld tokens, %lld chosen for prediction, %lld replaced by the generator; the "
-              "discriminator is right (P > 0.5 = replaced) on %lld of %lld\n\n",
-              static_cast<long long>(tokens), static_cast<long long>(masked_count),
-              static_cast<long long>(replaced_count), static_cast<long long>(right),
-              static_cast<long long>(tokens));
+  std::printf(
+      "%lld tokens, %lld chosen for prediction, %lld replaced by the generator; the "
+      "discriminator is right (P > 0.5 = replaced) on %lld of %lld\n\n",
+      static_cast<long long>(tokens), static_cast<long long>(masked_count),
+      static_cast<long long>(replaced_count), static_cast<long long>(right),
+      static_cast<long long>(tokens));
   print_logged_auc(loaded.state.metrics);
-  std::printf("%s  pos  %s%s%s%s  P(replaced)%s\n", bold, pad_right("original", token_width).c_str(),
-              pad_right("generator in", token_width).c_str(), pad_right("generator out", token_width).c_str(),
+  std::printf("%s  pos  %s%s%s%s  P(replaced)%s\n", bold,
+              pad_right("original", token_width).c_str(),
+              pad_right("generator in", token_width).c_str(),
+              pad_right("generator out", token_width).c_str(),
               pad_right("disc. sees", token_width).c_str(), reset);
   for (std::int64_t t = 0; t < tokens; ++t) {
     const bool was_replaced = replaced[t] > 0.5f;
@@ -147,16 +157,18 @@ int run_inspect(const InspectFlags& flags) {
     const bool disc_right = (probability[t] > 0.5f) == was_replaced;
     std::printf("%s%5lld  %s%s%s%s%s", row_color, static_cast<long long>(t),
                 pad_right(vocab.token(original[t]), token_width).c_str(),
-                pad_right(generator_in, token_width).c_str(), pad_right(generator_out, token_width).c_str(),
+                pad_right(generator_in, token_width).c_str(),
+                pad_right(generator_out, token_width).c_str(),
                 pad_right(vocab.token(corrupted[t]), token_width).c_str(), reset);
     std::printf("  %5.3f %s%s%s %s\n", probability[t], disc_right ? green : red,
                 bar_of(probability[t], 20).c_str(), reset,
                 was_replaced ? (disc_right ? "replaced, caught" : "replaced, MISSED")
                              : (disc_right ? "" : "original, false alarm"));
   }
-  std::printf("\n%sgenerator in%s: [MASK] or the kept token at the positions chosen for prediction; "
-              "%sgenerator out%s: its sample there; P(replaced): the discriminator's sigmoid.\n",
-              bold, reset, bold, reset);
+  std::printf(
+      "\n%sgenerator in%s: [MASK] or the kept token at the positions chosen for prediction; "
+      "%sgenerator out%s: its sample there; P(replaced): the discriminator's sigmoid.\n",
+      bold, reset, bold, reset);
   return 0;
 }
 
@@ -164,9 +176,11 @@ const CommandRegistration inspect_command{Command{
     "inspect", "show masking, generator samples and discriminator P(replaced) for a sentence",
     [](CLI::App& app) -> std::function<int()> {
       auto flags = std::make_shared<InspectFlags>();
-      app.add_option("--checkpoint", flags->checkpoint, "checkpoint directory (or a run directory: its latest)")
+      app.add_option("--checkpoint", flags->checkpoint,
+                     "checkpoint directory (or a run directory: its latest)")
           ->required();
-      app.add_option("--vocab", flags->vocab, "vocab.txt (default: the one recorded at training time)");
+      app.add_option("--vocab", flags->vocab,
+                     "vocab.txt (default: the one recorded at training time)");
       app.add_option("--text", flags->text, "the sentence to inspect")->required();
       app.add_option("--seed", flags->seed, "seed of the masking and the generator's sampling")
           ->capture_default_str();

@@ -53,22 +53,25 @@ int run_prepare(const PrepareOptions& options) {
               static_cast<long long>(report.files), report.skipped.size(), megabytes,
               static_cast<long long>(report.passages), static_cast<long long>(report.documents));
   std::printf("  tokens: %lld word pieces, [UNK] %lld (%.3f%%)\n",
-              static_cast<long long>(report.corpus_tokens), static_cast<long long>(report.unk_tokens),
+              static_cast<long long>(report.corpus_tokens),
+              static_cast<long long>(report.unk_tokens),
               report.corpus_tokens ? 100.0 * report.unk_tokens / report.corpus_tokens : 0.0);
   // BERT's cleaning drops these silently; counted so a damaged corpus does not go unnoticed.
   const TextCensus& dropped = report.dropped;
-  std::printf("  dropped: %lld malformed UTF-8 sequences, %lld NUL and control characters, %lld "
-              "other control/format characters (per file in meta.json)\n",
-              static_cast<long long>(dropped.invalid_utf8),
-              static_cast<long long>(dropped.nul_bytes + dropped.ascii_controls),
-              static_cast<long long>(dropped.other_dropped));
-  std::printf("  sequences: %lld of length <= %lld in %lld shard(s), %lld tokens (%.1f%% of slots), "
-              "single-segment %.1f%%, short target %.1f%%, cut %lld tokens\n",
-              static_cast<long long>(packing.sequences), static_cast<long long>(options.seq_len),
-              static_cast<long long>(report.shards), static_cast<long long>(packing.tokens),
-              100.0 * packing.tokens / (sequences * options.seq_len),
-              100.0 * packing.single_segment / sequences, 100.0 * packing.short_targets / sequences,
-              static_cast<long long>(packing.dropped_tokens));
+  std::printf(
+      "  dropped: %lld malformed UTF-8 sequences, %lld NUL and control characters, %lld "
+      "other control/format characters (per file in meta.json)\n",
+      static_cast<long long>(dropped.invalid_utf8),
+      static_cast<long long>(dropped.nul_bytes + dropped.ascii_controls),
+      static_cast<long long>(dropped.other_dropped));
+  std::printf(
+      "  sequences: %lld of length <= %lld in %lld shard(s), %lld tokens (%.1f%% of slots), "
+      "single-segment %.1f%%, short target %.1f%%, cut %lld tokens\n",
+      static_cast<long long>(packing.sequences), static_cast<long long>(options.seq_len),
+      static_cast<long long>(report.shards), static_cast<long long>(packing.tokens),
+      100.0 * packing.tokens / (sequences * options.seq_len),
+      100.0 * packing.single_segment / sequences, 100.0 * packing.short_targets / sequences,
+      static_cast<long long>(packing.dropped_tokens));
   std::printf("  tokenised %.2f MB in %.2f s: %.1f MB/s on %d thread(s) -> %s\n", megabytes,
               report.seconds, report.seconds > 0 ? megabytes / report.seconds : 0.0, report.threads,
               options.out.c_str());
@@ -84,7 +87,8 @@ const CommandRegistration prepare_command{Command{
                      "documents; directories: *.txt and files without extension)")
           ->required();
       app.add_option("--vocab", options->vocab, "WordPiece vocab.txt")->required();
-      app.add_option("--out", options->out, "output directory for shards and meta.json")->required();
+      app.add_option("--out", options->out, "output directory for shards and meta.json")
+          ->required();
       app.add_option("--seq-len", options->seq_len, "sequence length L, 8..512")
           ->capture_default_str();
       app.add_option("--seed", options->seed, "packing seed")->capture_default_str();

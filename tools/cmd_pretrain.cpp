@@ -1,5 +1,5 @@
-// `electra pretrain`: the ELECTRA pre-training loop (models/training/trainer.hpp) with a progress bar,
-// checkpoints, metrics.jsonl and curves.svg in the run directory. SIGINT/SIGTERM finish the
+// `electra pretrain`: the ELECTRA pre-training loop (models/training/trainer.hpp) with a progress
+// bar, checkpoints, metrics.jsonl and curves.svg in the run directory. SIGINT/SIGTERM finish the
 // current update, save a checkpoint and exit 0; a second signal exits at once, and so does a
 // watchdog when the update under way does not end (models/training/stop_request.hpp).
 #include <cstdio>
@@ -7,17 +7,16 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
+#include "data/sha256.hpp"
+#include "data/shard_format.hpp"
 #include "engine/communicator.hpp"
 #include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
-#include "data/sha256.hpp"
-#include "data/shard_format.hpp"
 #include "models/objectives/objective.hpp"
 #include "models/training/trainer.hpp"
 #include "tools/command.hpp"
@@ -57,10 +56,12 @@ std::string find_vocab(const PretrainFlags& flags, const ShardSetInfo& shards) {
           " were built with (", shards.vocab_sha256.substr(0, 12), "…)");
     return flags.vocab;
   }
-  for (const fs::path& candidate : {fs::path(flags.data) / "vocab.txt", fs::path(flags.data).parent_path() / "vocab.txt",
-                                    fs::absolute(flags.data).parent_path() / "vocab.txt"}) {
+  for (const fs::path& candidate :
+       {fs::path(flags.data) / "vocab.txt", fs::path(flags.data).parent_path() / "vocab.txt",
+        fs::absolute(flags.data).parent_path() / "vocab.txt"}) {
     std::error_code error;
-    if (fs::is_regular_file(candidate, error) && sha256_file(candidate.string()) == shards.vocab_sha256)
+    if (fs::is_regular_file(candidate, error) &&
+        sha256_file(candidate.string()) == shards.vocab_sha256)
       return candidate.string();
   }
   return "";
@@ -96,14 +97,17 @@ TrainerOptions trainer_options(const PretrainFlags& flags) {
   }
   config.seq_len = shards.seq_len;
   config.vocab_size = shards.vocab_size;
-  if (config.max_position_embeddings < config.seq_len) config.max_position_embeddings = config.seq_len;
+  if (config.max_position_embeddings < config.seq_len)
+    config.max_position_embeddings = config.seq_len;
   if (flags.objective_flag->count()) config.objective = flags.objective;
   if (flags.batch_flag->count()) config.batch_size = flags.batch;
   if (flags.lr_flag->count()) config.learning_rate = flags.lr;
   if (flags.warmup_flag->count()) config.warmup_steps = flags.warmup;
   // The schedule's length T: --total-steps, else --max-steps, else the preset's/config's.
-  if (flags.total_steps_flag->count()) config.num_train_steps = flags.total_steps;
-  else if (flags.max_steps > 0) config.num_train_steps = flags.max_steps;
+  if (flags.total_steps_flag->count())
+    config.num_train_steps = flags.total_steps;
+  else if (flags.max_steps > 0)
+    config.num_train_steps = flags.max_steps;
   config.validate();
 
   TrainerOptions options;
@@ -129,9 +133,12 @@ TrainerOptions trainer_options(const PretrainFlags& flags) {
 
 std::string format_count(double value) {
   char text[32];
-  if (value >= 1e6) std::snprintf(text, sizeof text, "%.2fM", value / 1e6);
-  else if (value >= 1e3) std::snprintf(text, sizeof text, "%.1fk", value / 1e3);
-  else std::snprintf(text, sizeof text, "%.0f", value);
+  if (value >= 1e6)
+    std::snprintf(text, sizeof text, "%.2fM", value / 1e6);
+  else if (value >= 1e3)
+    std::snprintf(text, sizeof text, "%.1fk", value / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0f", value);
   return text;
 }
 
@@ -255,10 +262,12 @@ int train(const PretrainFlags& flags, const CLI::App& app,
   const bool electra = config.has_discriminator();
   std::printf("electra pretrain: preset %s, objective %s, %s parameters, threads %d\n",
               config.preset.c_str(), config.objective.c_str(),
-              format_count(static_cast<double>(trainer.parameters().total_numel())).c_str(), num_threads());
+              format_count(static_cast<double>(trainer.parameters().total_numel())).c_str(),
+              num_threads());
   std::printf("  device %s%s\n", device_description(options.device).c_str(),
               options.allow_tf32 ? ", TF32 matrix products" : "");
-  std::printf("  data %s: %lld sequences of %lld tokens, vocab %lld%s\n", options.shards_dir.c_str(),
+  std::printf("  data %s: %lld sequences of %lld tokens, vocab %lld%s\n",
+              options.shards_dir.c_str(),
               static_cast<long long>(read_shard_set_info(options.shards_dir).sequences),
               static_cast<long long>(config.seq_len), static_cast<long long>(config.vocab_size),
               options.vocab_path.empty() ? "" : (" (" + options.vocab_path + ")").c_str());
@@ -266,16 +275,21 @@ int train(const PretrainFlags& flags, const CLI::App& app,
     std::printf("  data-parallel: %s, each %lld micro-batch%s per update\n",
                 communicator->describe().c_str(), static_cast<long long>(options.grad_accumulation),
                 options.grad_accumulation > 1 ? "es" : "");
-  std::printf("  batch %lld x %lld micro-batches, lr %g, warm-up %lld, schedule %lld updates, seed %llu\n",
-              static_cast<long long>(config.batch_size), static_cast<long long>(trainer.micro_batches_per_update()),
-              config.learning_rate, static_cast<long long>(config.warmup_steps),
-              static_cast<long long>(config.num_train_steps), static_cast<unsigned long long>(options.seed));
+  std::printf(
+      "  batch %lld x %lld micro-batches, lr %g, warm-up %lld, schedule %lld updates, seed %llu\n",
+      static_cast<long long>(config.batch_size),
+      static_cast<long long>(trainer.micro_batches_per_update()), config.learning_rate,
+      static_cast<long long>(config.warmup_steps), static_cast<long long>(config.num_train_steps),
+      static_cast<unsigned long long>(options.seed));
   if (config.warmup_steps >= config.num_train_steps)
-    std::printf("  note: the warm-up (%lld) is not shorter than the schedule (%lld): the rate never "
-                "reaches its peak (set --warmup)\n",
-                static_cast<long long>(config.warmup_steps), static_cast<long long>(config.num_train_steps));
+    std::printf(
+        "  note: the warm-up (%lld) is not shorter than the schedule (%lld): the rate never "
+        "reaches its peak (set --warmup)\n",
+        static_cast<long long>(config.warmup_steps),
+        static_cast<long long>(config.num_train_steps));
   if (!trainer.removed_litter().empty())
-    std::printf("  removed leftovers of an interrupted run: %s\n", joined(trainer.removed_litter()).c_str());
+    std::printf("  removed leftovers of an interrupted run: %s\n",
+                joined(trainer.removed_litter()).c_str());
   for (const std::string& skipped : trainer.skipped_checkpoints())
     std::printf("  skipped %s\n", skipped.c_str());
   if (!trainer.resumed_from().empty())
@@ -284,7 +298,8 @@ int train(const PretrainFlags& flags, const CLI::App& app,
   if (!trainer.overwritten().empty())
     std::printf("  --overwrite: deleting the previous run in %s (%s)\n", options.out_dir.c_str(),
                 joined(trainer.overwritten()).c_str());
-  std::printf("  run directory %s (Ctrl-C saves a checkpoint and stops)\n", options.out_dir.c_str());
+  std::printf("  run directory %s (Ctrl-C saves a checkpoint and stops)\n",
+              options.out_dir.c_str());
   std::fflush(stdout);
 
   const std::int64_t first_step = trainer.step();
@@ -316,11 +331,13 @@ int train(const PretrainFlags& flags, const CLI::App& app,
                 communicator->wait_seconds(),
                 result.seconds > 0 ? 100 * communicator->wait_seconds() / result.seconds : 0.0);
   if (electra && last_logged) {
-    // The plain AUC also rewards spotting rare ids; only the within-id AUC shows judging in context.
-    std::printf("  discriminator at update %lld: AUC %.3f, within token id %.3f (0.5: not judging "
-                "context yet), without [CLS]/[SEP] %.3f\n",
-                static_cast<long long>(last_logged->step), last_logged->disc_auc,
-                last_logged->disc_auc_context, last_logged->disc_auc_no_special);
+    // The plain AUC also rewards spotting rare ids; only the within-id AUC shows judging in
+    // context.
+    std::printf(
+        "  discriminator at update %lld: AUC %.3f, within token id %.3f (0.5: not judging "
+        "context yet), without [CLS]/[SEP] %.3f\n",
+        static_cast<long long>(last_logged->step), last_logged->disc_auc,
+        last_logged->disc_auc_context, last_logged->disc_auc_no_special);
   }
   const std::string binary = invoked_binary();
   std::printf("next:\n");
@@ -328,7 +345,8 @@ int train(const PretrainFlags& flags, const CLI::App& app,
     std::printf("  %s inspect --checkpoint %s%s --text \"The whale swam under the ship.\"\n",
                 binary.c_str(), shell_word(result.last_checkpoint.string()).c_str(),
                 options.vocab_path.empty() ? " --vocab VOCAB.txt" : "");
-  std::printf("  %s plot %s -o %s --smooth 5\n", binary.c_str(), shell_word(result.metrics_path).c_str(),
+  std::printf("  %s plot %s -o %s --smooth 5\n", binary.c_str(),
+              shell_word(result.metrics_path).c_str(),
               shell_word((run_dir / "curves.svg").string()).c_str());
   // Continuing makes sense when the run stopped early, or when --max-steps ended it before the
   // schedule did (then without --max-steps, to the schedule's end); a finished schedule has
@@ -373,59 +391,73 @@ const CommandRegistration pretrain_command{Command{
     [](CLI::App& app) -> std::function<int()> {
       auto flags = std::make_shared<PretrainFlags>();
       app.footer(
-          "Schedule: the learning rate warms up linearly over --warmup updates and decays linearly to 0 "
-          "at T updates. T is --total-steps if given, else --max-steps, else the preset's (or config "
+          "Schedule: the learning rate warms up linearly over --warmup updates and decays linearly "
+          "to 0 "
+          "at T updates. T is --total-steps if given, else --max-steps, else the preset's (or "
+          "config "
           "file's) num_train_steps (tiny 1000, mini 800, small 1M, base 766k). The run ends at "
-          "--max-steps, else at T; --max-minutes only ever stops it sooner (with a checkpoint). seq_len and vocab_size come from "
-          "the shards' meta.json. --resume continues the newest checkpoint in --out that loads (or the "
-          "given one) bit-identically; a damaged newer one is skipped and named, and none loading is "
+          "--max-steps, else at T; --max-minutes only ever stops it sooner (with a checkpoint). "
+          "seq_len and vocab_size come from "
+          "the shards' meta.json. --resume continues the newest checkpoint in --out that loads (or "
+          "the "
+          "given one) bit-identically; a damaged newer one is skipped and named, and none loading "
+          "is "
           "an error. The flags must describe the same run. A new run refuses an --out that holds a "
-          "previous one unless --overwrite is given; one --out has one writer at a time (OUT/.lock). "
-          "SIGINT/SIGTERM finish the update, save and exit 0; an update that has not ended max(60 s, "
+          "previous one unless --overwrite is given; one --out has one writer at a time "
+          "(OUT/.lock). "
+          "SIGINT/SIGTERM finish the update, save and exit 0; an update that has not ended max(60 "
+          "s, "
           "2x the longest update + save) later is abandoned (exit 1, the last checkpoint intact).");
       app.add_option("--data", flags->data, "shard directory from `electra prepare`")->required();
-      app.add_option("--out", flags->out, "run directory: checkpoints, metrics.jsonl, curves.svg")->required();
+      app.add_option("--out", flags->out, "run directory: checkpoints, metrics.jsonl, curves.svg")
+          ->required();
       app.add_option("--preset", flags->preset, "model size: tiny, mini, small, base")
           ->check(CLI::IsMember(model_preset_names()))
           ->capture_default_str();
       app.add_option("--config", flags->config_file, "JSON file overriding preset fields");
-      app.add_option("--max-steps", flags->max_steps, "stop after N updates in total (0: at the end of the schedule, T)")
+      app.add_option("--max-steps", flags->max_steps,
+                     "stop after N updates in total (0: at the end of the schedule, T)")
           ->check(non_negative_integer());
-      app.add_option("--max-minutes", flags->max_minutes, "stop after M minutes of this process (0: none)")
+      app.add_option("--max-minutes", flags->max_minutes,
+                     "stop after M minutes of this process (0: none)")
           ->check(non_negative_number());
-      flags->total_steps_flag = app.add_option("--total-steps", flags->total_steps,
-                                               "schedule length T (default: --max-steps, else the preset's)")
-                                    ->check(positive_integer());
+      flags->total_steps_flag =
+          app.add_option("--total-steps", flags->total_steps,
+                         "schedule length T (default: --max-steps, else the preset's)")
+              ->check(positive_integer());
       flags->warmup_flag = app.add_option("--warmup", flags->warmup, "warm-up updates")
                                ->check(non_negative_integer());
-      flags->lr_flag = app.add_option("--lr", flags->lr, "peak learning rate")->check(positive_number());
+      flags->lr_flag =
+          app.add_option("--lr", flags->lr, "peak learning rate")->check(positive_number());
       flags->batch_flag = app.add_option("--batch", flags->batch, "sequences per micro-batch")
                               ->check(positive_integer());
       app.add_option("--grad-accum", flags->grad_accum, "micro-batches per update")
           ->check(positive_integer())
           ->capture_default_str();
-      flags->seq_len_flag = app.add_option("--seq-len", flags->seq_len,
-                                           "must equal the shards' seq_len (checked)");
-      app.add_option("--seed", flags->seed, "seed of parameters, data order, masks, dropout and sampling")
+      flags->seq_len_flag =
+          app.add_option("--seq-len", flags->seq_len, "must equal the shards' seq_len (checked)");
+      app.add_option("--seed", flags->seed,
+                     "seed of parameters, data order, masks, dropout and sampling")
           ->capture_default_str();
-      flags->objective_flag =
-          app.add_option("--objective", flags->objective, objective_help())
-              ->check([](const std::string& name) {
-                return lookup_objective(name) != nullptr
-                           ? std::string()
-                           : "'" + name + "' is not registered (registered: " + objective_names() +
-                                 ")";
-              });
+      flags->objective_flag = app.add_option("--objective", flags->objective, objective_help())
+                                  ->check([](const std::string& name) {
+                                    return lookup_objective(name) != nullptr
+                                               ? std::string()
+                                               : "'" + name + "' is not registered (registered: " +
+                                                     objective_names() + ")";
+                                  });
       app.add_option("--log-every", flags->log_every, "updates between metrics lines")
           ->check(non_negative_integer())
           ->capture_default_str();
-      app.add_option("--save-every", flags->save_every, "updates between checkpoints (0: only at the end)")
+      app.add_option("--save-every", flags->save_every,
+                     "updates between checkpoints (0: only at the end)")
           ->check(non_negative_integer())
           ->capture_default_str();
       app.add_option("--keep", flags->keep, "checkpoints kept (0: all)")->capture_default_str();
-      flags->resume_flag = app.add_option("--resume", flags->resume_dir,
-                                          "continue the newest loadable checkpoint in --out, or the given one")
-                               ->expected(0, 1);
+      flags->resume_flag =
+          app.add_option("--resume", flags->resume_dir,
+                         "continue the newest loadable checkpoint in --out, or the given one")
+              ->expected(0, 1);
       app.add_flag("--detect-anomaly", flags->detect_anomaly,
                    "check every op for NaN/Inf (slow); the error names the op and the update");
       app.add_option("--device", flags->device, "where to train: cpu or cuda")
@@ -434,9 +466,11 @@ const CommandRegistration pretrain_command{Command{
       app.add_flag("--tf32", flags->tf32,
                    "TF32 tensor-core matrix products on cuda (faster; products to ~1e-3 relative)");
       app.add_option("--vocab", flags->vocab,
-                     "the shards' vocab.txt, recorded for `electra inspect` (default: found next to the shards)");
+                     "the shards' vocab.txt, recorded for `electra inspect` (default: found next "
+                     "to the shards)");
       app.add_flag("--overwrite", flags->overwrite,
-                   "delete the previous run in --out (checkpoints, metrics.jsonl, curves.svg) and start afresh");
+                   "delete the previous run in --out (checkpoints, metrics.jsonl, curves.svg) and "
+                   "start afresh");
       return [flags, &app] { return run_pretrain(*flags, app); };
     }}};
 

@@ -67,15 +67,15 @@ int run_tokenize(const std::string& vocab_path, bool as_tokens) {
   return 0;
 }
 
-const CommandRegistration tokenize_command{Command{
-    "tokenize", "print the WordPiece ids (or pieces) of each stdin line",
-    [](CLI::App& app) -> std::function<int()> {
-      auto vocab = std::make_shared<std::string>();
-      auto as_tokens = std::make_shared<bool>(false);
-      app.add_option("--vocab", *vocab, "BERT vocab.txt")->required();
-      app.add_flag("--tokens", *as_tokens, "print word pieces instead of ids");
-      return [vocab, as_tokens] { return run_tokenize(*vocab, *as_tokens); };
-    }}};
+const CommandRegistration tokenize_command{
+    Command{"tokenize", "print the WordPiece ids (or pieces) of each stdin line",
+            [](CLI::App& app) -> std::function<int()> {
+              auto vocab = std::make_shared<std::string>();
+              auto as_tokens = std::make_shared<bool>(false);
+              app.add_option("--vocab", *vocab, "BERT vocab.txt")->required();
+              app.add_flag("--tokens", *as_tokens, "print word pieces instead of ids");
+              return [vocab, as_tokens] { return run_tokenize(*vocab, *as_tokens); };
+            }}};
 
 }  // namespace
 }  // namespace electra::cli

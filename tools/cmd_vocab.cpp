@@ -33,11 +33,12 @@ int run_vocab(const VocabOptions& options) {
   vocab.save(options.out);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("electra vocab: %lld words (%lld distinct), %lld characters, %lld %s merges -> "
-              "%d tokens in %s (%.1f s)\n",
-              static_cast<long long>(report.words), static_cast<long long>(report.distinct_words),
-              static_cast<long long>(report.characters), static_cast<long long>(report.merges),
-              vocab_scoring_name(settings.scoring), vocab.size(), options.out.c_str(), seconds);
+  std::printf(
+      "electra vocab: %lld words (%lld distinct), %lld characters, %lld %s merges -> "
+      "%d tokens in %s (%.1f s)\n",
+      static_cast<long long>(report.words), static_cast<long long>(report.distinct_words),
+      static_cast<long long>(report.characters), static_cast<long long>(report.merges),
+      vocab_scoring_name(settings.scoring), vocab.size(), options.out.c_str(), seconds);
   if (report.invalid_utf8 > 0)
     std::printf("electra vocab: dropped %lld malformed UTF-8 sequences\n",
                 static_cast<long long>(report.invalid_utf8));

@@ -2,7 +2,6 @@
 // Subcommands of the `electra` CLI. Each lives in its own tools/cmd_<name>.cpp and registers
 // itself with a static CommandRegistration, so adding a command touches no other file.
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,7 +20,9 @@ struct Command {
 std::vector<Command>& command_registry();
 
 struct CommandRegistration {
-  explicit CommandRegistration(Command command) { command_registry().push_back(std::move(command)); }
+  explicit CommandRegistration(Command command) {
+    command_registry().push_back(std::move(command));
+  }
 };
 
 }  // namespace electra::cli

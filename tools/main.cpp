@@ -28,9 +28,10 @@ std::string parse_failure_line(const CLI::App* app, const CLI::Error& error) {
   // too large for a 32-bit option; CLI11 says "Could not convert: --threads = 5000000000".
   const std::string what = error.what(), prefix = "Could not convert: ";
   const std::size_t equals = what.find(" = ");
-  if (error.get_name() == "ConversionError" && what.rfind(prefix, 0) == 0 && equals != std::string::npos)
-    return line + what.substr(prefix.size(), equals - prefix.size()) + ": '" + what.substr(equals + 3) +
-           "' is out of range\n";
+  if (error.get_name() == "ConversionError" && what.rfind(prefix, 0) == 0 &&
+      equals != std::string::npos)
+    return line + what.substr(prefix.size(), equals - prefix.size()) + ": '" +
+           what.substr(equals + 3) + "' is out of range\n";
   line += what;
   // A bad value is named by the message itself; a missing or unknown flag wants the list.
   if (error.get_name() != "ValidationError") line += " (run with --help for the flags)";
@@ -45,11 +46,13 @@ int main(int argc, char** argv) {
   CLI::App app{"electra — pre-train ELECTRA text encoders from scratch (CPU and CUDA)", "electra"};
   app.set_version_flag("--version", std::string("electra ") + ELECTRA_VERSION_STRING);
   int threads = 0;
-  app.add_option("--threads", threads, "threads for oneTBB, which also splits the matrix products (0 = all cores)")
+  app.add_option("--threads", threads,
+                 "threads for oneTBB, which also splits the matrix products (0 = all cores)")
       ->check(cli::non_negative_integer());
   app.require_subcommand(1);
   app.failure_message(cli::parse_failure_line);
-  app.fallthrough();  // `electra pretrain --threads 2` works as well as `electra --threads 2 pretrain`
+  app.fallthrough();  // `electra pretrain --threads 2` works as well as `electra --threads 2
+                      // pretrain`
 
   auto& commands = cli::command_registry();
   std::sort(commands.begin(), commands.end(),

@@ -284,9 +284,8 @@ std::vector<PlotPanel> training_panels(const std::map<std::string, std::vector<d
       panel("Total loss", "loss", false, {{"total_loss", "total"}}),
       panel("Generator (MLM) loss", "loss", false, {{"mlm_loss", "mlm (generator)"}}),
       panel("Discriminator loss", "loss", false, {{"disc_loss", "disc (discriminator)"}}),
-      panel(
-          "Discriminator AUC / accuracy, generator accuracy", "fraction", true,
-          {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}}),
+      panel("Discriminator AUC / accuracy, generator accuracy", "fraction", true,
+            {{"disc_auc", "disc AUC"}, {"disc_acc", "disc accuracy"}, {"gen_acc", "gen accuracy"}}),
       // The plain AUC also rewards spotting rare ids; 0.5 here means no judging in context yet.
       panel("Discriminator in context", "AUC", true,
             {{"disc_auc_context", "AUC within token id"},

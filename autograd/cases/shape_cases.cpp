@@ -46,14 +46,14 @@ void append_shape_cases(std::vector<OpCase>& cases) {
                    {}});
   // concat_rows: weights of different row counts, biases, and one part used twice (both row
   // blocks' gradients must add up in it).
-  cases.push_back({"concat_rows",
-                   "[2, 3] ++ [1, 3] ++ [3, 3]",
-                   [](Tape& tape, const std::vector<Var>& v) {
-                     return ops::concat_rows(tape, {v[0], v[1], v[2]});
-                   },
-                   {random_f64(Shape{2, 3}, 430), random_f64(Shape{1, 3}, 431),
-                    random_f64(Shape{3, 3}, 432)},
-                   {}});
+  cases.push_back(
+      {"concat_rows",
+       "[2, 3] ++ [1, 3] ++ [3, 3]",
+       [](Tape& tape, const std::vector<Var>& v) {
+         return ops::concat_rows(tape, {v[0], v[1], v[2]});
+       },
+       {random_f64(Shape{2, 3}, 430), random_f64(Shape{1, 3}, 431), random_f64(Shape{3, 3}, 432)},
+       {}});
   cases.push_back({"concat_rows",
                    "[2] ++ [3] (biases)",
                    [](Tape& tape, const std::vector<Var>& v) {

@@ -10,10 +10,10 @@
 //
 // One node replaces seven (split ×3, matmul, scale, softmax, dropout, matmul, merge): fewer saved
 // tensors, and the 1/√D scale rides in the GEMM's alpha instead of costing a pass of its own.
-// qkv is the output of one fused projection [B, L, 3·H·D] = [q | k | v] (models/networks/encoder.cpp).
-// Head h of q, k or v is read in place as a strided matrix (rows 3·H·D apart,
-// kernels::gemm_strided_batched), and so are the heads of the context [B, L, H·D]: no copies
-// into a head-first layout, and backward accumulates dq, dk, dv straight into qkv's gradient
+// qkv is the output of one fused projection [B, L, 3·H·D] = [q | k | v]
+// (models/networks/encoder.cpp). Head h of q, k or v is read in place as a strided matrix (rows
+// 3·H·D apart, kernels::gemm_strided_batched), and so are the heads of the context [B, L, H·D]: no
+// copies into a head-first layout, and backward accumulates dq, dk, dv straight into qkv's gradient
 // with beta = 1.
 #include <cmath>
 
@@ -56,10 +56,10 @@ AttentionShape check_attention(const Var& qkv, const Tensor& key_mask, std::int6
 }
 
 // c_bh = alpha · op(a_bh) · op(b_bh) + beta · c_bh for every sequence b and head h.
-void per_head(const AttentionShape& shape, const Tensor& a, const kernels::StridedMatrices& a_layout,
-              bool transpose_a, const Tensor& b, const kernels::StridedMatrices& b_layout,
-              bool transpose_b, Tensor& c, const kernels::StridedMatrices& c_layout,
-              double alpha = 1.0, double beta = 0.0) {
+void per_head(const AttentionShape& shape, const Tensor& a,
+              const kernels::StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
+              const kernels::StridedMatrices& b_layout, bool transpose_b, Tensor& c,
+              const kernels::StridedMatrices& c_layout, double alpha = 1.0, double beta = 0.0) {
   kernels::gemm_strided_batched(shape.batch, shape.heads, a, a_layout, transpose_a, b, b_layout,
                                 transpose_b, c, c_layout, alpha, beta);
 }
@@ -103,8 +103,7 @@ Var self_attention(Tape& tape, const Var& qkv, const Tensor& key_mask, std::int6
   per_head(shape, fused, q, false, fused, k, true, scores, scores_matrix, scale);
   // Scores rows are (b, h, query); mask row b serves H·L consecutive rows.
   Tensor probs = Tensor::empty(shape.scores(), dtype, device);
-  kernels::softmax_forward(scores, key_mask,
-                           shape.heads * shape.length, probs);
+  kernels::softmax_forward(scores, key_mask, shape.heads * shape.length, probs);
   // The dropout mask is a function of the key: backward redraws it rather than keeping it.
   const bool dropout = training && dropout_probability > 0;
   Tensor attended = probs;
@@ -118,8 +117,7 @@ Var self_attention(Tape& tape, const Var& qkv, const Tensor& key_mask, std::int6
   return tape.record(
       "self_attention", {qkv}, context,
       [qkv = qkv, probs, dropout, dropout_probability, key, shape, scale, q, k, v, context_head,
-       scores_matrix](
-          const Var& output) mutable {
+       scores_matrix](const Var& output) mutable {
         if (!qkv.requires_grad()) return;
         const DType dtype = probs.dtype();
         const Device device = probs.device();

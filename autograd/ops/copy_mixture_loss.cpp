@@ -50,8 +50,8 @@ Var copy_mixture_loss(Tape& tape, const Var& logits, const Var& copy_logits,
 
   // log_softmax_t per row: the full [R, V] log-softmax on the device, then the R entries at
   // flat index r·V + target_r (i32, as every index kernel reads).
-  check(rows * vocab <= std::numeric_limits<std::int32_t>::max(), op, ": logits ",
-        input.shape(), " have more than 2^31 − 1 entries (split the batch)");
+  check(rows * vocab <= std::numeric_limits<std::int32_t>::max(), op, ": logits ", input.shape(),
+        " have more than 2^31 − 1 entries (split the batch)");
   Tensor log_probs = Tensor::empty(Shape{rows, vocab}, input.dtype(), input.device());
   kernels::log_softmax_forward(input.reshape(Shape{rows, vocab}), log_probs);
   const Tensor host_targets = targets.to(Device::cpu).reshape(Shape{rows});

@@ -22,8 +22,7 @@ Var focal_cross_entropy(Tape& tape, const Var& logits, const Tensor& targets, co
   check(std::isfinite(gamma) && gamma >= 0.0, "focal_cross_entropy: gamma = ", gamma,
         ": must be finite and ≥ 0");
   const Tensor& input = logits.value();
-  check(input.rank() >= 2, "focal_cross_entropy: expected logits [R, C], got ",
-        input.shape());
+  check(input.rank() >= 2, "focal_cross_entropy: expected logits [R, C], got ", input.shape());
   const std::int64_t rows = input.shape().rows(), columns = input.shape().cols();
   check(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == rows,
         "focal_cross_entropy: targets must be i32 with ", rows, " elements, one per row of ",

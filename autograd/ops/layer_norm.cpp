@@ -14,8 +14,8 @@ Var layer_norm(Tape& tape, const Var& x, const Var& gamma, const Var& beta, doub
   check_same_dtype("layer_norm", x, beta);
   check(x.shape().rank() >= 1 && gamma.shape() == Shape{x.shape()[-1]} &&
             beta.shape() == Shape{x.shape()[-1]},
-        "layer_norm: gamma ", gamma.shape(), " and beta ", beta.shape(),
-        " must be [C] for x ", x.shape());
+        "layer_norm: gamma ", gamma.shape(), " and beta ", beta.shape(), " must be [C] for x ",
+        x.shape());
   const Tensor& input = x.value();
   Tensor y = Tensor::empty(input.shape(), input.dtype(), input.device());
   const Shape rows{input.shape().rows()};

@@ -11,8 +11,8 @@ Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
   check_same_dtype("linear", x, weight);
   const Shape& x_shape = x.shape();
   check(weight.value().rank() == 2 && x_shape.rank() >= 1 && weight.shape()[1] == x_shape[-1],
-        "linear: x ", x_shape, " does not fit weight ", weight.shape(),
-        " (expected weight [out, ", x_shape.rank() >= 1 ? x_shape[-1] : 0, "])");
+        "linear: x ", x_shape, " does not fit weight ", weight.shape(), " (expected weight [out, ",
+        x_shape.rank() >= 1 ? x_shape[-1] : 0, "])");
   const std::int64_t out_features = weight.shape()[0];
   const bool has_bias = bias.defined();
   if (has_bias) {
@@ -59,14 +59,14 @@ Var batched_matmul(Tape& tape, const Var& a, bool transpose_a, const Var& b, boo
         b_shape);
   const int rank = a_shape.rank();
   for (int axis = 0; axis < rank - 2; ++axis)
-    check(a_shape[axis] == b_shape[axis], "batched_matmul: batch dimensions differ: a ",
-          a_shape, " vs b ", b_shape);
+    check(a_shape[axis] == b_shape[axis], "batched_matmul: batch dimensions differ: a ", a_shape,
+          " vs b ", b_shape);
   const std::int64_t m = transpose_a ? a_shape[-1] : a_shape[-2];
   const std::int64_t k = transpose_a ? a_shape[-2] : a_shape[-1];
   const std::int64_t k_b = transpose_b ? b_shape[-1] : b_shape[-2];
   const std::int64_t n = transpose_b ? b_shape[-2] : b_shape[-1];
-  check(k == k_b, "batched_matmul: inner dimensions differ: a ", a_shape,
-        transpose_a ? "ᵀ" : "", " vs b ", b_shape, transpose_b ? "ᵀ" : "");
+  check(k == k_b, "batched_matmul: inner dimensions differ: a ", a_shape, transpose_a ? "ᵀ" : "",
+        " vs b ", b_shape, transpose_b ? "ᵀ" : "");
   std::vector<std::int64_t> c_dims = a_shape.dims();
   c_dims[rank - 2] = m;
   c_dims[rank - 1] = n;

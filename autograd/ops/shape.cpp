@@ -20,8 +20,8 @@ Var split_heads(Tape& tape, const Var& x, std::int64_t heads) {
   check_float_input("split_heads", "x", x);
   const Shape& shape = x.shape();
   check(shape.rank() == 3, "split_heads: x must be [B, L, H·D], got ", shape);
-  check(heads > 0 && shape[2] % heads == 0, "split_heads: hidden size ", shape[2], " of x ",
-        shape, " is not divisible by ", heads, " heads");
+  check(heads > 0 && shape[2] % heads == 0, "split_heads: hidden size ", shape[2], " of x ", shape,
+        " is not divisible by ", heads, " heads");
   const std::int64_t batch = shape[0], length = shape[1], head_dim = shape[2] / heads;
   Tensor y =
       Tensor::empty(Shape{batch, heads, length, head_dim}, x.value().dtype(), x.value().device());

@@ -48,7 +48,7 @@ void adamw_elements(Tensor& parameter, const Tensor& gradient, Tensor& first_mom
 }  // namespace
 
 void cpu::adamw_update(Tensor& parameter, const Tensor& gradient, Tensor& first_moment,
-                  Tensor& second_moment, const AdamWSettings& settings) {
+                       Tensor& second_moment, const AdamWSettings& settings) {
   const char* kernel = "adamw_update";
   cpu::dispatch_float(kernel, parameter, [&](auto scalar) {
     adamw_elements<decltype(scalar)>(parameter, gradient, first_moment, second_moment, settings);

@@ -1,11 +1,10 @@
 // Elementwise kernels: Eigen array maps over raw buffers, split across cores in chunks by oneTBB.
 // Each element is computed independently, so results do not depend on the thread count.
-#include <unsupported/Eigen/SpecialFunctions>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
+#include <unsupported/Eigen/SpecialFunctions>
 #include <vector>
 
 #include "engine/cpu/cpu_common.hpp"
@@ -79,20 +78,22 @@ void cpu::add_bias(Tensor& x, const Tensor& bias) {
     using T = decltype(zero);
     const std::int64_t columns = x.shape().cols();
     const cpu::ConstArrayMap<T> b(bias.data<T>(), columns);
-    parallel_for(0, x.shape().rows(), cpu::row_grain(columns), [&](std::int64_t first, std::int64_t last) {
-      for (std::int64_t r = first; r < last; ++r)
-        cpu::ArrayMap<T>(x.data<T>() + r * columns, columns) += b;
-    });
+    parallel_for(0, x.shape().rows(), cpu::row_grain(columns),
+                 [&](std::int64_t first, std::int64_t last) {
+                   for (std::int64_t r = first; r < last; ++r)
+                     cpu::ArrayMap<T>(x.data<T>() + r * columns, columns) += b;
+                 });
   });
 }
 
 void cpu::broadcast_rows(const Tensor& bias, Tensor& out) {
   const std::size_t row_bytes = bias.nbytes();
   const std::int64_t columns = out.shape().cols();
-  parallel_for(0, out.shape().rows(), cpu::row_grain(columns), [&](std::int64_t first, std::int64_t last) {
-    for (std::int64_t r = first; r < last; ++r)
-      std::memcpy(static_cast<char*>(out.raw()) + r * row_bytes, bias.raw(), row_bytes);
-  });
+  parallel_for(
+      0, out.shape().rows(), cpu::row_grain(columns), [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t r = first; r < last; ++r)
+          std::memcpy(static_cast<char*>(out.raw()) + r * row_bytes, bias.raw(), row_bytes);
+      });
 }
 
 // out [C] += Σ_rows x [rows, C] (a bias gradient). The matrix is cut into fixed tiles of up to
@@ -143,12 +144,12 @@ void cpu::gelu_forward(const Tensor& x, Tensor& y) {
   cpu::dispatch_float("gelu_forward", x, [&](auto zero) {
     using T = decltype(zero);
     const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
-    parallel_for(
-        0, x.numel(), cpu::elementwise_grain / 4, [&](std::int64_t begin, std::int64_t end) {
-          const auto in = cpu::const_array_map<T>(x, begin, end);
-          auto out = cpu::array_map<T>(y, begin, end);
-          out = static_cast<T>(0.5) * in * (static_cast<T>(1) + (in * inv_sqrt2).erf());
-        });
+    parallel_for(0, x.numel(), cpu::elementwise_grain / 4,
+                 [&](std::int64_t begin, std::int64_t end) {
+                   const auto in = cpu::const_array_map<T>(x, begin, end);
+                   auto out = cpu::array_map<T>(y, begin, end);
+                   out = static_cast<T>(0.5) * in * (static_cast<T>(1) + (in * inv_sqrt2).erf());
+                 });
   });
 }
 

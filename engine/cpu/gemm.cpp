@@ -15,7 +15,6 @@
 namespace electra::kernels {
 namespace {
 
-
 // Below this many FLOPs a product runs in one call: a split costs more than it brings.
 constexpr double small_product_flops = 2.0 * 64 * 64 * 64;
 // Row bands are multiples of this (OpenBLAS's register tiles are 16 rows at most).
@@ -42,8 +41,8 @@ void blas_gemm_leading(bool transpose_a, bool transpose_b, const ProductShape& s
 template <typename T>
 void blas_gemm_strided(bool transpose_a, bool transpose_b, const ProductShape& s,
                        std::int64_t a_leading, T alpha, const T* a, const T* b, T beta, T* c) {
-  blas_gemm_leading(transpose_a, transpose_b, s, a_leading, transpose_b ? s.k : s.n, s.n, alpha,
-                    a, b, beta, c);
+  blas_gemm_leading(transpose_a, transpose_b, s, a_leading, transpose_b ? s.k : s.n, s.n, alpha, a,
+                    b, beta, c);
 }
 
 template <typename T>
@@ -89,10 +88,9 @@ void banded_gemm(bool transpose_a, bool transpose_b, const ProductShape& s, T al
 }  // namespace
 
 void cpu::gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
-          double alpha, double beta) {
-  const ProductShape s =
-      product_shape(a.shape().rows(), a.shape().cols(), transpose_a, b.shape().rows(),
-                    b.shape().cols(), transpose_b);
+               double alpha, double beta) {
+  const ProductShape s = product_shape(a.shape().rows(), a.shape().cols(), transpose_a,
+                                       b.shape().rows(), b.shape().cols(), transpose_b);
   cpu::dispatch_float("gemm", a, [&](auto zero) {
     using T = decltype(zero);
     banded_gemm<T>(transpose_a, transpose_b, s, static_cast<T>(alpha), a.data<T>(), b.data<T>(),
@@ -100,8 +98,8 @@ void cpu::gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpos
   });
 }
 
-void cpu::gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
-                  double alpha, double beta) {
+void cpu::gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b,
+                       Tensor& c, double alpha, double beta) {
   const char* kernel = "gemm_batched";
   const std::int64_t batch = batch_count(a);
   const ProductShape s =
@@ -130,9 +128,9 @@ void cpu::gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool 
 // ---------------------------------------------------------------- strided batched products
 
 void cpu::gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& a,
-                          const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
-                          const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
-                          const StridedMatrices& c_layout, double alpha, double beta) {
+                               const StridedMatrices& a_layout, bool transpose_a, const Tensor& b,
+                               const StridedMatrices& b_layout, bool transpose_b, Tensor& c,
+                               const StridedMatrices& c_layout, double alpha, double beta) {
   const char* kernel = "gemm_strided_batched";
   const ProductShape s = product_shape(a_layout.rows, a_layout.cols, transpose_a, b_layout.rows,
                                        b_layout.cols, transpose_b);
@@ -149,9 +147,9 @@ void cpu::gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Ten
     parallel_for(0, outer * inner, 1, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t product = first; product < last; ++product)
         blas_gemm_leading<T>(transpose_a, transpose_b, s, a_layout.leading, b_layout.leading,
-                             c_layout.leading, static_cast<T>(alpha), a_data + at(a_layout, product),
-                             b_data + at(b_layout, product), static_cast<T>(beta),
-                             c_data + at(c_layout, product));
+                             c_layout.leading, static_cast<T>(alpha),
+                             a_data + at(a_layout, product), b_data + at(b_layout, product),
+                             static_cast<T>(beta), c_data + at(c_layout, product));
     });
   });
 }

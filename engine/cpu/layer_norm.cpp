@@ -124,7 +124,7 @@ void layer_norm_backward_rows(const Tensor& x, const Tensor& gamma, const Tensor
 }  // namespace
 
 void cpu::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
-                        Tensor& y, Tensor& mean, Tensor& rstd) {
+                             Tensor& y, Tensor& mean, Tensor& rstd) {
   const char* kernel = "layer_norm_forward";
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
     layer_norm_rows<decltype(scalar)>(x, gamma, beta, eps, y, mean, rstd);
@@ -132,8 +132,8 @@ void cpu::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor&
 }
 
 void cpu::layer_norm_backward_accumulate(const Tensor& x, const Tensor& gamma, const Tensor& mean,
-                                    const Tensor& rstd, const Tensor& dy, Tensor& dx,
-                                    Tensor& dgamma, Tensor& dbeta) {
+                                         const Tensor& rstd, const Tensor& dy, Tensor& dx,
+                                         Tensor& dgamma, Tensor& dbeta) {
   const char* kernel = "layer_norm_backward_accumulate";
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
     layer_norm_backward_rows<decltype(scalar)>(x, gamma, mean, rstd, dy, dx, dgamma, dbeta);

@@ -137,8 +137,8 @@ void bce_backward_elements(const Tensor& logits, const Tensor& labels, const Ten
 
 }  // namespace
 
-double cpu::cross_entropy_forward(const Tensor& logits, const Tensor& targets, const Tensor& weights,
-                             Tensor& probs) {
+double cpu::cross_entropy_forward(const Tensor& logits, const Tensor& targets,
+                                  const Tensor& weights, Tensor& probs) {
   const char* kernel = "cross_entropy_forward";
   check_targets(kernel, targets, logits.shape().cols());
   return cpu::dispatch_float(kernel, logits, [&](auto scalar) {
@@ -147,7 +147,7 @@ double cpu::cross_entropy_forward(const Tensor& logits, const Tensor& targets, c
 }
 
 void cpu::cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& targets,
-                                       const Tensor& weights, double dloss, Tensor& dlogits) {
+                                            const Tensor& weights, double dloss, Tensor& dlogits) {
   const char* kernel = "cross_entropy_backward_accumulate";
   check_targets(kernel, targets, probs.shape().cols());
   cpu::dispatch_float(kernel, probs, [&](auto scalar) {
@@ -155,7 +155,8 @@ void cpu::cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& t
   });
 }
 
-double cpu::bce_with_logits_forward(const Tensor& logits, const Tensor& labels, const Tensor& weights) {
+double cpu::bce_with_logits_forward(const Tensor& logits, const Tensor& labels,
+                                    const Tensor& weights) {
   const char* kernel = "bce_with_logits_forward";
   return cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     return bce_elements<decltype(scalar)>(logits, labels, weights);
@@ -163,7 +164,8 @@ double cpu::bce_with_logits_forward(const Tensor& logits, const Tensor& labels, 
 }
 
 void cpu::bce_with_logits_backward_accumulate(const Tensor& logits, const Tensor& labels,
-                                         const Tensor& weights, double dloss, Tensor& dlogits) {
+                                              const Tensor& weights, double dloss,
+                                              Tensor& dlogits) {
   const char* kernel = "bce_with_logits_backward_accumulate";
   cpu::dispatch_float(kernel, logits, [&](auto scalar) {
     bce_backward_elements<decltype(scalar)>(logits, labels, weights, dloss, dlogits);

@@ -39,7 +39,7 @@ void for_each_uniform_word(const RandomKey& key, std::int64_t count, const Body&
 }  // namespace
 
 void cpu::dropout(const Tensor& x, double drop_probability, const RandomKey& key, Tensor& y,
-             bool accumulate) {
+                  bool accumulate) {
   const char* kernel = "dropout";
   cpu::dispatch_float(kernel, x, [&](auto zero) {
     using T = decltype(zero);

@@ -81,7 +81,7 @@ std::int32_t sample_row(const T* row, std::int64_t classes, double inverse_tempe
 // logits [R, C] → out i32 [R]: a draw from softmax(logits / temperature) per row, by inverse CDF
 // with u = uniform_from_word of element index key.counter + r.
 void cpu::sample_categorical(const Tensor& logits, double temperature, const RandomKey& key,
-                        Tensor& out) {
+                             Tensor& out) {
   const char* kernel = "sample_categorical";
   const std::int64_t rows = logits.shape().rows(), classes = logits.shape().cols();
   cpu::dispatch_float(kernel, logits, [&](auto zero) {

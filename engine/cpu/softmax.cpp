@@ -111,7 +111,7 @@ void log_softmax_backward_rows(const Tensor& y, const Tensor& dy, Tensor& dx) {
 }  // namespace
 
 void cpu::softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_mask_row,
-                     Tensor& y) {
+                          Tensor& y) {
   const char* kernel = "softmax_forward";
   cpu::dispatch_float(kernel, x, [&](auto scalar) {
     softmax_rows<decltype(scalar)>(x, mask, rows_per_mask_row, y);

@@ -15,16 +15,16 @@ struct AdamWConstants {
 // m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr · (m̂/(√v̂ + ε) + wd·p), g = grad · scale.
 __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, AdamWConstants k,
                              std::int64_t count) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const float grad = g[i] * k.gradient_scale;
     const float first = k.beta1 * m[i] + (1.0f - k.beta1) * grad;
     const float second = k.beta2 * v[i] + (1.0f - k.beta2) * grad * grad;
     m[i] = first;
     v[i] = second;
-    const float update = (first * k.first_correction) /
-                             (sqrtf(second * k.second_correction) + k.epsilon) +
-                         k.weight_decay * p[i];
+    const float update =
+        (first * k.first_correction) / (sqrtf(second * k.second_correction) + k.epsilon) +
+        k.weight_decay * p[i];
     p[i] -= k.learning_rate * update;
   }
 }

@@ -17,8 +17,8 @@ inline void check_cuda(cudaError_t status, const char* call, const char* file, i
 
 inline void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS)
-    throw_error("cuBLAS error in ", call, " (", file, ":", line, "): ",
-                cublasGetStatusName(status), ": ", cublasGetStatusString(status));
+    throw_error("cuBLAS error in ", call, " (", file, ":", line, "): ", cublasGetStatusName(status),
+                ": ", cublasGetStatusString(status));
 }
 
 // After a kernel launch: a bad configuration (too many threads, too much shared memory) is
@@ -26,8 +26,8 @@ inline void check_cublas(cublasStatus_t status, const char* call, const char* fi
 inline void check_launch(const char* kernel, const char* file, int line) {
   const cudaError_t status = cudaGetLastError();
   if (status != cudaSuccess)
-    throw_error("CUDA kernel launch failed in ", kernel, " (", file, ":", line, "): ",
-                cudaGetErrorName(status), ": ", cudaGetErrorString(status));
+    throw_error("CUDA kernel launch failed in ", kernel, " (", file, ":", line,
+                "): ", cudaGetErrorName(status), ": ", cudaGetErrorString(status));
 }
 
 }  // namespace electra::cuda

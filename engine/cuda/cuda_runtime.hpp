@@ -8,8 +8,8 @@
 
 namespace electra::cuda {
 
-bool device_available();            // a GPU is visible and usable
-std::string device_description();   // "NVIDIA H100 80GB HBM3, 79 GiB" or why there is none
+bool device_available();           // a GPU is visible and usable
+std::string device_description();  // "NVIDIA H100 80GB HBM3, 79 GiB" or why there is none
 CachingAllocator& device_allocator();
 // Copies bytes between any two of host and device memory and waits for completion.
 void copy_bytes(void* destination, Device destination_device, const void* source,

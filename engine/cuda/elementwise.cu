@@ -11,8 +11,8 @@ using detail::blocks_for;
 using detail::f32;
 using detail::threads_per_block;
 
-#define ELECTRA_GRID_STRIDE(i, count)                                                         \
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;    \
+#define ELECTRA_GRID_STRIDE(i, count)                                                     \
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
        i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
 enum class Binary { add, mul, mul_accumulate };
@@ -80,8 +80,8 @@ __global__ void gelu_backward_kernel(const float* x, const float* dy, float* dx,
 
 template <Binary op>
 void launch_binary(const char* kernel, const Tensor& a, const Tensor& b, Tensor& out) {
-  binary_kernel<op><<<blocks_for(a.numel()), threads_per_block>>>(f32(a), f32(b), f32(out),
-                                                                   a.numel());
+  binary_kernel<op>
+      <<<blocks_for(a.numel()), threads_per_block>>>(f32(a), f32(b), f32(out), a.numel());
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 

@@ -17,17 +17,18 @@ using detail::f32;
 using detail::threads_per_block;
 
 // out [N, E] = table [V, E] rows at ids [N] (ids already validated).
-__global__ void gather_rows_kernel(const float* table, const std::int32_t* ids,
-                                   std::int64_t count, std::int64_t columns, float* out) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+__global__ void gather_rows_kernel(const float* table, const std::int32_t* ids, std::int64_t count,
+                                   std::int64_t columns, float* out) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t position = i / columns, column = i % columns;
     out[i] = table[static_cast<std::int64_t>(ids[position]) * columns + column];
   }
 }
 
 // groups: [order (N positions sorted stably by id) | segment_start (U + 1) | segment_id (U)].
-// Block (segment, column tile): dtable[id, column] += Σ_{positions of id, in order} dout[p, column].
+// Block (segment, column tile): dtable[id, column] += Σ_{positions of id, in order} dout[p,
+// column].
 __global__ void scatter_segments_kernel(const std::int32_t* order,
                                         const std::int32_t* segment_start,
                                         const std::int32_t* segment_id, const float* dout,
@@ -52,7 +53,6 @@ void lookup_rows(const char* kernel, const Tensor& table, const Tensor& ids, Ten
       f32(table), detail::i32(ids), count * columns, columns, f32(out));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
-
 
 }  // namespace
 
@@ -104,16 +104,13 @@ void embedding_backward_accumulate(const Tensor& ids, const Tensor& dout, Tensor
   groups.insert(groups.end(), segment_start.begin(), segment_start.end());
   groups.insert(groups.end(), segment_id.begin(), segment_id.end());
   const Tensor device_groups =
-      Tensor::from_vector(groups, Shape{static_cast<std::int64_t>(groups.size())})
-          .to(Device::cuda);
+      Tensor::from_vector(groups, Shape{static_cast<std::int64_t>(groups.size())}).to(Device::cuda);
   const std::int32_t* order = detail::i32(device_groups);
   const dim3 grid(static_cast<unsigned>(segments),
                   static_cast<unsigned>((columns + threads_per_block - 1) / threads_per_block));
-  scatter_segments_kernel<<<grid, threads_per_block>>>(order, order + count,
-                                                       order + count + segments + 1, f32(dout),
-                                                       columns, f32(dtable));
+  scatter_segments_kernel<<<grid, threads_per_block>>>(
+      order, order + count, order + count + segments + 1, f32(dout), columns, f32(dtable));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
-
 
 }  // namespace electra::kernels::cuda

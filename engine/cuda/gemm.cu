@@ -34,9 +34,8 @@ cublasHandle_t cublas_handle() {
 }
 
 // Row-major c[M,N] = alpha·op(a)·op(b) + beta·c for `batch` products spaced by the strides.
-void strided_products(bool transpose_a, bool transpose_b, const ProductShape& s,
-                      std::int64_t batch, float alpha, const float* a, const float* b, float beta,
-                      float* c) {
+void strided_products(bool transpose_a, bool transpose_b, const ProductShape& s, std::int64_t batch,
+                      float alpha, const float* a, const float* b, float beta, float* c) {
   const cublasOperation_t op_a = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);

@@ -62,8 +62,8 @@ __global__ void cross_entropy_backward_kernel(const float* probs, const std::int
                                               const float* weights, double factor,
                                               std::int64_t count, std::int64_t columns,
                                               float* dlogits, int* bad_target) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t row = i / columns;
     // A bad target subtracts from no column; the row's first element reports it.
     if (i % columns == 0 && (targets[row] < 0 || targets[row] >= columns))
@@ -79,8 +79,8 @@ __global__ void cross_entropy_backward_kernel(const float* probs, const std::int
 // loss_i = w_i · (max(z,0) − z·y + log1p(e^−|z|)): never exponentiates a positive number.
 __global__ void bce_forward_kernel(const float* logits, const float* labels, const float* weights,
                                    std::int64_t count, double* losses) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const double z = logits[i];
     const double loss = fmax(z, 0.0) - z * labels[i] + log1p(exp(-fabs(z)));
     losses[i] = static_cast<double>(weights[i]) * loss;
@@ -94,11 +94,10 @@ __device__ double stable_sigmoid(double z) {
 }
 
 // dlogits += factor · w_i · (σ(z_i) − y_i).
-__global__ void bce_backward_kernel(const float* logits, const float* labels,
-                                    const float* weights, double factor, std::int64_t count,
-                                    float* dlogits) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+__global__ void bce_backward_kernel(const float* logits, const float* labels, const float* weights,
+                                    double factor, std::int64_t count, float* dlogits) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
     dlogits[i] += static_cast<float>(factor * weights[i] * (stable_sigmoid(logits[i]) - labels[i]));
 }
 
@@ -118,8 +117,8 @@ void throw_if_bad_target(const char* kernel, const Tensor& flag, const Tensor& t
   if (raised == 0) return;
   const std::int64_t row = targets.numel() - raised;
   std::int32_t target = 0;
-  ELECTRA_CUDA_CHECK(cudaMemcpy(&target, detail::i32(targets) + row, sizeof target,
-                                cudaMemcpyDeviceToHost));
+  ELECTRA_CUDA_CHECK(
+      cudaMemcpy(&target, detail::i32(targets) + row, sizeof target, cudaMemcpyDeviceToHost));
   throw_error(kernel, ": target ", target, " at row ", row, " is out of range [0, ", classes, ")");
 }
 
@@ -136,8 +135,8 @@ double cross_entropy_forward(const Tensor& logits, const Tensor& targets, const 
   Tensor row_loss = Tensor::empty(Shape{rows}, DType::f64, Device::cuda);
   const Tensor bad_target = new_target_flag();
   cross_entropy_forward_kernel<<<static_cast<unsigned>(rows), detail::threads_for_row(columns)>>>(
-      f32(logits), detail::i32(targets), f32(weights), columns, f32(probs),
-      row_loss.data<double>(), detail::i32(bad_target));
+      f32(logits), detail::i32(targets), f32(weights), columns, f32(probs), row_loss.data<double>(),
+      detail::i32(bad_target));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
   const double weighted = detail::sum_on_device(row_loss.data<double>(), rows);
   throw_if_bad_target(kernel, bad_target, targets, columns);
@@ -150,8 +149,8 @@ void cross_entropy_backward_accumulate(const Tensor& probs, const Tensor& target
   const double factor = dloss / (weight_total(weights) + weight_floor);
   const Tensor bad_target = new_target_flag();
   cross_entropy_backward_kernel<<<blocks_for(probs.numel()), threads_per_block>>>(
-      f32(probs), detail::i32(targets), f32(weights), factor, probs.numel(),
-      probs.shape().cols(), f32(dlogits), detail::i32(bad_target));
+      f32(probs), detail::i32(targets), f32(weights), factor, probs.numel(), probs.shape().cols(),
+      f32(dlogits), detail::i32(bad_target));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
   throw_if_bad_target(kernel, bad_target, targets, probs.shape().cols());
 }

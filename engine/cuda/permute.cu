@@ -13,16 +13,18 @@ template <bool accumulate>
 __global__ void permute_0213_kernel(const float* x, std::int64_t a_size, std::int64_t b_size,
                                     std::int64_t c_size, std::int64_t d_size, float* out) {
   const std::int64_t count = a_size * b_size * c_size * d_size;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     // i indexes out [a, c, b, d].
     const std::int64_t d = i % d_size;
     const std::int64_t b = (i / d_size) % b_size;
     const std::int64_t c = (i / (d_size * b_size)) % c_size;
     const std::int64_t a = i / (d_size * b_size * c_size);
     const float value = x[((a * b_size + b) * c_size + c) * d_size + d];
-    if constexpr (accumulate) out[i] += value;
-    else out[i] = value;
+    if constexpr (accumulate)
+      out[i] += value;
+    else
+      out[i] = value;
   }
 }
 

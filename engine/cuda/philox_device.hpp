@@ -33,8 +33,8 @@ ELECTRA_HOST_DEVICE Words philox4x32_10(Words counter, std::uint32_t key_0, std:
     const auto low_0 = static_cast<std::uint32_t>(product_0);
     const auto high_1 = static_cast<std::uint32_t>(product_1 >> 32);
     const auto low_1 = static_cast<std::uint32_t>(product_1);
-    counter = Words{{high_1 ^ counter.word[1] ^ key_0, low_1, high_0 ^ counter.word[3] ^ key_1,
-                     low_0}};
+    counter =
+        Words{{high_1 ^ counter.word[1] ^ key_0, low_1, high_0 ^ counter.word[3] ^ key_1, low_0}};
   }
   return counter;
 }
@@ -43,9 +43,10 @@ ELECTRA_HOST_DEVICE Words philox4x32_10(Words counter, std::uint32_t key_0, std:
 ELECTRA_HOST_DEVICE std::uint32_t uniform_word(std::uint64_t seed, std::uint32_t stream,
                                                std::uint64_t j) {
   const std::uint64_t block = j >> 2;
-  const Words words = philox4x32_10(
-      Words{{static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), stream, 0}},
-      static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+  const Words words =
+      philox4x32_10(Words{{static_cast<std::uint32_t>(block),
+                           static_cast<std::uint32_t>(block >> 32), stream, 0}},
+                    static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
   return words.word[j & 3];
 }
 
@@ -66,10 +67,10 @@ ELECTRA_HOST_DEVICE double truncated_standard_normal(std::uint64_t seed, std::ui
   constexpr double two_to_minus_32 = 1.0 / 4294967296.0;
   constexpr double pi = 3.141592653589793238462643383279502884;
   for (std::uint32_t attempt = 0; attempt < 64; ++attempt) {
-    const Words words = philox4x32_10(
-        Words{{static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(j >> 32), stream,
-               0x80000000u | attempt}},
-        static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+    const Words words =
+        philox4x32_10(Words{{static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(j >> 32),
+                             stream, 0x80000000u | attempt}},
+                      static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
     for (int pair = 0; pair < 2; ++pair) {
       const double u1 = (words.word[2 * pair] + 0.5) * two_to_minus_32;
       const double u2 = words.word[2 * pair + 1] * two_to_minus_32;

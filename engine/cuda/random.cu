@@ -14,8 +14,8 @@ using detail::blocks_for;
 using detail::f32;
 using detail::threads_per_block;
 
-#define ELECTRA_GRID_STRIDE(i, count)                                                         \
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;    \
+#define ELECTRA_GRID_STRIDE(i, count)                                                     \
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
        i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
 // y = x ⊙ keep (or y += x ⊙ keep), keep = (u ≥ p) · 1/(1 − p) redrawn from the key.
@@ -24,7 +24,8 @@ __global__ void dropout_kernel(const float* x, double drop_probability, float ke
   ELECTRA_GRID_STRIDE(i, count) {
     const std::uint32_t word = philox_device::uniform_word(
         key.seed, key.stream, key.counter + static_cast<std::uint64_t>(i));
-    const float mask = philox_device::uniform_from_word(word) >= drop_probability ? kept_scale : 0.0f;
+    const float mask =
+        philox_device::uniform_from_word(word) >= drop_probability ? kept_scale : 0.0f;
     y[i] = accumulate ? y[i] + x[i] * mask : x[i] * mask;
   }
 }
@@ -36,8 +37,7 @@ __global__ void uniform_kernel(RandomKey key, std::int64_t count, float* out) {
   }
 }
 
-__global__ void truncated_normal_kernel(RandomKey key, double std, std::int64_t count,
-                                        float* out) {
+__global__ void truncated_normal_kernel(RandomKey key, double std, std::int64_t count, float* out) {
   ELECTRA_GRID_STRIDE(i, count) {
     out[i] = static_cast<float>(
         std * philox_device::truncated_standard_normal(
@@ -84,8 +84,8 @@ void dropout(const Tensor& x, double drop_probability, const RandomKey& key, Ten
              bool accumulate) {
   const char* kernel = "dropout";
   const auto kept_scale = static_cast<float>(1.0 / (1.0 - drop_probability));
-  dropout_kernel<<<blocks_for(x.numel()), threads_per_block>>>(
-      f32(x), drop_probability, kept_scale, key, x.numel(), accumulate, f32(y));
+  dropout_kernel<<<blocks_for(x.numel()), threads_per_block>>>(f32(x), drop_probability, kept_scale,
+                                                               key, x.numel(), accumulate, f32(y));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 

@@ -20,8 +20,8 @@ __global__ void reduce_partials_kernel(Reducer reducer, std::int64_t count,
   __shared__ Value scratch[threads_per_block];
   Value value = reducer.identity();
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += stride)
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += stride)
     value = reducer.combine(value, reducer.load(i));
   value = detail::block_reduce(
       value, [&](const Value& a, const Value& b) { return reducer.combine(a, b); }, scratch);
@@ -104,9 +104,7 @@ struct StatsValue {
 struct StatsReducer {
   using Value = StatsValue;
   const float* x;
-  __device__ Value identity() const {
-    return {INFINITY, -INFINITY, 0.0, 0.0, 0.0, 0.0, 0.0};
-  }
+  __device__ Value identity() const { return {INFINITY, -INFINITY, 0.0, 0.0, 0.0, 0.0, 0.0}; }
   __device__ Value load(std::int64_t i) const {
     const double v = x[i];
     if (isnan(v)) return {INFINITY, -INFINITY, 0.0, 0.0, 0.0, 1.0, 0.0};
@@ -114,8 +112,8 @@ struct StatsReducer {
     return {v, v, v, fabs(v), 1.0, 0.0, 0.0};
   }
   __device__ Value combine(const Value& a, const Value& b) const {
-    return {fmin(a.min, b.min), fmax(a.max, b.max), a.sum + b.sum, fmax(a.abs_max, b.abs_max),
-            a.finite + b.finite, a.nan + b.nan, a.inf + b.inf};
+    return {fmin(a.min, b.min),  fmax(a.max, b.max), a.sum + b.sum, fmax(a.abs_max, b.abs_max),
+            a.finite + b.finite, a.nan + b.nan,      a.inf + b.inf};
   }
 };
 
@@ -143,16 +141,14 @@ double sum_on_device(const double* values, std::int64_t count) {
 
 void add_column_partials(const double* partials, std::int64_t chunks, std::int64_t columns,
                          float* out) {
-  add_column_partials_kernel<<<blocks_for(columns), threads_per_block>>>(partials, chunks,
-                                                                          columns, out);
+  add_column_partials_kernel<<<blocks_for(columns), threads_per_block>>>(partials, chunks, columns,
+                                                                         out);
   ELECTRA_CUDA_CHECK_LAUNCH("add_column_partials");
 }
 
 }  // namespace detail
 
-double sum(const Tensor& x) {
-  return detail::sum_on_device(detail::f32(x), x.numel());
-}
+double sum(const Tensor& x) { return detail::sum_on_device(detail::f32(x), x.numel()); }
 
 double dot(const Tensor& a, const Tensor& b) {
   return reduce_on_device(DotReducer{detail::f32(a), detail::f32(b)}, a.numel(), "dot");

@@ -97,8 +97,8 @@ void softmax_forward(const Tensor& x, const Tensor& mask, std::int64_t rows_per_
   if (mask.defined()) mask_rows = mask.shape().rows();
   const std::int64_t columns = x.shape().cols();
   softmax_forward_kernel<<<grid_rows(x), detail::threads_for_row(columns)>>>(
-      f32(x), mask.defined() ? f32(mask) : nullptr, columns,
-      mask.defined() ? rows_per_mask_row : 1, mask_rows, f32(y));
+      f32(x), mask.defined() ? f32(mask) : nullptr, columns, mask.defined() ? rows_per_mask_row : 1,
+      mask_rows, f32(y));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 
@@ -121,8 +121,8 @@ void log_softmax_forward(const Tensor& x, Tensor& y) {
 void log_softmax_backward_accumulate(const Tensor& y, const Tensor& dy, Tensor& dx) {
   const char* kernel = "log_softmax_backward_accumulate";
   const std::int64_t columns = y.shape().cols();
-  log_softmax_backward_kernel<<<grid_rows(y), detail::threads_for_row(columns)>>>(
-      f32(y), f32(dy), columns, f32(dx));
+  log_softmax_backward_kernel<<<grid_rows(y), detail::threads_for_row(columns)>>>(f32(y), f32(dy),
+                                                                                  columns, f32(dx));
   ELECTRA_CUDA_CHECK_LAUNCH(kernel);
 }
 

@@ -15,9 +15,9 @@ namespace electra::kernels::dispatch {
 inline CallObserver observer = nullptr;
 
 // The device of a call: that of its defined tensors (undefined optional tensors are skipped;
-// cpu when none is defined). On cuda, no tensor may be f64. Tensors are never moved silently: a mix of devices throws naming
-// the kernel and both tensors, and a cuda tensor in a build without the CUDA kernels throws
-// saying so.
+// cpu when none is defined). On cuda, no tensor may be f64. Tensors are never moved silently: a mix
+// of devices throws naming the kernel and both tensors, and a cuda tensor in a build without the
+// CUDA kernels throws saying so.
 template <typename... Tensors>
 Device device_of(const char* kernel, const Tensors&... tensors) {
   const Tensor* first_defined = nullptr;
@@ -27,8 +27,9 @@ Device device_of(const char* kernel, const Tensors&... tensors) {
       first_defined = &tensor;
       return;
     }
-    check(tensor.device() == first_defined->device(), kernel, ": tensors on different devices: ",
-          *first_defined, " and ", tensor, " (move them to one device with .to(Device) first)");
+    check(tensor.device() == first_defined->device(), kernel,
+          ": tensors on different devices: ", *first_defined, " and ", tensor,
+          " (move them to one device with .to(Device) first)");
   };
   (visit(tensors), ...);
   const Device device = first_defined == nullptr ? Device::cpu : first_defined->device();
@@ -89,11 +90,11 @@ constexpr std::int64_t cuda_int_limit = 2147483647;
 // returns cuda::gelu_forward(x, y) on cuda, cpu::gelu_forward(x, y) otherwise. `if constexpr`
 // keeps the CUDA call type-checked in every build but only referenced (linked) in a build that
 // has the CUDA kernels.
-#define ELECTRA_DISPATCH(kernel_name, device, call_arguments)                 \
-  do {                                                                        \
-    if constexpr (::electra::kernels::cuda_backend_built) {                   \
-      if ((device) == ::electra::Device::cuda)                                \
-        return ::electra::kernels::cuda::kernel_name call_arguments;          \
-    }                                                                         \
-    return ::electra::kernels::cpu::kernel_name call_arguments;               \
+#define ELECTRA_DISPATCH(kernel_name, device, call_arguments)        \
+  do {                                                               \
+    if constexpr (::electra::kernels::cuda_backend_built) {          \
+      if ((device) == ::electra::Device::cuda)                       \
+        return ::electra::kernels::cuda::kernel_name call_arguments; \
+    }                                                                \
+    return ::electra::kernels::cpu::kernel_name call_arguments;      \
   } while (false)

@@ -26,9 +26,9 @@ void check_lookup(const char* kernel, Device device, const Tensor& table, const 
   check_float_input(kernel, table);
   check_ids(kernel, device, ids, table.shape().rows());
   const std::int64_t width = table.shape().cols();
-  check(out.shape().rows() == ids.numel() && out.shape().cols() == width && out.rank() >= 2,
-        kernel, ": out expected [", ids.numel(), ", ", width, "] for ids ", ids.shape(),
-        " and table ", table.shape(), ", got ", out.shape());
+  check(out.shape().rows() == ids.numel() && out.shape().cols() == width && out.rank() >= 2, kernel,
+        ": out expected [", ids.numel(), ", ", width, "] for ids ", ids.shape(), " and table ",
+        table.shape(), ", got ", out.shape());
   check(out.dtype() == table.dtype(), kernel, ": dtype mismatch table ", table, " vs out ", out);
 }
 }  // namespace

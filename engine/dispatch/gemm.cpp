@@ -17,14 +17,14 @@ void check_product(const char* kernel, const Tensor& a, std::int64_t a_rows, std
   check_nonempty_input(kernel, b);
   check_nonempty_input(kernel, c);
   check_float(kernel, a);
-  check(a.dtype() == b.dtype() && a.dtype() == c.dtype(), kernel, ": dtype mismatch a ", a,
-        ", b ", b, ", c ", c);
+  check(a.dtype() == b.dtype() && a.dtype() == c.dtype(), kernel, ": dtype mismatch a ", a, ", b ",
+        b, ", c ", c);
   const ProductShape s = product_shape(a_rows, a_cols, transpose_a, b_rows, b_cols, transpose_b);
   const std::int64_t k_b = transpose_b ? b_cols : b_rows;
   const char* a_mark = transpose_a ? "ᵀ" : "";
   const char* b_mark = transpose_b ? "ᵀ" : "";
-  check(s.k == k_b, kernel, ": inner dimensions differ: a ", a.shape(), a_mark, " vs b ",
-        b.shape(), b_mark);
+  check(s.k == k_b, kernel, ": inner dimensions differ: a ", a.shape(), a_mark, " vs b ", b.shape(),
+        b_mark);
   check(c_rows == s.m && c_cols == s.n, kernel, ": c expected [", s.m, ", ", s.n, "] for a ",
         a.shape(), a_mark, " · b ", b.shape(), b_mark, ", got ", c.shape());
   check(s.m < cuda_int_limit && s.n < cuda_int_limit && s.k < cuda_int_limit, kernel,
@@ -42,13 +42,13 @@ std::int64_t batch_of(const char* kernel, const char* what, const Tensor& t) {
 // apart with leading ≥ cols) and its dimensions fit the 32-bit BLAS interface.
 void check_layout(const char* kernel, const char* what, const Tensor& t, std::int64_t outer,
                   std::int64_t inner, const StridedMatrices& l) {
-  check(l.offset >= 0 && l.rows >= 1 && l.cols >= 1 && l.leading >= l.cols &&
-            l.outer_stride >= 0 && l.inner_stride >= 0 && l.leading < cuda_int_limit,
+  check(l.offset >= 0 && l.rows >= 1 && l.cols >= 1 && l.leading >= l.cols && l.outer_stride >= 0 &&
+            l.inner_stride >= 0 && l.leading < cuda_int_limit,
         kernel, ": ", what, " layout offset ", l.offset, ", ", l.rows, "×", l.cols, " leading ",
         l.leading, ", strides ", l.outer_stride, "/", l.inner_stride,
         " is not a valid matrix layout");
-  const std::int64_t last = l.offset + (outer - 1) * l.outer_stride +
-                            (inner - 1) * l.inner_stride + (l.rows - 1) * l.leading + l.cols;
+  const std::int64_t last = l.offset + (outer - 1) * l.outer_stride + (inner - 1) * l.inner_stride +
+                            (l.rows - 1) * l.leading + l.cols;
   check(last <= t.numel(), kernel, ": ", what, " layout reaches element ", last, " of ", t);
 }
 
@@ -63,8 +63,8 @@ void check_row_block(const char* kernel, Device device, const Tensor& whole, con
   check(whole.rank() >= 1 && block.rank() >= 1 &&
             whole.numel() / whole.dim(0) == block.numel() / block.dim(0),
         kernel, ": rows of ", block.shape(), " and ", whole.shape(), " differ in size");
-  check(first_row >= 0 && first_row + block.dim(0) <= whole.dim(0), kernel, ": rows [",
-        first_row, ", ", first_row + block.dim(0), ") are outside ", whole.shape());
+  check(first_row >= 0 && first_row + block.dim(0) <= whole.dim(0), kernel, ": rows [", first_row,
+        ", ", first_row + block.dim(0), ") are outside ", whole.shape());
   if (device == Device::cuda)
     check(block.numel() < cuda_int_limit, kernel, ": ", block, " exceeds the cuBLAS interface");
 }
@@ -85,8 +85,8 @@ void gemm_batched(const Tensor& a, bool transpose_a, const Tensor& b, bool trans
   const std::int64_t batch = batch_of(kernel, "a", a);
   check(batch_of(kernel, "b", b) == batch && batch_of(kernel, "c", c) == batch, kernel,
         ": batch sizes differ: a ", a.shape(), ", b ", b.shape(), ", c ", c.shape());
-  check_product(kernel, a, a.dim(-2), a.dim(-1), transpose_a, b, b.dim(-2), b.dim(-1),
-                transpose_b, c, c.dim(-2), c.dim(-1));
+  check_product(kernel, a, a.dim(-2), a.dim(-1), transpose_a, b, b.dim(-2), b.dim(-1), transpose_b,
+                c, c.dim(-2), c.dim(-1));
   if (device == Device::cuda)
     check(batch < cuda_int_limit, kernel, ": batch ", batch, " exceeds the cuBLAS interface");
   ELECTRA_DISPATCH(gemm_batched, device, (a, transpose_a, b, transpose_b, c, alpha, beta));
@@ -107,9 +107,9 @@ void gemm_strided_batched(std::int64_t outer, std::int64_t inner, const Tensor& 
   if (device == Device::cuda)  // batched over the longer of the two axes
     check(std::max(outer, inner) < cuda_int_limit, kernel, ": batch ", std::max(outer, inner),
           " exceeds the cuBLAS interface");
-  ELECTRA_DISPATCH(gemm_strided_batched, device,
-                   (outer, inner, a, a_layout, transpose_a, b, b_layout, transpose_b, c, c_layout,
-                    alpha, beta));
+  ELECTRA_DISPATCH(
+      gemm_strided_batched, device,
+      (outer, inner, a, a_layout, transpose_a, b, b_layout, transpose_b, c, c_layout, alpha, beta));
 }
 
 void copy_rows_into(const Tensor& source, Tensor& destination, std::int64_t first_row) {

@@ -17,8 +17,7 @@ void check_parameter(const char* kernel, const char* what, const Tensor& paramet
 }
 
 // mean and rstd: [rows] for x [rows, C], of x's dtype.
-void check_statistics(const char* kernel, const Tensor& x, const Tensor& mean,
-                      const Tensor& rstd) {
+void check_statistics(const char* kernel, const Tensor& x, const Tensor& mean, const Tensor& rstd) {
   check(mean.dtype() == x.dtype() && rstd.dtype() == x.dtype(), kernel, ": mean ", mean,
         " and rstd ", rstd, " must have the dtype of x ", x);
   check_shape(kernel, "mean", mean, Shape{x.shape().rows()});

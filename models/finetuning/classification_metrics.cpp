@@ -22,8 +22,9 @@ std::vector<std::vector<std::int64_t>> confusion_matrix(const std::vector<std::i
                                                         std::int64_t num_classes) {
   check_sizes("confusion matrix", predicted.size(), gold.size());
   check(num_classes >= 1, "confusion matrix: num_classes ", num_classes, " < 1");
-  std::vector<std::vector<std::int64_t>> counts(static_cast<std::size_t>(num_classes),
-                                                std::vector<std::int64_t>(static_cast<std::size_t>(num_classes), 0));
+  std::vector<std::vector<std::int64_t>> counts(
+      static_cast<std::size_t>(num_classes),
+      std::vector<std::int64_t>(static_cast<std::size_t>(num_classes), 0));
   for (std::size_t i = 0; i < gold.size(); ++i) {
     check(gold[i] >= 0 && gold[i] < num_classes && predicted[i] >= 0 && predicted[i] < num_classes,
           "confusion matrix: example ", i, " has class ", gold[i], " / prediction ", predicted[i],
@@ -57,7 +58,9 @@ double f1_score(const std::vector<std::int64_t>& predicted, const std::vector<st
   }
   // F1 = 2TP / (2TP + FP + FN); 0 when there is nothing to count (scikit-learn's zero_division).
   const std::int64_t denominator = 2 * true_positive + false_positive + false_negative;
-  return denominator == 0 ? 0.0 : 2.0 * static_cast<double>(true_positive) / static_cast<double>(denominator);
+  return denominator == 0
+             ? 0.0
+             : 2.0 * static_cast<double>(true_positive) / static_cast<double>(denominator);
 }
 
 double macro_f1(const std::vector<std::int64_t>& predicted, const std::vector<std::int64_t>& gold,
@@ -96,7 +99,8 @@ double matthews_correlation(const std::vector<std::int64_t>& predicted,
     p_squared += predicted_k * predicted_k;
     t_squared += true_k * true_k;
   }
-  const double denominator = std::sqrt((samples * samples - p_squared) * (samples * samples - t_squared));
+  const double denominator =
+      std::sqrt((samples * samples - p_squared) * (samples * samples - t_squared));
   return denominator == 0 ? 0.0 : (correct * samples - p_dot_t) / denominator;
 }
 
@@ -119,7 +123,8 @@ double pearson_correlation(const std::vector<double>& x, const std::vector<doubl
 std::vector<double> average_ranks(const std::vector<double>& values) {
   std::vector<std::size_t> order(values.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
   std::vector<double> ranks(values.size());
   for (std::size_t start = 0; start < order.size();) {
     std::size_t end = start + 1;
@@ -143,17 +148,20 @@ ClassificationMetrics classification_metrics(const std::vector<std::int64_t>& pr
   metrics.confusion = confusion_matrix(predicted, gold, num_classes);
   metrics.examples = static_cast<std::int64_t>(gold.size());
   metrics.accuracy = classification_accuracy(predicted, gold);
-  metrics.f1 = num_classes == 2 ? f1_score(predicted, gold, 1) : macro_f1(predicted, gold, num_classes);
+  metrics.f1 =
+      num_classes == 2 ? f1_score(predicted, gold, 1) : macro_f1(predicted, gold, num_classes);
   metrics.mcc = matthews_correlation(predicted, gold, num_classes);
   return metrics;
 }
 
-RegressionMetrics regression_metrics(const std::vector<double>& predicted, const std::vector<double>& gold) {
+RegressionMetrics regression_metrics(const std::vector<double>& predicted,
+                                     const std::vector<double>& gold) {
   check_sizes("regression metrics", predicted.size(), gold.size());
   RegressionMetrics metrics;
   metrics.examples = static_cast<std::int64_t>(gold.size());
   double squared_error = 0;
-  for (std::size_t i = 0; i < gold.size(); ++i) squared_error += (predicted[i] - gold[i]) * (predicted[i] - gold[i]);
+  for (std::size_t i = 0; i < gold.size(); ++i)
+    squared_error += (predicted[i] - gold[i]) * (predicted[i] - gold[i]);
   metrics.mse = gold.empty() ? not_a_number : squared_error / static_cast<double>(gold.size());
   metrics.pearson = pearson_correlation(predicted, gold);
   metrics.spearman = spearman_correlation(predicted, gold);

@@ -25,8 +25,8 @@ SequenceClassifier::SequenceClassifier(const ModelConfig& config, std::int64_t n
   // Registration follows HF's state-dict order: embeddings, projection, encoder, head.
   embeddings_ = std::make_unique<SharedEmbeddings>(factory, config_);
   if (config_.embedding_size != dims.hidden_size)
-    embeddings_project_ = Linear::create(factory, "electra.embeddings_project", config_.embedding_size,
-                                         dims.hidden_size);
+    embeddings_project_ = Linear::create(factory, "electra.embeddings_project",
+                                         config_.embedding_size, dims.hidden_size);
   encoder_ = std::make_unique<Encoder>(factory, "electra.encoder", dims, config_);
   head_dense_ = Linear::create(factory, "classifier.dense", dims.hidden_size, dims.hidden_size);
   head_projection_ = Linear::create(factory, "classifier.out_proj", dims.hidden_size, num_outputs);
@@ -45,12 +45,13 @@ Var SequenceClassifier::forward(Tape& tape, const Tensor& input_ids, const Tenso
   const double p = config_.hidden_dropout;
 
   Var hidden = embeddings_->forward(tape, input_ids, token_type_ids, p, dropout);  // [B, L, E]
-  if (embeddings_project_) hidden = embeddings_project_->forward(tape, hidden);     // [B, L, H]
-  hidden = encoder_->forward(tape, hidden, attention_mask, dropout);                // [B, L, H]
+  if (embeddings_project_) hidden = embeddings_project_->forward(tape, hidden);    // [B, L, H]
+  hidden = encoder_->forward(tape, hidden, attention_mask, dropout);               // [B, L, H]
 
   // The [CLS] rows: flat row b·L of [B·L, H].
   std::vector<std::int32_t> cls_rows(static_cast<std::size_t>(B));
-  for (std::int64_t b = 0; b < B; ++b) cls_rows[static_cast<std::size_t>(b)] = static_cast<std::int32_t>(b * L);
+  for (std::int64_t b = 0; b < B; ++b)
+    cls_rows[static_cast<std::size_t>(b)] = static_cast<std::int32_t>(b * L);
   const Var flat = ops::reshape(tape, hidden, {B * L, H});
   Var cls = ops::gather_rows(tape, flat, Tensor::from_vector(cls_rows, {B}));  // [B, H]
 
@@ -88,14 +89,16 @@ std::int64_t parameter_depth(const std::string& name, std::int64_t num_layers) {
   if (starts_with(layer_prefix)) {
     const std::size_t dot = name.find('.', layer_prefix.size());
     try {
-      const std::int64_t layer = std::stoll(name.substr(layer_prefix.size(), dot - layer_prefix.size()));
+      const std::int64_t layer =
+          std::stoll(name.substr(layer_prefix.size(), dot - layer_prefix.size()));
       if (layer >= 0 && layer < num_layers) return layer + 1;
     } catch (const std::exception&) {
       // falls through to the error below
     }
   }
-  throw_error("layer-wise decay: parameter '", name, "' is neither embeddings, an encoder layer (of ",
-              num_layers, ") nor the classifier head");
+  throw_error("layer-wise decay: parameter '", name,
+              "' is neither embeddings, an encoder layer (of ", num_layers,
+              ") nor the classifier head");
 }
 
 std::vector<double> layerwise_learning_rate_scales(const ParameterStore& store,
@@ -103,7 +106,8 @@ std::vector<double> layerwise_learning_rate_scales(const ParameterStore& store,
   check(decay > 0 && decay <= 1, "layer-wise decay must be in (0, 1], got ", decay);
   std::vector<double> scales;
   for (const Parameter& parameter : store.parameters())
-    scales.push_back(std::pow(decay, static_cast<double>(num_layers + 2 - parameter_depth(parameter.name, num_layers))));
+    scales.push_back(std::pow(
+        decay, static_cast<double>(num_layers + 2 - parameter_depth(parameter.name, num_layers))));
   return scales;
 }
 

@@ -2,8 +2,9 @@
 // Fine-tuning a pre-trained ELECTRA discriminator on a labelled TSV task (ELECTRA's recipe):
 //   pre-trained body (checkpoint, run directory or HF directory) + a fresh classification head
 //   → for each epoch: shuffled mini-batches (dynamic padding) → cross-entropy (or MSE for a
-//     regression task) → AdamW with layer-wise learning-rate decay (models/finetuning/classifier.hpp),
-//     linear warm-up over warmup_fraction of the updates then linear decay to 0
+//     regression task) → AdamW with layer-wise learning-rate decay
+//     (models/finetuning/classifier.hpp), linear warm-up over warmup_fraction of the updates then
+//     linear decay to 0
 //   → after each epoch: dev metrics (accuracy/F1/MCC, or MSE/Pearson/Spearman) logged to
 //     <out>/metrics.jsonl; when the chosen dev metric improves, <out> receives the model as an
 //     HF ElectraForSequenceClassification directory (model.safetensors, config.json with the
@@ -15,11 +16,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "autograd/parameter_store.hpp"
 #include "data/tokenizer.hpp"
@@ -37,7 +37,9 @@ struct FinetuneTask {
   std::vector<std::string> labels;  // class names in id order (classification)
   std::int64_t max_seq_length = 128;
 
-  std::int64_t num_outputs() const { return regression ? 1 : static_cast<std::int64_t>(labels.size()); }
+  std::int64_t num_outputs() const {
+    return regression ? 1 : static_cast<std::int64_t>(labels.size());
+  }
 };
 nlohmann::ordered_json to_json(const FinetuneTask& task);
 FinetuneTask finetune_task_from_json(const nlohmann::json& json, const std::string& source);
@@ -51,8 +53,9 @@ struct EncodedExamples {
 };
 // Unknown labels (or non-numeric regression targets) are errors naming `command` ("finetune" or
 // "evaluate"), `source` and the example.
-EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, const Tokenizer& tokenizer,
-                                const FinetuneTask& task, const std::string& source, bool require_labels = true,
+EncodedExamples encode_examples(const std::vector<LabelledExample>& examples,
+                                const Tokenizer& tokenizer, const FinetuneTask& task,
+                                const std::string& source, bool require_labels = true,
                                 const std::string& command = "finetune");
 
 // Rows order[begin, end) as model inputs, padded only to their own longest sequence (trailing
@@ -61,8 +64,9 @@ EncodedExamples encode_examples(const std::vector<LabelledExample>& examples, co
 struct FinetuneBatch {
   Tensor input_ids, token_type_ids, attention_mask, labels, targets;
 };
-FinetuneBatch make_finetune_batch(const EncodedExamples& data, const std::vector<std::int64_t>& order,
-                                  std::size_t begin, std::size_t end, bool with_labels);
+FinetuneBatch make_finetune_batch(const EncodedExamples& data,
+                                  const std::vector<std::int64_t>& order, std::size_t begin,
+                                  std::size_t end, bool with_labels);
 
 // The config.json key holding the FinetuneTask of a fine-tuned model.
 inline constexpr const char* finetune_task_key = "electra_finetune";
@@ -82,9 +86,9 @@ PretrainedEncoder load_pretrained_encoder(const std::filesystem::path& path);
 // Copies every `electra.*` parameter of `store` from `encoder` (shapes checked first).
 void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& store);
 
-// AdamW (models/training/optimizer.hpp) with its per-parameter learning-rate scales given first: ELECTRA's
-// layer-wise decay fills them (layerwise_learning_rate_scales). Only a constructor: the update is
-// AdamW's own.
+// AdamW (models/training/optimizer.hpp) with its per-parameter learning-rate scales given first:
+// ELECTRA's layer-wise decay fills them (layerwise_learning_rate_scales). Only a constructor: the
+// update is AdamW's own.
 class LayerwiseAdamW : public AdamW {
  public:
   LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config = {})
@@ -142,17 +146,18 @@ struct FinetunedModel {
 FinetunedModel load_finetuned_model(const std::filesystem::path& directory);
 
 struct Evaluation {
-  nlohmann::ordered_json metrics;                 // empty when the data has no labels
-  std::vector<double> predictions;                // class id, or the predicted value
+  nlohmann::ordered_json metrics;                  // empty when the data has no labels
+  std::vector<double> predictions;                 // class id, or the predicted value
   std::vector<std::vector<double>> probabilities;  // softmax per class (classification)
 };
 // A non-finite logit (NaN weights, an overflow) is an error starting with `context` (e.g.
 // "evaluate: runs/spam on dev.tsv") and naming the example, never a metric computed from it.
 Evaluation evaluate_classifier(const SequenceClassifier& classifier, const FinetuneTask& task,
-                               const EncodedExamples& data, std::int64_t batch_size, bool has_labels = true,
-                               const std::string& context = "evaluate");
+                               const EncodedExamples& data, std::int64_t batch_size,
+                               bool has_labels = true, const std::string& context = "evaluate");
 // index, prediction, gold (when known), then one probability column per class.
-void write_predictions(const std::string& path, const FinetuneTask& task, const EncodedExamples& data,
-                       const Evaluation& evaluation, bool has_labels = true, const std::string& command = "finetune");
+void write_predictions(const std::string& path, const FinetuneTask& task,
+                       const EncodedExamples& data, const Evaluation& evaluation,
+                       bool has_labels = true, const std::string& command = "finetune");
 
 }  // namespace electra

@@ -69,7 +69,8 @@ PretrainedEncoder load_pretrained_encoder(const fs::path& path) {
   const std::string network = has_discriminator_network ? "discriminator." : "generator.";
   for (const Parameter& parameter : loaded.parameters->parameters()) {
     if (starts_with(parameter.name, "electra.embeddings."))  // GDES: E_G + E_Δ, else E_G itself
-      encoder.tensors[parameter.name] = discriminator_embedding_value(*loaded.parameters, parameter.name);
+      encoder.tensors[parameter.name] =
+          discriminator_embedding_value(*loaded.parameters, parameter.name);
     else if (starts_with(parameter.name, network + "electra."))
       encoder.tensors[parameter.name.substr(network.size())] = parameter.var.value();
   }

@@ -6,9 +6,9 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
-#include "models/objectives/objective.hpp"
-#include "models/networks/embeddings.hpp"
 #include "models/formats/safetensors.hpp"
+#include "models/networks/embeddings.hpp"
+#include "models/objectives/objective.hpp"
 
 namespace electra {
 namespace fs = std::filesystem;
@@ -20,7 +20,9 @@ constexpr const char* weights_file = "model.safetensors";
 // the training hyperparameters too (transformers keeps unknown keys as attributes).
 constexpr const char* electra_cpp_key = "electra_cpp_config";
 
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
 
 ModelConfig with_dims(ModelConfig config, const EncoderDims& dims) {
   config.hidden_size = dims.hidden_size;
@@ -45,7 +47,8 @@ std::vector<std::pair<std::string, Tensor>> folded_gdes_embeddings(
   for (auto& [name, tensor] : tensors) {
     if (!starts_with(name, "electra.embeddings.")) {
       folded.push_back({name, tensor});
-    } else if (parameters.contains(name)) {  // a shared tensor, not a delta (stripped of its prefix)
+    } else if (parameters.contains(
+                   name)) {  // a shared tensor, not a delta (stripped of its prefix)
       folded.push_back({name, discriminator_embedding_value(parameters, name)});
     }
   }
@@ -90,25 +93,28 @@ nlohmann::ordered_json hf_config_json(const ModelConfig& config, const std::stri
 ModelConfig model_config_from_hf(const nlohmann::json& json, const std::string& source) {
   check(json.is_object(), "hf: ", source, ": expected a JSON object");
   if (json.contains("model_type"))
-    check(json["model_type"] == "electra", "hf: ", source, ": model_type ", json["model_type"].dump(),
-          " is not \"electra\"");
+    check(json["model_type"] == "electra", "hf: ", source, ": model_type ",
+          json["model_type"].dump(), " is not \"electra\"");
   if (json.contains("hidden_act"))
     check(json["hidden_act"] == "gelu", "hf: ", source, ": hidden_act ", json["hidden_act"].dump(),
           " (only \"gelu\" is supported)");
   if (json.contains("position_embedding_type"))
-    check(json["position_embedding_type"] == "absolute", "hf: ", source, ": position_embedding_type ",
-          json["position_embedding_type"].dump(), " (only \"absolute\" is supported)");
+    check(json["position_embedding_type"] == "absolute", "hf: ", source,
+          ": position_embedding_type ", json["position_embedding_type"].dump(),
+          " (only \"absolute\" is supported)");
   ModelConfig config = model_preset("small");  // ElectraConfig's defaults are ELECTRA-Small's
   config.preset = "hf";
   config.generator_size = 1.0;  // one network; pretraining_config_from_hf sets the real ratio
   auto integer = [&](const char* key, std::int64_t& field) {
     if (!json.contains(key)) return;
-    check(json[key].is_number_integer(), "hf: ", source, ": ", key, " = ", json[key].dump(), " is not an integer");
+    check(json[key].is_number_integer(), "hf: ", source, ": ", key, " = ", json[key].dump(),
+          " is not an integer");
     field = json[key].get<std::int64_t>();
   };
   auto real = [&](const char* key, double& field) {
     if (!json.contains(key) || json[key].is_null()) return;
-    check(json[key].is_number(), "hf: ", source, ": ", key, " = ", json[key].dump(), " is not a number");
+    check(json[key].is_number(), "hf: ", source, ": ", key, " = ", json[key].dump(),
+          " is not a number");
     field = json[key].get<double>();
   };
   integer("vocab_size", config.vocab_size);
@@ -147,7 +153,8 @@ std::vector<std::pair<std::string, Shape>> hf_expected_tensors(const ModelConfig
     names.push_back({prefix + ".bias", {size}});
   };
   names.push_back({"electra.embeddings.word_embeddings.weight", {V, E}});
-  names.push_back({"electra.embeddings.position_embeddings.weight", {config.max_position_embeddings, E}});
+  names.push_back(
+      {"electra.embeddings.position_embeddings.weight", {config.max_position_embeddings, E}});
   names.push_back({"electra.embeddings.token_type_embeddings.weight", {config.type_vocab_size, E}});
   norm("electra.embeddings.LayerNorm", E);
   if (E != H) linear("electra.embeddings_project", E, H);
@@ -174,9 +181,9 @@ std::vector<std::pair<std::string, Shape>> hf_expected_tensors(const ModelConfig
     linear("classifier.dense", H, H);
     linear("classifier.out_proj", H, num_labels);
   } else {
-    check(architecture == hf_base_architecture, "hf: unsupported architecture '", architecture, "' (supported: ",
-          hf_pretraining_architecture, ", ", hf_masked_lm_architecture, ", ", hf_classification_architecture, ", ",
-          hf_base_architecture, ")");
+    check(architecture == hf_base_architecture, "hf: unsupported architecture '", architecture,
+          "' (supported: ", hf_pretraining_architecture, ", ", hf_masked_lm_architecture, ", ",
+          hf_classification_architecture, ", ", hf_base_architecture, ")");
   }
   return names;
 }
@@ -189,7 +196,9 @@ HfModel load_hf_model(const fs::path& directory) {
   const fs::path config_path = directory / config_file, weights_path = directory / weights_file;
   check(fs::is_regular_file(config_path), "hf: ", where, ": no ", config_file);
   check(fs::is_regular_file(weights_path), "hf: ", where, ": no ", weights_file,
-        fs::exists(directory / "pytorch_model.bin") ? " (only pytorch_model.bin: save it with safe_serialization=True)" : "");
+        fs::exists(directory / "pytorch_model.bin")
+            ? " (only pytorch_model.bin: save it with safe_serialization=True)"
+            : "");
   try {
     model.config_json = nlohmann::json::parse(read_file_bytes(config_path.string()));
   } catch (const nlohmann::json::exception& error) {
@@ -201,13 +210,16 @@ HfModel load_hf_model(const fs::path& directory) {
   // ElectraModel files name the body without the `electra.` prefix.
   std::map<std::string, Tensor> stored;
   bool has_prefix = false;
-  for (const NamedTensor& entry : contents.tensors) has_prefix = has_prefix || starts_with(entry.name, "electra.");
+  for (const NamedTensor& entry : contents.tensors)
+    has_prefix = has_prefix || starts_with(entry.name, "electra.");
   for (NamedTensor& entry : contents.tensors)
-    stored[has_prefix || (!starts_with(entry.name, "embeddings") && !starts_with(entry.name, "encoder."))
+    stored[has_prefix ||
+                   (!starts_with(entry.name, "embeddings") && !starts_with(entry.name, "encoder."))
                ? entry.name
                : "electra." + entry.name] = entry.tensor;
 
-  const nlohmann::json& architectures = model.config_json.value("architectures", nlohmann::json::array());
+  const nlohmann::json& architectures =
+      model.config_json.value("architectures", nlohmann::json::array());
   if (architectures.is_array() && !architectures.empty() && architectures[0].is_string()) {
     model.architecture = architectures[0].get<std::string>();
   } else if (stored.count("discriminator_predictions.dense.weight")) {
@@ -222,13 +234,15 @@ HfModel load_hf_model(const fs::path& directory) {
   if (model.architecture == hf_classification_architecture) {
     if (model.config_json.contains("id2label") && model.config_json["id2label"].is_object())
       model.num_labels = static_cast<std::int64_t>(model.config_json["id2label"].size());
-    else if (model.config_json.contains("num_labels") && model.config_json["num_labels"].is_number_integer())
+    else if (model.config_json.contains("num_labels") &&
+             model.config_json["num_labels"].is_number_integer())
       model.num_labels = model.config_json["num_labels"].get<std::int64_t>();
     else
       model.num_labels = 2;  // ElectraConfig's default
   }
 
-  for (const auto& [name, shape] : hf_expected_tensors(model.config, model.architecture, model.num_labels)) {
+  for (const auto& [name, shape] :
+       hf_expected_tensors(model.config, model.architecture, model.num_labels)) {
     auto found = stored.find(name);
     if (found == stored.end() && name == "generator_lm_head.weight") {
       // Tied to the word embeddings; transformers may leave it out of the file.
@@ -240,15 +254,16 @@ HfModel load_hf_model(const fs::path& directory) {
     const Tensor& tensor = found->second;
     check(tensor.dtype() == DType::f32, "hf: ", weights_path.string(), ": tensor '", name, "' is ",
           dtype_name(tensor.dtype()), ", expected f32");
-    check(tensor.shape() == shape, "hf: ", weights_path.string(), ": tensor '", name, "' has shape ",
-          tensor.shape().str(), " but ", config_file, " implies ", shape.str());
+    check(tensor.shape() == shape, "hf: ", weights_path.string(), ": tensor '", name,
+          "' has shape ", tensor.shape().str(), " but ", config_file, " implies ", shape.str());
     model.tensors[name] = tensor;
   }
   if (fs::is_regular_file(directory / "vocab.txt")) model.vocab_path = directory / "vocab.txt";
   return model;
 }
 
-void save_hf_model(const fs::path& directory, const std::vector<std::pair<std::string, Tensor>>& tensors,
+void save_hf_model(const fs::path& directory,
+                   const std::vector<std::pair<std::string, Tensor>>& tensors,
                    const nlohmann::ordered_json& config_json, const std::string& vocab_path) {
   fs::create_directories(directory);
   std::vector<NamedTensor> named;
@@ -272,14 +287,18 @@ HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelC
   // its LM head.
   bool has_discriminator_network = false, main_is_masked_lm = false;
   for (const Parameter& parameter : parameters.parameters()) {
-    has_discriminator_network = has_discriminator_network || starts_with(parameter.name, "discriminator.");
-    main_is_masked_lm = main_is_masked_lm || parameter.name == "discriminator.generator_lm_head.bias";
+    has_discriminator_network =
+        has_discriminator_network || starts_with(parameter.name, "discriminator.");
+    main_is_masked_lm =
+        main_is_masked_lm || parameter.name == "discriminator.generator_lm_head.bias";
   }
-  check(!has_discriminator_network || objective.exports_discriminator || main_is_masked_lm, "export: objective '",
-        config.objective, "' has discriminator.* parameters but exports no network for them");
+  check(!has_discriminator_network || objective.exports_discriminator || main_is_masked_lm,
+        "export: objective '", config.objective,
+        "' has discriminator.* parameters but exports no network for them");
   std::vector<std::pair<std::string, Tensor>> discriminator, generator;
   std::vector<std::string> left_out;
-  const Tensor word_embeddings = parameters.get("electra.embeddings.word_embeddings.weight").value();
+  const Tensor word_embeddings =
+      parameters.get("electra.embeddings.word_embeddings.weight").value();
   for (const Parameter& parameter : parameters.parameters()) {
     const std::string& name = parameter.name;
     const Tensor& value = parameter.var.value();
@@ -297,25 +316,30 @@ HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelC
       discriminator.push_back({hf_name, value});
     } else if (starts_with(name, "generator.")) {
       const std::string hf_name = name.substr(std::string("generator.").size());
-      if (hf_name == "generator_lm_head.bias") generator.push_back({"generator_lm_head.weight", word_embeddings});
+      if (hf_name == "generator_lm_head.bias")
+        generator.push_back({"generator_lm_head.weight", word_embeddings});
       generator.push_back({hf_name, value});
     } else {
-      throw_error("export: parameter '", name, "' belongs to neither network and has no Hugging Face counterpart");
+      throw_error("export: parameter '", name,
+                  "' belongs to neither network and has no Hugging Face counterpart");
     }
   }
   discriminator = folded_gdes_embeddings(parameters, std::move(discriminator));
   HfExport result;
   nlohmann::ordered_json full_config = nlohmann::ordered_json::parse(to_json(config).dump());
-  const auto check_maps = [](const std::vector<std::pair<std::string, Tensor>>& tensors, const ModelConfig& dims,
-                             const char* architecture) {
+  const auto check_maps = [](const std::vector<std::pair<std::string, Tensor>>& tensors,
+                             const ModelConfig& dims, const char* architecture) {
     // Every tensor must be one the architecture reads: none may be written and then ignored.
     std::map<std::string, Shape> expected;
-    for (const auto& [name, shape] : hf_expected_tensors(dims, architecture)) expected[name] = shape;
+    for (const auto& [name, shape] : hf_expected_tensors(dims, architecture))
+      expected[name] = shape;
     for (const auto& [name, tensor] : tensors)
-      check(expected.count(name) == 1, "export: tensor '", name, "' has no place in ", architecture);
+      check(expected.count(name) == 1, "export: tensor '", name, "' has no place in ",
+            architecture);
   };
   if (has_discriminator_network) {
-    const char* architecture = main_is_masked_lm ? hf_masked_lm_architecture : hf_pretraining_architecture;
+    const char* architecture =
+        main_is_masked_lm ? hf_masked_lm_architecture : hf_pretraining_architecture;
     check_maps(discriminator, config, architecture);
     fs::path& directory = main_is_masked_lm ? result.main : result.discriminator;
     directory = out / (main_is_masked_lm ? "main" : "discriminator");
@@ -326,23 +350,28 @@ HfExport export_pretraining_to_hf(const ParameterStore& parameters, const ModelC
   for (const std::string& name : left_out)
     result.note += (result.note.empty() ? "left out (no Hugging Face counterpart): " : ", ") + name;
   result.generator = out / "generator";
-  nlohmann::ordered_json json = hf_config_json(with_dims(config, config.generator_dims()), hf_masked_lm_architecture);
+  nlohmann::ordered_json json =
+      hf_config_json(with_dims(config, config.generator_dims()), hf_masked_lm_architecture);
   json[electra_cpp_key] = full_config;
   save_hf_model(result.generator, generator, json, vocab_path);
   return result;
 }
 
 ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfModel* generator) {
-  check(generator != nullptr, "import: pre-training needs the generator directory (ElectraForMaskedLM)");
-  check(generator->architecture == hf_masked_lm_architecture, "import: ", generator->directory.string(), " is ",
-        generator->architecture, ", not ", hf_masked_lm_architecture);
+  check(generator != nullptr,
+        "import: pre-training needs the generator directory (ElectraForMaskedLM)");
+  check(generator->architecture == hf_masked_lm_architecture,
+        "import: ", generator->directory.string(), " is ", generator->architecture, ", not ",
+        hf_masked_lm_architecture);
   // A main/ ElectraForMaskedLM directory (replace_mlm, all_tokens_mlm) names its objective in
   // electra_cpp_config; without it only ElectraForPreTraining is a discriminator.
-  const bool masked_lm_main = discriminator && discriminator->architecture == hf_masked_lm_architecture &&
+  const bool masked_lm_main = discriminator &&
+                              discriminator->architecture == hf_masked_lm_architecture &&
                               discriminator->config_json.contains(electra_cpp_key);
   if (discriminator && !masked_lm_main)
-    check(discriminator->architecture == hf_pretraining_architecture, "import: ", discriminator->directory.string(),
-          " is ", discriminator->architecture, ", not ", hf_pretraining_architecture);
+    check(discriminator->architecture == hf_pretraining_architecture,
+          "import: ", discriminator->directory.string(), " is ", discriminator->architecture,
+          ", not ", hf_pretraining_architecture);
   const HfModel& main = discriminator ? *discriminator : *generator;
   ModelConfig config = main.config;
   if (main.config_json.contains(electra_cpp_key)) {
@@ -355,10 +384,12 @@ ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfMod
     config.validate();
   }
   // GDES: the export holds E_G + E_Δ folded (folded_gdes_embeddings); E_Δ cannot be taken back out.
-  check(config.embedding_sharing != "gdes", "import: ", main.directory.string(), " was exported "
+  check(config.embedding_sharing != "gdes", "import: ", main.directory.string(),
+        " was exported "
         "from a GDES run (embedding_sharing 'gdes'): its discriminator embeddings are E_G + E_Δ "
         "folded, which cannot be split to resume pre-training; resume from the run's checkpoint "
-        "(the directory itself loads as a plain ", hf_pretraining_architecture, " for fine-tuning)");
+        "(the directory itself loads as a plain ",
+        hf_pretraining_architecture, " for fine-tuning)");
   if (discriminator) {
     const bool wants_masked_lm = !find_objective(config.objective).exports_discriminator;
     check(masked_lm_main == wants_masked_lm, "import: ", discriminator->directory.string(), " is ",
@@ -366,24 +397,29 @@ ModelConfig pretraining_config_from_hf(const HfModel* discriminator, const HfMod
           wants_masked_lm ? hf_masked_lm_architecture : hf_pretraining_architecture);
   }
   const auto describe = [](const EncoderDims& dims) {
-    return "hidden " + std::to_string(dims.hidden_size) + ", layers " + std::to_string(dims.num_layers) + ", heads " +
-           std::to_string(dims.num_heads) + ", FFN " + std::to_string(dims.intermediate_size);
+    return "hidden " + std::to_string(dims.hidden_size) + ", layers " +
+           std::to_string(dims.num_layers) + ", heads " + std::to_string(dims.num_heads) +
+           ", FFN " + std::to_string(dims.intermediate_size);
   };
   const EncoderDims stored = generator->config.discriminator_dims();
-  check(config.generator_dims() == stored, "import: generator ", generator->directory.string(), " (",
-        describe(stored), ") does not match the pre-training config's generator (", describe(config.generator_dims()), ")");
+  check(config.generator_dims() == stored, "import: generator ", generator->directory.string(),
+        " (", describe(stored), ") does not match the pre-training config's generator (",
+        describe(config.generator_dims()), ")");
   if (discriminator)
-    check(config.discriminator_dims() == discriminator->config.discriminator_dims(), "import: discriminator ",
-          discriminator->directory.string(), " (", describe(discriminator->config.discriminator_dims()),
-          ") does not match the config (", describe(config.discriminator_dims()), ")");
-  check(generator->config.vocab_size == config.vocab_size && generator->config.embedding_size == config.embedding_size,
+    check(config.discriminator_dims() == discriminator->config.discriminator_dims(),
+          "import: discriminator ", discriminator->directory.string(), " (",
+          describe(discriminator->config.discriminator_dims()), ") does not match the config (",
+          describe(config.discriminator_dims()), ")");
+  check(generator->config.vocab_size == config.vocab_size &&
+            generator->config.embedding_size == config.embedding_size,
         "import: generator ", generator->directory.string(), " has vocabulary/embedding sizes ",
         generator->config.vocab_size, "/", generator->config.embedding_size, ", the discriminator ",
         config.vocab_size, "/", config.embedding_size);
   return config;
 }
 
-void import_hf_pretraining(const HfModel* discriminator, const HfModel* generator, ParameterStore& parameters) {
+void import_hf_pretraining(const HfModel* discriminator, const HfModel* generator,
+                           ParameterStore& parameters) {
   std::vector<std::pair<Var, Tensor>> assignments;
   for (const Parameter& parameter : parameters.parameters()) {
     const std::string& name = parameter.name;
@@ -399,13 +435,17 @@ void import_hf_pretraining(const HfModel* discriminator, const HfModel* generato
       hf_name = name.substr(std::string("generator.").size());
     }
     check(source != nullptr, "import: no directory provides parameter '", name, "'");
-    check(!(source == discriminator && starts_with(hf_name, "copy_prediction.") && !source->tensors.count(hf_name)),
-          "import: parameter '", name, "' (all_tokens_mlm's copy head) is not in ", source->directory.string(),
-          ": the HF export leaves it out (no ElectraForMaskedLM counterpart); continue from the checkpoint instead");
+    check(!(source == discriminator && starts_with(hf_name, "copy_prediction.") &&
+            !source->tensors.count(hf_name)),
+          "import: parameter '", name, "' (all_tokens_mlm's copy head) is not in ",
+          source->directory.string(),
+          ": the HF export leaves it out (no ElectraForMaskedLM counterpart); continue from the "
+          "checkpoint instead");
     const Tensor& tensor = source->at(hf_name);
     const Tensor& value = parameter.var.value();
-    check(tensor.shape() == value.shape() && tensor.dtype() == value.dtype(), "import: ", source->directory.string(),
-          ": tensor '", hf_name, "' is ", dtype_name(tensor.dtype()), tensor.shape().str(), ", the model needs ",
+    check(tensor.shape() == value.shape() && tensor.dtype() == value.dtype(),
+          "import: ", source->directory.string(), ": tensor '", hf_name, "' is ",
+          dtype_name(tensor.dtype()), tensor.shape().str(), ", the model needs ",
           dtype_name(value.dtype()), value.shape().str());
     assignments.push_back({parameter.var, tensor});
   }

@@ -23,10 +23,9 @@
 // does not use are ignored (as from_pretrained does).
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "autograd/parameter_store.hpp"
 #include "engine/tensor.hpp"
@@ -45,7 +44,7 @@ struct HfModel {
   // The network's sizes as a ModelConfig: hidden_size, num_layers, num_heads, intermediate_size
   // are this network's own (a generator's narrower ones for ElectraForMaskedLM).
   ModelConfig config;
-  nlohmann::json config_json;  // config.json as read (id2label, electra_finetune, …)
+  nlohmann::json config_json;   // config.json as read (id2label, electra_finetune, …)
   std::int64_t num_labels = 0;  // classifier outputs (ElectraForSequenceClassification only)
   // Validated tensors by HF name (the architecture's set; generator_lm_head.weight is filled in
   // from the word embeddings when the file leaves it out).
@@ -69,12 +68,13 @@ std::vector<std::pair<std::string, Shape>> hf_expected_tensors(const ModelConfig
 HfModel load_hf_model(const std::filesystem::path& directory);
 // Writes model.safetensors (tensors in the given order), config.json and a copy of vocab_path
 // (skipped when empty) into `directory`, creating it.
-void save_hf_model(const std::filesystem::path& directory, const std::vector<std::pair<std::string, Tensor>>& tensors,
+void save_hf_model(const std::filesystem::path& directory,
+                   const std::vector<std::pair<std::string, Tensor>>& tensors,
                    const nlohmann::ordered_json& config_json, const std::string& vocab_path);
 
 struct HfExport {
   std::filesystem::path discriminator;  // empty unless the objective exports one (electra, …)
-  std::filesystem::path main;  // the masked-LM main network (replace_mlm, …), else empty
+  std::filesystem::path main;           // the masked-LM main network (replace_mlm, …), else empty
   std::filesystem::path generator;
   std::string note;  // parameters deliberately left out, for the export's printed lines
 };

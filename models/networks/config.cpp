@@ -2,10 +2,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
 #include "models/objectives/objective.hpp"
@@ -15,8 +14,8 @@ namespace {
 
 // One row per JSON key: to_json and from_json walk the same table, so they round-trip by
 // construction and a new field is one line here.
-using Member = std::variant<std::int64_t ModelConfig::*, double ModelConfig::*,
-                            bool ModelConfig::*, std::string ModelConfig::*>;
+using Member = std::variant<std::int64_t ModelConfig::*, double ModelConfig::*, bool ModelConfig::*,
+                            std::string ModelConfig::*>;
 struct Field {
   const char* key;
   Member member;
@@ -110,7 +109,8 @@ std::int64_t ModelConfig::predictions_per_sequence() const {
   if (max_predictions > 0) return max_predictions;
   // int((0.15 + 0.005) · L) as the official code; the epsilon keeps 0.155·200 = 31 from
   // truncating to 30 when the product is a hair below an integer.
-  return static_cast<std::int64_t>((mask_probability + 0.005) * static_cast<double>(seq_len) + 1e-9);
+  return static_cast<std::int64_t>((mask_probability + 0.005) * static_cast<double>(seq_len) +
+                                   1e-9);
 }
 
 void ModelConfig::validate() const {
@@ -132,9 +132,9 @@ void ModelConfig::validate() const {
   require(generator_size > 0.0 && generator_size <= 1.0, "generator_size = ", generator_size,
           ": must be in (0, 1]");
   const EncoderDims generator = generator_dims();
-  require(generator.hidden_size > 0 && generator.intermediate_size > 0, "generator_size = ",
-          generator_size, ": gives a generator of hidden ", generator.hidden_size, " and FFN ",
-          generator.intermediate_size);
+  require(generator.hidden_size > 0 && generator.intermediate_size > 0,
+          "generator_size = ", generator_size, ": gives a generator of hidden ",
+          generator.hidden_size, " and FFN ", generator.intermediate_size);
   require(generator.hidden_size % generator.num_heads == 0, "generator_size = ", generator_size,
           ": generator hidden ", generator.hidden_size, " is not divisible by its ",
           generator.num_heads, " heads");
@@ -143,36 +143,36 @@ void ModelConfig::validate() const {
   require_probability("hidden_dropout", hidden_dropout);
   require_probability("attention_dropout", attention_dropout);
   require(layer_norm_eps > 0.0, "layer_norm_eps = ", layer_norm_eps, ": must be positive");
-  require(initializer_range > 0.0, "initializer_range = ", initializer_range,
-          ": must be positive");
+  require(initializer_range > 0.0, "initializer_range = ", initializer_range, ": must be positive");
   find_objective(objective);  // an unknown name is an error listing the registered ones
   require(mlm_weight >= 0.0, "mlm_weight = ", mlm_weight, ": must be ≥ 0");
   require(disc_weight >= 0.0, "disc_weight = ", disc_weight, ": must be ≥ 0");
   require(temperature > 0.0, "temperature = ", temperature, ": must be positive");
   require(std::isfinite(generator_focal_gamma) && generator_focal_gamma >= 0.0,  // Hao et al.
           "generator_focal_gamma = ", generator_focal_gamma, ": must be finite and ≥ 0");
-  require(std::isfinite(hardness_weight) && hardness_weight >= 0.0, "hardness_weight = ",
-          hardness_weight, ": must be finite and ≥ 0");
-  require(std::isfinite(hardness_epsilon) && hardness_epsilon > 0.0, "hardness_epsilon = ",
-          hardness_epsilon, ": must be finite and positive");
+  require(std::isfinite(hardness_weight) && hardness_weight >= 0.0,
+          "hardness_weight = ", hardness_weight, ": must be finite and ≥ 0");
+  require(std::isfinite(hardness_epsilon) && hardness_epsilon > 0.0,
+          "hardness_epsilon = ", hardness_epsilon, ": must be finite and positive");
   require(embedding_sharing == "tied" || embedding_sharing == "gdes",  // GDES, curriculum
           "embedding_sharing = '", embedding_sharing, "': must be 'tied' or 'gdes'");
-  require(embedding_sharing == "tied" || has_discriminator(), "embedding_sharing = 'gdes': ",
-          "objective '", objective, "' has no replaced-token discriminator to share with");
-  require(std::isfinite(disc_weight_start) && disc_weight_start >= 0.0, "disc_weight_start = ",
-          disc_weight_start, ": must be finite and ≥ 0");
+  require(embedding_sharing == "tied" || has_discriminator(),
+          "embedding_sharing = 'gdes': ", "objective '", objective,
+          "' has no replaced-token discriminator to share with");
+  require(std::isfinite(disc_weight_start) && disc_weight_start >= 0.0,
+          "disc_weight_start = ", disc_weight_start, ": must be finite and ≥ 0");
   require(disc_weight_ramp_updates >= 0, "disc_weight_ramp_updates = ", disc_weight_ramp_updates,
           ": must be ≥ 0 (0 = no ramp)");
-  require(std::isfinite(temperature_start) && temperature_start > 0.0, "temperature_start = ",
-          temperature_start, ": must be finite and positive");
+  require(std::isfinite(temperature_start) && temperature_start > 0.0,
+          "temperature_start = ", temperature_start, ": must be finite and positive");
   require(temperature_ramp_updates >= 0, "temperature_ramp_updates = ", temperature_ramp_updates,
           ": must be ≥ 0 (0 = no ramp)");
-  require(mask_probability > 0.0 && mask_probability <= 1.0, "mask_probability = ",
-          mask_probability, ": must be in (0, 1]");
-  require(mask_token_share >= 0.0 && mask_token_share <= 1.0, "mask_token_share = ",
-          mask_token_share, ": must be in [0, 1]");
-  require(max_predictions >= 0 && max_predictions <= seq_len, "max_predictions = ",
-          max_predictions, ": must be in [0, seq_len ", seq_len, "] (0 = derived)");
+  require(mask_probability > 0.0 && mask_probability <= 1.0,
+          "mask_probability = ", mask_probability, ": must be in (0, 1]");
+  require(mask_token_share >= 0.0 && mask_token_share <= 1.0,
+          "mask_token_share = ", mask_token_share, ": must be in [0, 1]");
+  require(max_predictions >= 0 && max_predictions <= seq_len, "max_predictions = ", max_predictions,
+          ": must be in [0, seq_len ", seq_len, "] (0 = derived)");
   require(predictions_per_sequence() >= 1, "mask_probability = ", mask_probability,
           ": gives no masked position at seq_len ", seq_len);
   require(learning_rate > 0.0, "learning_rate = ", learning_rate, ": must be positive");
@@ -238,7 +238,8 @@ ModelConfig model_preset(const std::string& name) {
     return config;
   }
   std::string known;
-  for (const std::string& preset : model_preset_names()) known += (known.empty() ? "" : ", ") + preset;
+  for (const std::string& preset : model_preset_names())
+    known += (known.empty() ? "" : ", ") + preset;
   throw_error("config: unknown preset '", name, "' (known: ", known, ")");
 }
 

@@ -4,10 +4,9 @@
 // preset key by key; unknown keys and impossible values are one-line electra::Error messages
 // naming the key and the value.
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace electra {
 
@@ -42,8 +41,8 @@ struct ModelConfig {
   std::string objective = "electra";  // a row of models/objectives/registry.cpp
   double mlm_weight = 1.0;            // total = mlm_weight·MLM + disc_weight·disc
   double disc_weight = 50.0;
-  double temperature = 1.0;           // generator sampling temperature: softmax(logits / T)
-  bool disallow_correct = false;      // subtract 1000 from the original id's logit before sampling
+  double temperature = 1.0;       // generator sampling temperature: softmax(logits / T)
+  bool disallow_correct = false;  // subtract 1000 from the original id's logit before sampling
   // Hao et al. 2021 (docs/objectives.md, electra_hp). The focal γ applies to every objective's
   // generator; the hardness fields to electra_hp only.
   double generator_focal_gamma = 0.0;  // MLM loss w·−(1−p)^γ·log p; 0 = plain cross-entropy
@@ -51,9 +50,10 @@ struct ModelConfig {
   double hardness_epsilon = 0.05;      // sample from q ∝ p_G·(h + ε): p_G/q ≤ (1 + ε)/ε
   bool hardness_importance_correction = true;  // weight the disc loss at masked slots by p_G/q
 
-  // GDES and the curriculum schedules (docs/objectives.md); the defaults are the paper, bit for bit.
-  std::string embedding_sharing = "tied";     // "tied" (ELECTRA) | "gdes": disc reads sg(E_G) + E_Δ
-  double disc_weight_start = 0.0;             // λ goes linearly from this to disc_weight over
+  // GDES and the curriculum schedules (docs/objectives.md); the defaults are the paper, bit for
+  // bit.
+  std::string embedding_sharing = "tied";  // "tied" (ELECTRA) | "gdes": disc reads sg(E_G) + E_Δ
+  double disc_weight_start = 0.0;          // λ goes linearly from this to disc_weight over
   std::int64_t disc_weight_ramp_updates = 0;  // the first N updates (0: disc_weight throughout)
   double temperature_start = 1.0;             // T goes linearly from this to temperature over
   std::int64_t temperature_ramp_updates = 0;  // the first N updates (0: temperature throughout)
@@ -62,8 +62,8 @@ struct ModelConfig {
   std::int64_t seq_len = 128;
   std::int64_t batch_size = 128;
   double mask_probability = 0.15;
-  double mask_token_share = 0.85;     // of the chosen positions; the rest keep their token
-  std::int64_t max_predictions = 0;   // 0 = derived: int((mask_probability + 0.005)·seq_len)
+  double mask_token_share = 0.85;    // of the chosen positions; the rest keep their token
+  std::int64_t max_predictions = 0;  // 0 = derived: int((mask_probability + 0.005)·seq_len)
 
   // ---- optimisation (DESIGN §2 step 10)
   double learning_rate = 5e-4;

@@ -30,9 +30,9 @@ BatchSizes check_batch(const MaskedBatch& batch) {
   check_shape("ElectraModel", "masked_input_ids", batch.masked_input_ids, sequence);
   check_shape("ElectraModel", "masked_original_ids", batch.masked_original_ids, predictions);
   check_shape("ElectraModel", "masked_weights", batch.masked_weights, predictions);
-  for (const Tensor* ids_tensor : {&ids, &batch.original.token_type_ids, &batch.original.attention_mask,
-                                   &batch.masked_input_ids, &batch.masked_positions,
-                                   &batch.masked_original_ids})
+  for (const Tensor* ids_tensor :
+       {&ids, &batch.original.token_type_ids, &batch.original.attention_mask,
+        &batch.masked_input_ids, &batch.masked_positions, &batch.masked_original_ids})
     check_dtype("ElectraModel", *ids_tensor, DType::i32);
   return sizes;
 }
@@ -58,8 +58,9 @@ Tensor sigmoid_on_host(const Tensor& logits, const Tensor& attention_mask) {
   Tensor probability = Tensor::empty(z.shape(), DType::f32);
   for (std::int64_t i = 0; i < z.numel(); ++i)
     probability.data<float>()[i] =
-        mask.data<std::int32_t>()[i] == 0 ? 0.0f
-                                          : static_cast<float>(1.0 / (1.0 + std::exp(-z.data<double>()[i])));
+        mask.data<std::int32_t>()[i] == 0
+            ? 0.0f
+            : static_cast<float>(1.0 / (1.0 + std::exp(-z.data<double>()[i])));
   return probability;
 }
 
@@ -67,15 +68,21 @@ Tensor sigmoid_on_host(const Tensor& logits, const Tensor& attention_mask) {
 
 ElectraModel::ElectraModel(const ModelConfig& config, ParameterStore& store, std::uint64_t seed,
                            DType dtype, Device device)
-    : config_(config), objective_(&find_objective(config.objective)), seed_(seed), dtype_(dtype),
+    : config_(config),
+      objective_(&find_objective(config.objective)),
+      seed_(seed),
+      dtype_(dtype),
       device_(device) {
   config_.validate();
-  check(device == Device::cpu || dtype == DType::f32, "ElectraModel: the CUDA backend computes "
-        "in f32 only, got dtype ", dtype_name(dtype), " (f64 is for CPU gradient checks)");
+  check(device == Device::cpu || dtype == DType::f32,
+        "ElectraModel: the CUDA backend computes "
+        "in f32 only, got dtype ",
+        dtype_name(dtype), " (f64 is for CPU gradient checks)");
   require_device(device, "ElectraModel: device");
   ParameterFactory factory(store, seed, dtype, config_.initializer_range, device);
   embeddings_ = std::make_unique<SharedEmbeddings>(factory, config_);
-  generator_ = std::make_unique<Generator>(factory, config_, config_.generator_dims(), *embeddings_);
+  generator_ =
+      std::make_unique<Generator>(factory, config_, config_.generator_dims(), *embeddings_);
   if (objective_->networks.discriminator)
     discriminator_ = std::make_unique<Discriminator>(factory, config_, *embeddings_);
   if (objective_->build_heads) heads_ = objective_->build_heads(factory, config_, *embeddings_);
@@ -87,7 +94,7 @@ ElectraModel::ElectraModel(const ModelConfig& config, ParameterStore& store, std
 ElectraModel::~ElectraModel() = default;
 
 ObjectiveNetworks ElectraModel::networks() const {
-  return {config_,    seed_, dtype_, device_, *embeddings_, *generator_, discriminator_.get(),
+  return {config_,     seed_, dtype_, device_, *embeddings_, *generator_, discriminator_.get(),
           heads_.get()};
 }
 
@@ -112,8 +119,10 @@ StepOutput ElectraModel::forward(Tape& tape, const MaskedBatch& host_batch,
 }
 
 InspectOutput ElectraModel::inspect(const MaskedBatch& batch, std::uint64_t step) const {
-  check(discriminator_ != nullptr, "inspect: needs an objective with a discriminator (this model "
-        "is \"", config_.objective, "\")");
+  check(discriminator_ != nullptr,
+        "inspect: needs an objective with a discriminator (this model "
+        "is \"",
+        config_.objective, "\")");
   Tape tape;
   tape.set_recording(false);
   const StepOutput step_output = forward(tape, batch, step, /*training=*/false);
@@ -121,13 +130,16 @@ InspectOutput ElectraModel::inspect(const MaskedBatch& batch, std::uint64_t step
   out.sampled_ids = step_output.sampled_ids;
   out.corrupted_ids = step_output.corrupted_ids.to(Device::cpu);
   out.disc_labels = step_output.disc_labels.to(Device::cpu).to(DType::f32);
-  out.replaced_probability = sigmoid_on_host(step_output.disc_logits, batch.original.attention_mask);
+  out.replaced_probability =
+      sigmoid_on_host(step_output.disc_logits, batch.original.attention_mask);
   return out;
 }
 
 Tensor ElectraModel::replaced_probability(const PackedBatch& host_batch) const {
-  check(discriminator_ != nullptr, "replaced_probability: needs an objective with a "
-        "discriminator (this model is \"", config_.objective, "\")");
+  check(discriminator_ != nullptr,
+        "replaced_probability: needs an objective with a "
+        "discriminator (this model is \"",
+        config_.objective, "\")");
   check(host_batch.input_ids.defined() && host_batch.input_ids.rank() == 2,
         "replaced_probability: input_ids must be [batch, seq_len]");
   check_shape("replaced_probability", "attention_mask", host_batch.attention_mask,
@@ -136,8 +148,8 @@ Tensor ElectraModel::replaced_probability(const PackedBatch& host_batch) const {
   Tape tape;
   tape.set_recording(false);
   const streams::DropoutContext no_dropout{seed_, 0, false, streams::discriminator_sites};
-  const Var logits = discriminator_->forward(tape, *embeddings_, batch.input_ids,
-                                             batch.token_type_ids, batch.attention_mask, no_dropout);
+  const Var logits = discriminator_->forward(
+      tape, *embeddings_, batch.input_ids, batch.token_type_ids, batch.attention_mask, no_dropout);
   return sigmoid_on_host(logits.value(), batch.attention_mask);
 }
 

@@ -42,8 +42,7 @@ class ElectraModel {
   // `step` selects the dropout masks and the sampling. The batch may live on any device (data/
   // makes CPU batches); it is moved to the model's device once per call. StepOutput's tensors
   // are on the model's device except sampled_ids, which is drawn back to the host.
-  StepOutput forward(Tape& tape, const MaskedBatch& batch, std::uint64_t step,
-                     bool training) const;
+  StepOutput forward(Tape& tape, const MaskedBatch& batch, std::uint64_t step, bool training) const;
   // The same with every draw field explicit (the trainer passes the update count, which the
   // curriculum schedules read; the two-argument forms use update = step).
   StepOutput forward(Tape& tape, const MaskedBatch& batch, const ObjectiveDraw& draw) const;

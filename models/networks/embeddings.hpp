@@ -8,8 +8,8 @@
 //     electra.embeddings.LayerNorm.{weight,bias}
 //   generator (ElectraForMaskedLM after stripping `generator.`):
 //     generator.electra.embeddings_project.{weight,bias}          (only when E ≠ H_g)
-//     generator.electra.encoder.layer.{i}.…                         (see models/networks/encoder.hpp)
-//     generator.generator_predictions.{dense,LayerNorm}.{weight,bias}
+//     generator.electra.encoder.layer.{i}.…                         (see
+//     models/networks/encoder.hpp) generator.generator_predictions.{dense,LayerNorm}.{weight,bias}
 //     generator.generator_lm_head.bias                (its weight IS the shared word embedding)
 //   discriminator (ElectraForPreTraining after stripping `discriminator.`):
 //     discriminator.electra.embeddings_project.{weight,bias}      (only when E ≠ H)

@@ -16,7 +16,8 @@ Encoder::Encoder(ParameterFactory& factory, const std::string& prefix, const Enc
     weights.key = Linear::create(factory, layer + ".attention.self.key", H, H);
     weights.value = Linear::create(factory, layer + ".attention.self.value", H, H);
     weights.attention_output = Linear::create(factory, layer + ".attention.output.dense", H, H);
-    weights.attention_norm = LayerNorm::create(factory, layer + ".attention.output.LayerNorm", H, eps);
+    weights.attention_norm =
+        LayerNorm::create(factory, layer + ".attention.output.LayerNorm", H, eps);
     weights.intermediate = Linear::create(factory, layer + ".intermediate.dense", H, FFN);
     weights.output = Linear::create(factory, layer + ".output.dense", FFN, H);
     weights.output_norm = LayerNorm::create(factory, layer + ".output.LayerNorm", H, eps);
@@ -26,8 +27,10 @@ Encoder::Encoder(ParameterFactory& factory, const std::string& prefix, const Enc
 
 Var Encoder::forward(Tape& tape, Var x, const Tensor& attention_mask,
                      const streams::DropoutContext& dropout) const {
-  check(x.shape().rank() == 3 && x.shape()[2] == dims_.hidden_size, "encoder: input must be "
-        "[batch, seq_len, ", dims_.hidden_size, "], got ", x.shape().str());
+  check(x.shape().rank() == 3 && x.shape()[2] == dims_.hidden_size,
+        "encoder: input must be "
+        "[batch, seq_len, ",
+        dims_.hidden_size, "], got ", x.shape().str());
   // One additive key mask for every layer (its 0/1 check reads the mask on the host).
   const Tensor key_mask = ops::additive_key_mask(attention_mask, x.value().dtype());
   for (std::int64_t i = 0; i < dims_.num_layers; ++i)
@@ -36,8 +39,7 @@ Var Encoder::forward(Tape& tape, Var x, const Tensor& attention_mask,
 }
 
 // x [B, L, H] → [B, L, H]
-Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x,
-                           const Tensor& key_mask,
+Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x, const Tensor& key_mask,
                            const streams::DropoutContext& dropout) const {
   const EncoderLayer& layer = layers_[index];
   const bool training = dropout.training;
@@ -54,9 +56,9 @@ Var Encoder::layer_forward(Tape& tape, std::int64_t index, const Var& x,
   const Var context =
       ops::self_attention(tape, qkv, key_mask, dims_.num_heads, attention_dropout_,
                           dropout.key(streams::attention_probs_site(index)), training);
-  const Var attended = ops::dropout(tape, layer.attention_output.forward(tape, context),
-                                    hidden_dropout_,
-                                    dropout.key(streams::attention_output_site(index)), training);
+  const Var attended =
+      ops::dropout(tape, layer.attention_output.forward(tape, context), hidden_dropout_,
+                   dropout.key(streams::attention_output_site(index)), training);
   const Var after_attention = layer.attention_norm.forward(tape, ops::add(tape, x, attended));
 
   // Feed-forward: [B, L, H] → [B, L, FFN] → [B, L, H].

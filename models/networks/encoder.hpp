@@ -17,12 +17,12 @@
 namespace electra {
 
 struct EncoderLayer {
-  Linear query, key, value;     // [H, H] each
-  Linear attention_output;      // [H, H]
-  LayerNorm attention_norm;     // over H
-  Linear intermediate;          // [FFN, H]
-  Linear output;                // [H, FFN]
-  LayerNorm output_norm;        // over H
+  Linear query, key, value;  // [H, H] each
+  Linear attention_output;   // [H, H]
+  LayerNorm attention_norm;  // over H
+  Linear intermediate;       // [FFN, H]
+  Linear output;             // [H, FFN]
+  LayerNorm output_norm;     // over H
 };
 
 class Encoder {

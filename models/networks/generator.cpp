@@ -7,13 +7,13 @@ Generator::Generator(ParameterFactory& factory, const ModelConfig& config, const
     // Members are built in state-dict order (projection, encoder, head), which is also the
     // registration order (the order of checkpoints and exports; the init is keyed by name).
     : hidden_dropout_(config.hidden_dropout),
-      embeddings_project_(make_embeddings_project(factory, "generator", config.embedding_size,
-                                                  dims.hidden_size)),
+      embeddings_project_(
+          make_embeddings_project(factory, "generator", config.embedding_size, dims.hidden_size)),
       encoder_(factory, "generator.electra.encoder", dims, config),
       tied_word_embeddings_(embeddings.word_embeddings()) {
   const std::int64_t E = config.embedding_size;
-  prediction_dense_ = Linear::create(factory, "generator.generator_predictions.dense",
-                                     dims.hidden_size, E);
+  prediction_dense_ =
+      Linear::create(factory, "generator.generator_predictions.dense", dims.hidden_size, E);
   prediction_norm_ = LayerNorm::create(factory, "generator.generator_predictions.LayerNorm", E,
                                        config.layer_norm_eps);
   output_bias_ = factory.zeros("generator.generator_lm_head.bias", {config.vocab_size});
@@ -26,9 +26,9 @@ Var Generator::forward(Tape& tape, const SharedEmbeddings& embeddings, const Ten
                                   masked_rows, dropout));
 }
 
-Var Generator::transformed(Tape& tape, const SharedEmbeddings& embeddings,
-                           const Tensor& input_ids, const Tensor& token_type_ids,
-                           const Tensor& attention_mask, const Tensor& masked_rows,
+Var Generator::transformed(Tape& tape, const SharedEmbeddings& embeddings, const Tensor& input_ids,
+                           const Tensor& token_type_ids, const Tensor& attention_mask,
+                           const Tensor& masked_rows,
                            const streams::DropoutContext& dropout) const {
   Var hidden = embeddings.forward(tape, input_ids, token_type_ids, hidden_dropout_, dropout);
   if (embeddings_project_) hidden = embeddings_project_->forward(tape, hidden);  // [B, L, H_g]

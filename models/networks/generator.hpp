@@ -21,8 +21,8 @@ class Generator {
   // input_ids, token_type_ids, attention_mask i32 [B, L]; masked_rows i32 [K]: flat indices
   // b·L + position of the positions to predict → logits [K, V].
   Var forward(Tape& tape, const SharedEmbeddings& embeddings, const Tensor& input_ids,
-              const Tensor& token_type_ids, const Tensor& attention_mask,
-              const Tensor& masked_rows, const streams::DropoutContext& dropout) const;
+              const Tensor& token_type_ids, const Tensor& attention_mask, const Tensor& masked_rows,
+              const streams::DropoutContext& dropout) const;
   // forward in two halves, for heads that read the generator's state (objective electra_hp):
   // the transformed hidden state at masked_rows, LayerNorm(GELU(dense(h))) [K, E], and the
   // logits [K, V] from it. logits(transformed(…)) is forward, node for node.
@@ -35,10 +35,10 @@ class Generator {
   double hidden_dropout_;
   std::optional<Linear> embeddings_project_;  // E → H_g, absent when E = H_g
   Encoder encoder_;
-  Linear prediction_dense_;       // generator_predictions.dense: H_g → E
-  LayerNorm prediction_norm_;     // generator_predictions.LayerNorm over E
-  Var output_bias_;               // generator_lm_head.bias [V]
-  Var tied_word_embeddings_;      // the shared word embedding Var [V, E]
+  Linear prediction_dense_;    // generator_predictions.dense: H_g → E
+  LayerNorm prediction_norm_;  // generator_predictions.LayerNorm over E
+  Var output_bias_;            // generator_lm_head.bias [V]
+  Var tied_word_embeddings_;   // the shared word embedding Var [V, E]
 };
 
 }  // namespace electra

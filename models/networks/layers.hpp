@@ -29,12 +29,15 @@ struct LayerNorm {
   static LayerNorm create(ParameterFactory& factory, const std::string& prefix, std::int64_t size,
                           double eps);
   // x [..., C] → [..., C]
-  Var forward(Tape& tape, const Var& x) const { return ops::layer_norm(tape, x, weight, bias, eps); }
+  Var forward(Tape& tape, const Var& x) const {
+    return ops::layer_norm(tape, x, weight, bias, eps);
+  }
 };
 
 // `<network>.electra.embeddings_project` (E → H) when the embedding and hidden sizes differ
 // (ELECTRA-Small: 128 → 256), nothing when they match (Base).
 std::optional<Linear> make_embeddings_project(ParameterFactory& factory, const std::string& network,
-                                              std::int64_t embedding_size, std::int64_t hidden_size);
+                                              std::int64_t embedding_size,
+                                              std::int64_t hidden_size);
 
 }  // namespace electra

@@ -14,20 +14,23 @@ ParameterFactory::ParameterFactory(ParameterStore& store, std::uint64_t seed, DT
       dtype_(dtype),
       initializer_range_(initializer_range),
       device_(device) {
-  check(dtype == DType::f32 || dtype == DType::f64, "ParameterFactory: parameters must be f32 or "
-        "f64, got ", dtype_name(dtype));
+  check(dtype == DType::f32 || dtype == DType::f64,
+        "ParameterFactory: parameters must be f32 or "
+        "f64, got ",
+        dtype_name(dtype));
 }
 
 Var ParameterFactory::normal(const std::string& name, const Shape& shape) {
   Tensor value = Tensor::empty(shape, dtype_);
-  kernels::truncated_normal(streams::parameter_init_key(seed_, name), initializer_range_,
-                            value);
+  kernels::truncated_normal(streams::parameter_init_key(seed_, name), initializer_range_, value);
   return store_.add(name, value.to(device_), /*weight_decay=*/true);
 }
 
 Var ParameterFactory::glorot_uniform(const std::string& name, const Shape& shape) {
-  check(shape.rank() == 2, "ParameterFactory: Glorot init of '", name, "' needs a [out, in] "
-        "weight, got ", shape.str());
+  check(shape.rank() == 2, "ParameterFactory: Glorot init of '", name,
+        "' needs a [out, in] "
+        "weight, got ",
+        shape.str());
   const double limit = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
   // u ∈ [0, 1) → (2u − 1)·limit ∈ [−limit, limit)
   Tensor value = Tensor::empty(shape, dtype_);

@@ -25,9 +25,15 @@ constexpr std::uint32_t sites_per_network = 4096;
 constexpr std::uint32_t generator_sites = 0;
 constexpr std::uint32_t discriminator_sites = sites_per_network;
 constexpr std::uint32_t embedding_site = 0;
-inline std::uint32_t attention_probs_site(std::int64_t layer) { return 1 + 3 * static_cast<std::uint32_t>(layer); }
-inline std::uint32_t attention_output_site(std::int64_t layer) { return 2 + 3 * static_cast<std::uint32_t>(layer); }
-inline std::uint32_t ffn_output_site(std::int64_t layer) { return 3 + 3 * static_cast<std::uint32_t>(layer); }
+inline std::uint32_t attention_probs_site(std::int64_t layer) {
+  return 1 + 3 * static_cast<std::uint32_t>(layer);
+}
+inline std::uint32_t attention_output_site(std::int64_t layer) {
+  return 2 + 3 * static_cast<std::uint32_t>(layer);
+}
+inline std::uint32_t ffn_output_site(std::int64_t layer) {
+  return 3 + 3 * static_cast<std::uint32_t>(layer);
+}
 
 inline std::uint64_t step_counter(std::uint64_t step) { return step << 32; }
 

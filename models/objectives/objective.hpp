@@ -60,10 +60,10 @@ class HeldValues {
 
 // Which randomness and which point of the schedules one forward pass uses.
 struct ObjectiveDraw {
-  std::uint64_t step = 0;    // the draw: dropout masks and sampling noise (micro-batch counter)
-  std::int64_t update = 0;   // optimizer updates applied: the curriculum schedules' clock
-  bool training = true;      // dropout on
-  Tensor given_samples;      // i32 [B, P]: use these instead of drawing (golden files, audits)
+  std::uint64_t step = 0;      // the draw: dropout masks and sampling noise (micro-batch counter)
+  std::int64_t update = 0;     // optimizer updates applied: the curriculum schedules' clock
+  bool training = true;        // dropout on
+  Tensor given_samples;        // i32 [B, P]: use these instead of drawing (golden files, audits)
   HeldValues* held = nullptr;  // see HeldValues; null: nothing held
 
   // `value`, or the value held under `name` when `held` is set.
@@ -84,10 +84,10 @@ struct NamedLoss {
 // Floating tensors are in the model's dtype (f32 when training). Fields an objective does not
 // produce stay undefined (the metrics report NaN for them).
 struct StepOutput {
-  Var total_loss;                // [1] Σ weight · loss over `losses`
+  Var total_loss;                 // [1] Σ weight · loss over `losses`
   std::vector<NamedLoss> losses;  // every term of total_loss, in the row's order
-  Var mlm_loss;                  // [1] the generator's masked-LM loss (also in `losses`)
-  Var disc_loss;                 // [1] replaced-token detection loss (also in `losses`)
+  Var mlm_loss;                   // [1] the generator's masked-LM loss (also in `losses`)
+  Var disc_loss;                  // [1] replaced-token detection loss (also in `losses`)
   Tensor mlm_logits;     // [B·P, V] generator logits at the masked positions (row b·P + p)
   Tensor sampled_ids;    // i32 [B, P] generator samples (0 where masked_weights is 0)
   Tensor corrupted_ids;  // i32 [B, L] original ids with the samples put at the masked positions

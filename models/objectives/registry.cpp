@@ -4,12 +4,8 @@ namespace electra {
 
 const std::vector<ObjectiveSpec>& objective_table() {
   static const std::vector<ObjectiveSpec> table{
-      electra_objective(),
-      electra15_objective(),
-      replace_mlm_objective(),
-      all_tokens_mlm_objective(),
-      electra_hp_objective(),
-      mlm_objective(),
+      electra_objective(),        electra15_objective(),  replace_mlm_objective(),
+      all_tokens_mlm_objective(), electra_hp_objective(), mlm_objective(),
   };
   return table;
 }

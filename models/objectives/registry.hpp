@@ -6,11 +6,11 @@
 
 namespace electra {
 
-ObjectiveSpec electra_objective();  // electra.cpp
-ObjectiveSpec mlm_objective();      // mlm.cpp
-ObjectiveSpec electra_hp_objective();  // electra_hp.cpp
-ObjectiveSpec electra15_objective();  // electra15.cpp
-ObjectiveSpec replace_mlm_objective();  // replace_mlm.cpp
+ObjectiveSpec electra_objective();         // electra.cpp
+ObjectiveSpec mlm_objective();             // mlm.cpp
+ObjectiveSpec electra_hp_objective();      // electra_hp.cpp
+ObjectiveSpec electra15_objective();       // electra15.cpp
+ObjectiveSpec replace_mlm_objective();     // replace_mlm.cpp
 ObjectiveSpec all_tokens_mlm_objective();  // all_tokens_mlm.cpp
 
 }  // namespace electra

@@ -17,8 +17,8 @@ Tensor flat_masked_rows(const Tensor& masked_positions, std::int64_t length) {
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t p = 0; p < predictions; ++p) {
       const std::int32_t at = position[b * predictions + p];
-      check(at >= 0 && at < length, "ElectraModel: masked position ", at, " outside [0, ",
-            length, ")");
+      check(at >= 0 && at < length, "ElectraModel: masked position ", at, " outside [0, ", length,
+            ")");
       row[b * predictions + p] = static_cast<std::int32_t>(b * length + at);
     }
   return rows;
@@ -35,9 +35,8 @@ Var masked_cross_entropy(const ObjectiveNetworks& networks, Tape& tape, const Va
   return ops::focal_cross_entropy(tape, logits, targets, weights, gamma);
 }
 
-GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape,
-                            const MaskedBatch& batch, const MaskedBatch& host_batch,
-                            const ObjectiveDraw& draw) {
+GeneratorPass run_generator(const ObjectiveNetworks& networks, Tape& tape, const MaskedBatch& batch,
+                            const MaskedBatch& host_batch, const ObjectiveDraw& draw) {
   const std::int64_t length = host_batch.original.input_ids.dim(1);
   const streams::DropoutContext dropout{networks.seed, draw.step, draw.training,
                                         streams::generator_sites};
@@ -133,7 +132,8 @@ Var total_of(Tape& tape, const std::vector<NamedLoss>& losses) {
     return term.weight == 1.0 ? term.loss : ops::scale(tape, term.loss, term.weight);
   };
   Var total = weighted(losses.front());
-  for (std::size_t i = 1; i < losses.size(); ++i) total = ops::add(tape, total, weighted(losses[i]));
+  for (std::size_t i = 1; i < losses.size(); ++i)
+    total = ops::add(tape, total, weighted(losses[i]));
   return total;
 }
 

@@ -25,11 +25,11 @@
 
 #include "autograd/parameter_store.hpp"
 #include "data/batch.hpp"
+#include "models/formats/safetensors.hpp"
 #include "models/networks/config.hpp"
 #include "models/networks/electra_model.hpp"
 #include "models/training/lr_schedule.hpp"
 #include "models/training/optimizer.hpp"
-#include "models/formats/safetensors.hpp"
 
 namespace electra {
 

@@ -246,14 +246,16 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
         "checkpoint: ", path.string(), " is not an electra.cpp trainer state");
   check(json.contains("format_version") && json["format_version"] == checkpoint_format_version,
         "checkpoint: ", path.string(), " has format_version ",
-        !json.contains("format_version")               ? std::string("(none)")
-        : json["format_version"].is_number_integer() ? json["format_version"].dump()
-                                                       : std::string("of type ") + json["format_version"].type_name(),
+        !json.contains("format_version") ? std::string("(none)")
+        : json["format_version"].is_number_integer()
+            ? json["format_version"].dump()
+            : std::string("of type ") + json["format_version"].type_name(),
         ", this build reads ", checkpoint_format_version);
   TrainerState state;
   try {
     const nlohmann::json& step = json.at("step");
-    const std::optional<std::int64_t> valid_step = bounded_integer(json, "step", max_checkpoint_step);
+    const std::optional<std::int64_t> valid_step =
+        bounded_integer(json, "step", max_checkpoint_step);
     check(valid_step.has_value(), "checkpoint: ", path.string(), ": step ",
           step.is_number() ? step.dump() : std::string("of type ") + step.type_name(),
           " is not an integer in [0, ", max_checkpoint_step, "]");

@@ -55,8 +55,9 @@ double pooled_auc(const std::vector<double>& scores, const std::vector<double>& 
 
 double context_auc(const std::vector<double>& scores, const std::vector<double>& labels,
                    const std::vector<std::int32_t>& token_ids) {
-  check(scores.size() == labels.size() && labels.size() == token_ids.size(), "context_auc: ",
-        scores.size(), " scores, ", labels.size(), " labels and ", token_ids.size(), " ids");
+  check(scores.size() == labels.size() && labels.size() == token_ids.size(),
+        "context_auc: ", scores.size(), " scores, ", labels.size(), " labels and ",
+        token_ids.size(), " ids");
   return pooled_auc(scores, labels, token_ids);
 }
 
@@ -65,12 +66,13 @@ BestThreshold best_f1_threshold(const std::vector<double>& scores,
   check(scores.size() == labels.size(), "best_f1_threshold: ", scores.size(), " scores but ",
         labels.size(), " labels");
   BestThreshold best{not_defined, not_defined, not_defined, not_defined};
-  const double positives =
-      static_cast<double>(std::count_if(labels.begin(), labels.end(), [](double l) { return l > 0.5; }));
+  const double positives = static_cast<double>(
+      std::count_if(labels.begin(), labels.end(), [](double l) { return l > 0.5; }));
   if (positives == 0 || !all_finite(scores)) return best;
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
   // Lowering the threshold one run of equal scores at a time adds that run to the predictions.
   double true_positives = 0, predicted = 0;
   for (std::size_t begin = 0; begin < order.size();) {

@@ -10,7 +10,8 @@
 //                         count: Σ_v U_v / Σ_v n⁺_v·n⁻_v. Any score that is a function of the id
 //                         alone ties every within-id pair, so it scores exactly 0.5.
 //   disc_auc_no_special   the plain AUC over the tokens other than [CLS]/[SEP] (which are never
-//                         replaced, so a network that only learned "[CLS] is original" gains there).
+//                         replaced, so a network that only learned "[CLS] is original" gains
+//                         there).
 //   disc_best_threshold   the logit threshold with the best F1 (predict "replaced" when
 //   disc_precision_best   logit ≥ threshold), and the precision and recall there, next to the
 //   disc_recall_best      ones at logit > 0 that the plain metrics report.

@@ -145,24 +145,49 @@ StepMetrics compute_step_metrics(const StepOutput& output, const MaskedBatch& ba
 }
 
 const std::vector<std::string>& metrics_keys() {
-  static const std::vector<std::string> keys{
-      "step",          "total_loss",       "mlm_loss",          "disc_loss",
-      "gen_acc",       "gen_sampled_acc",  "disc_acc",          "disc_precision",
-      "disc_recall",   "disc_auc",         "disc_auc_context",  "disc_auc_no_special",
-      "disc_best_threshold", "disc_precision_best", "disc_recall_best", "replaced_frac",
-      "grad_norm",     "lr",               "tokens_per_s",      "elapsed_s"};
+  static const std::vector<std::string> keys{"step",
+                                             "total_loss",
+                                             "mlm_loss",
+                                             "disc_loss",
+                                             "gen_acc",
+                                             "gen_sampled_acc",
+                                             "disc_acc",
+                                             "disc_precision",
+                                             "disc_recall",
+                                             "disc_auc",
+                                             "disc_auc_context",
+                                             "disc_auc_no_special",
+                                             "disc_best_threshold",
+                                             "disc_precision_best",
+                                             "disc_recall_best",
+                                             "replaced_frac",
+                                             "grad_norm",
+                                             "lr",
+                                             "tokens_per_s",
+                                             "elapsed_s"};
   return keys;
 }
 
 nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics) {
-  const double values[] = {metrics.total_loss,     metrics.mlm_loss,        metrics.disc_loss,
-                           metrics.gen_acc,        metrics.gen_sampled_acc, metrics.disc_acc,
-                           metrics.disc_precision, metrics.disc_recall,     metrics.disc_auc,
-                           metrics.disc_auc_context, metrics.disc_auc_no_special,
-                           metrics.disc_best_threshold, metrics.disc_precision_best,
-                           metrics.disc_recall_best, metrics.replaced_frac, metrics.grad_norm,
+  const double values[] = {metrics.total_loss,
+                           metrics.mlm_loss,
+                           metrics.disc_loss,
+                           metrics.gen_acc,
+                           metrics.gen_sampled_acc,
+                           metrics.disc_acc,
+                           metrics.disc_precision,
+                           metrics.disc_recall,
+                           metrics.disc_auc,
+                           metrics.disc_auc_context,
+                           metrics.disc_auc_no_special,
+                           metrics.disc_best_threshold,
+                           metrics.disc_precision_best,
+                           metrics.disc_recall_best,
+                           metrics.replaced_frac,
+                           metrics.grad_norm,
                            metrics.lr,
-                           metrics.tokens_per_s,   metrics.elapsed_s};
+                           metrics.tokens_per_s,
+                           metrics.elapsed_s};
   nlohmann::ordered_json line;
   line["step"] = metrics.step;
   const std::vector<std::string>& keys = metrics_keys();
@@ -172,8 +197,8 @@ nlohmann::ordered_json metrics_to_json(const StepMetrics& metrics) {
                                                  : nlohmann::ordered_json(nullptr);
   }
   for (const auto& [name, value] : metrics.objective_losses)
-    line[name + "_loss"] = std::isfinite(value) ? nlohmann::ordered_json(value)
-                                                : nlohmann::ordered_json(nullptr);
+    line[name + "_loss"] =
+        std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
   return line;
 }
 

@@ -13,7 +13,8 @@
 //                    when both classes are present and no logit is NaN; otherwise NaN.
 //   replaced_frac    Σ w·label / Σ w: the share of non-pad tokens the generator changed
 //   disc_auc_context, disc_auc_no_special, disc_best_threshold, disc_precision_best,
-//   disc_recall_best: the context-only metrics of models/training/context_metrics.hpp (the AUC within each
+//   disc_recall_best: the context-only metrics of models/training/context_metrics.hpp (the AUC
+//   within each
 //                    token id of the discriminator's input, 0.5 for any identity-only rule; the
 //                    AUC without [CLS]/[SEP]; the best-F1 logit threshold and P/R there)
 // NaN means "undefined this step" and is written as JSON null, so a plot shows a gap rather than

@@ -12,10 +12,10 @@
 
 #include "autograd/tape.hpp"
 #include "data/masking.hpp"
-#include "models/training/audit_dump.hpp"
-#include "models/training/checkpoint.hpp"
 #include "models/networks/electra_model.hpp"
 #include "models/objectives/gdes.hpp"
+#include "models/training/audit_dump.hpp"
+#include "models/training/checkpoint.hpp"
 
 namespace electra {
 namespace {
@@ -56,7 +56,8 @@ MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint
 bool blocked(const std::vector<GradientBoundary>& boundaries, const std::string& loss,
              const std::string& parameter) {
   for (const GradientBoundary& boundary : boundaries)
-    if (boundary.zero && boundary.loss == loss && parameter.rfind(boundary.parameter_prefix, 0) == 0)
+    if (boundary.zero && boundary.loss == loss &&
+        parameter.rfind(boundary.parameter_prefix, 0) == 0)
       return true;
   return false;
 }
@@ -179,18 +180,22 @@ void check_stop_gradient(const ModelConfig& config, const ModelAuditOptions& opt
     Tape tape;
     const StepOutput out = model.forward(tape, batch, 1, true);
     const Var term = out.loss(loss);
-    check(term.defined(), "audit: objective '", objective.name, "' has a gradient boundary for "
-          "loss '", loss, "', which its forward does not produce");
+    check(term.defined(), "audit: objective '", objective.name,
+          "' has a gradient boundary for "
+          "loss '",
+          loss, "', which its forward does not produce");
     tape.backward(term);
     for (const GradientBoundary& boundary : boundaries) {
       if (boundary.loss != loss) continue;
-      described += (described.empty() ? "" : "; ") + ("d " + loss + "_loss / d " +
-                   boundary.parameter_prefix + "* " + (boundary.zero ? "= 0" : "≠ 0"));
+      described += (described.empty() ? "" : "; ") +
+                   ("d " + loss + "_loss / d " + boundary.parameter_prefix + "* " +
+                    (boundary.zero ? "= 0" : "≠ 0"));
       for (const Parameter& parameter : store.parameters()) {
         if (parameter.name.rfind(boundary.parameter_prefix, 0) != 0) continue;
         const double sum = grad_abs_sum(parameter.var);
         if ((boundary.zero ? sum != 0.0 : sum == 0.0) && offender.empty())
-          offender = "d " + loss + "_loss / d " + parameter.name + (sum == 0.0 ? " is 0" : " is not 0");
+          offender =
+              "d " + loss + "_loss / d " + parameter.name + (sum == 0.0 ? " is 0" : " is not 0");
       }
     }
     store.zero_grad();
@@ -292,11 +297,12 @@ ModelAuditReport run_model_audit(const ModelAuditOptions& options) {
   const ModelConfig config = audit_config(options);
   ModelAuditReport report;
   std::ostringstream summary;
-  summary << "objective " << config.objective << ", preset " << options.preset << ": " << config.num_layers << " layers, hidden "
-          << config.hidden_size << ", embedding " << config.embedding_size << ", generator hidden "
-          << config.generator_dims().hidden_size << "; batch " << config.batch_size << " × "
-          << config.seq_len << ", vocab " << config.vocab_size << ", dropout "
-          << config.hidden_dropout << "/" << config.attention_dropout;
+  summary << "objective " << config.objective << ", preset " << options.preset << ": "
+          << config.num_layers << " layers, hidden " << config.hidden_size << ", embedding "
+          << config.embedding_size << ", generator hidden " << config.generator_dims().hidden_size
+          << "; batch " << config.batch_size << " × " << config.seq_len << ", vocab "
+          << config.vocab_size << ", dropout " << config.hidden_dropout << "/"
+          << config.attention_dropout;
   report.config_summary = summary.str();
   check_finite_differences(config, options, report);
   check_stop_gradient(config, options, report);

@@ -32,9 +32,8 @@ AdamW::AdamW(ParameterStore& parameters, AdamWConfig config,
   check(config_.epsilon > 0, "AdamW: epsilon must be > 0, got ", config_.epsilon);
   check(config_.weight_decay >= 0, "AdamW: weight_decay must be ≥ 0, got ", config_.weight_decay);
   if (learning_rate_scales_.empty()) learning_rate_scales_.assign(parameters_.size(), 1.0);
-  check(learning_rate_scales_.size() == parameters_.size(), "AdamW: ",
-        learning_rate_scales_.size(), " learning-rate scales for ", parameters_.size(),
-        " parameters");
+  check(learning_rate_scales_.size() == parameters_.size(), "AdamW: ", learning_rate_scales_.size(),
+        " learning-rate scales for ", parameters_.size(), " parameters");
   for (std::size_t i = 0; i < learning_rate_scales_.size(); ++i) {
     check(std::isfinite(learning_rate_scales_[i]) && learning_rate_scales_[i] >= 0,
           "AdamW: the learning-rate scale of parameter '", parameters_.parameters()[i].name,

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "autograd/parameter_store.hpp"
-#include "models/networks/config.hpp"
 #include "models/formats/safetensors.hpp"
+#include "models/networks/config.hpp"
 
 namespace electra {
 

@@ -6,9 +6,9 @@
 #include <memory>
 
 #include "autograd/parameter_store.hpp"
-#include "models/training/checkpoint.hpp"
 #include "models/networks/config.hpp"
 #include "models/networks/electra_model.hpp"
+#include "models/training/checkpoint.hpp"
 
 namespace electra {
 

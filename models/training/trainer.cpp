@@ -16,8 +16,8 @@
 #include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/kernels.hpp"
-#include "models/training/lr_schedule.hpp"
 #include "models/formats/safetensors.hpp"
+#include "models/training/lr_schedule.hpp"
 
 namespace electra {
 namespace fs = std::filesystem;
@@ -58,18 +58,20 @@ Trainer::Trainer(TrainerOptions options)
 void Trainer::set_up() {
   shards_ = read_shard_set_info(options_.shards_dir);
   const ModelConfig& config = options_.config;
-  check(config.seq_len == shards_.seq_len, "pretrain: seq_len ", config.seq_len, " but the shards in ",
-        shards_.dir, " were prepared with seq_len ", shards_.seq_len);
+  check(config.seq_len == shards_.seq_len, "pretrain: seq_len ", config.seq_len,
+        " but the shards in ", shards_.dir, " were prepared with seq_len ", shards_.seq_len);
   check(config.vocab_size == shards_.vocab_size, "pretrain: vocab_size ", config.vocab_size,
         " but the shards in ", shards_.dir, " use a vocabulary of ", shards_.vocab_size, " tokens");
   check(options_.grad_accumulation >= 1, "pretrain: --grad-accum must be ≥ 1, got ",
         options_.grad_accumulation);
   check(options_.max_steps >= 0, "pretrain: --max-steps must be ≥ 0, got ", options_.max_steps);
-  check(options_.max_minutes >= 0, "pretrain: --max-minutes must be ≥ 0, got ", options_.max_minutes);
+  check(options_.max_minutes >= 0, "pretrain: --max-minutes must be ≥ 0, got ",
+        options_.max_minutes);
   check(options_.log_every >= 0 && options_.save_every >= 0,
         "pretrain: --log-every and --save-every must be ≥ 0");
   check(!options_.out_dir.empty(), "pretrain: --out is required");
-  LearningRateSchedule{config.learning_rate, config.warmup_steps, config.num_train_steps}.validate();
+  LearningRateSchedule{config.learning_rate, config.warmup_steps, config.num_train_steps}
+      .validate();
 
   special_ = read_shard_special_tokens(options_.shards_dir);
   masking_.mask_probability = config.mask_probability;
@@ -105,18 +107,22 @@ fs::path Trainer::save(const StepMetrics* last_metrics) {
   const DataPosition position = batches_->position();
   TrainerState state;
   state.step = optimizer_->updates_applied();
-  state.data_position = {{"epoch", position.epoch},
-                         {"offset", position.offset},
-                         {"shards_dir", fs::absolute(options_.shards_dir).lexically_normal().string()}};
+  state.data_position = {
+      {"epoch", position.epoch},
+      {"offset", position.offset},
+      {"shards_dir", fs::absolute(options_.shards_dir).lexically_normal().string()}};
   if (!options_.vocab_path.empty())
-    state.data_position["vocab_path"] = fs::absolute(options_.vocab_path).lexically_normal().string();
+    state.data_position["vocab_path"] =
+        fs::absolute(options_.vocab_path).lexically_normal().string();
   state.seed = options_.seed;
   state.rng_counters = {{"draws", state.step * micro_batches_per_update()}};
   state.config = run_identity();
   state.metrics = {{"last_logged", last_metrics_json_}};
   const auto start = std::chrono::steady_clock::now();
-  fs::path saved = save_checkpoint(options_.out_dir, parameters_, *optimizer_, state, options_.keep_last);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fs::path saved =
+      save_checkpoint(options_.out_dir, parameters_, *optimizer_, state, options_.keep_last);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard<std::mutex> lock(progress_mutex_);
   longest_save_s_ = std::max(longest_save_s_, seconds);
   last_saved_ = saved.string();
@@ -140,7 +146,8 @@ void Trainer::on_stop_timeout(double waited_seconds) const {
   }
   std::ostringstream message;
   message << "pretrain: stop requested " << static_cast<long long>(waited_seconds)
-          << " s ago, but update " << completed_updates + 1 << " has not ended; exiting without saving ("
+          << " s ago, but update " << completed_updates + 1
+          << " has not ended; exiting without saving ("
           << (last_saved.empty() ? std::string("no checkpoint was saved in ") + options_.out_dir
                                  : "the last checkpoint saved, " + last_saved + ", is intact")
           << ")";
@@ -155,7 +162,9 @@ void Trainer::on_stop_timeout(double waited_seconds) const {
 TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_step) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  auto seconds_since_start = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
+  auto seconds_since_start = [&] {
+    return std::chrono::duration<double>(clock::now() - start).count();
+  };
 
   TrainingResult result;
   result.first_step = step();
@@ -187,8 +196,9 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
     if (max_steps > 0 && step() >= max_steps) break;
     // Agreed on by every rank (a signal or the clock may reach them an update apart), so they
     // all leave the loop before the same update.
-    const auto [stop, out_of_time] = any_rank(
-        stop_requested(), options_.max_minutes > 0 && seconds_since_start() >= options_.max_minutes * 60);
+    const auto [stop, out_of_time] =
+        any_rank(stop_requested(),
+                 options_.max_minutes > 0 && seconds_since_start() >= options_.max_minutes * 60);
     if (stop) {
       result.stopped_by_request = true;
       break;
@@ -198,7 +208,8 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
       break;
     }
     const std::int64_t next = step() + 1;
-    const bool log = options_.log_every > 0 && (next % options_.log_every == 0 || next == max_steps);
+    const bool log =
+        options_.log_every > 0 && (next % options_.log_every == 0 || next == max_steps);
     const auto update_start = clock::now();
     train_one_update(log, metrics, tokens);
 
@@ -225,8 +236,10 @@ TrainingResult Trainer::run(const std::function<void(const StepReport&)>& on_ste
       last_saved = step();
     }
   }
-  if (last_saved != step() && root) result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
-  else if (result.last_checkpoint.empty() && !resumed_from_.empty()) result.last_checkpoint = resumed_from_;
+  if (last_saved != step() && root)
+    result.last_checkpoint = save(have_metrics ? &metrics : nullptr);
+  else if (result.last_checkpoint.empty() && !resumed_from_.empty())
+    result.last_checkpoint = resumed_from_;
   result.final_step = step();
   result.seconds = seconds_since_start();
   return result;

@@ -24,8 +24,9 @@
 // A > 1 and N > 1 it groups the same terms per rank ((G0+G1)+(G2+G3) instead of
 // ((G0+G1)+G2)+G3): equal up to float rounding, not bit for bit. A = 1 backpropagates straight
 // into the (zeroed) grads, as before. The sums over the ranks go through GradientBuckets: with
-// A = 1 they start during backward (overlapped); with A > 1 after the rank's last addition. The metrics are summed the same way (per-rank sums, then the
-// rank-ordered sum) and divided once, so the logged line matches the 1-rank run's likewise.
+// A = 1 they start during backward (overlapped); with A > 1 after the rank's last addition. The
+// metrics are summed the same way (per-rank sums, then the rank-ordered sum) and divided once, so
+// the logged line matches the 1-rank run's likewise.
 //
 // One run, many processes: rank 0 alone locks the run directory and writes metrics.jsonl and the
 // checkpoints; it also picks the checkpoint to resume, which every rank then loads (--out must be
@@ -42,29 +43,28 @@
 // or the gradient is applied; a non-finite gradient norm is refused by AdamW before any parameter
 // changes. No checkpoint is written then: the last one saved stays the newest.
 //
-// The run directory (models/training/run_directory.hpp) is locked for the Trainer's lifetime; litter of
-// interrupted runs is removed under the lock. A new run into a directory holding a previous one
-// needs `overwrite`; `resume` loads the newest checkpoint that loads, newest first, and refuses
-// (naming every candidate and why it failed) when none does.
+// The run directory (models/training/run_directory.hpp) is locked for the Trainer's lifetime;
+// litter of interrupted runs is removed under the lock. A new run into a directory holding a
+// previous one needs `overwrite`; `resume` loads the newest checkpoint that loads, newest first,
+// and refuses (naming every candidate and why it failed) when none does.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "autograd/parameter_store.hpp"
 #include "autograd/tape.hpp"
 #include "data/batch_iterator.hpp"
 #include "data/shards.hpp"  // read_shard_special_tokens
 #include "engine/communicator.hpp"
-#include "models/training/checkpoint.hpp"
 #include "models/networks/config.hpp"
 #include "models/networks/electra_model.hpp"
+#include "models/training/checkpoint.hpp"
 #include "models/training/gradient_buckets.hpp"
 #include "models/training/metrics.hpp"
 #include "models/training/optimizer.hpp"
@@ -79,9 +79,9 @@ struct TrainerOptions {
   // The model and schedule. seq_len and vocab_size must equal the shards' (the trainer checks);
   // num_train_steps is the schedule length T, warmup_steps the warm-up.
   ModelConfig config;
-  std::uint64_t seed = 42;        // parameters, data order, masks, dropout, sampling
-  std::int64_t max_steps = 0;     // stop after this many updates in total (0: no step limit)
-  double max_minutes = 0;         // stop after this much wall time in this process (0: none)
+  std::uint64_t seed = 42;             // parameters, data order, masks, dropout, sampling
+  std::int64_t max_steps = 0;          // stop after this many updates in total (0: no step limit)
+  double max_minutes = 0;              // stop after this much wall time in this process (0: none)
   std::int64_t grad_accumulation = 1;  // micro-batches of config.batch_size per update and rank
   std::int64_t log_every = 10;         // updates between metrics lines (the last update too)
   std::int64_t save_every = 1000;      // updates between checkpoints (0: only at the end)
@@ -101,7 +101,7 @@ struct TrainerOptions {
   // run may be resumed on the other device; batches come from the CPU and move once per step.
   Device device = Device::cpu;
   bool allow_tf32 = false;  // TF32 tensor-core GEMMs on cuda (faster, ~1e-3 relative products)
-  std::string vocab_path;       // recorded in the checkpoints for `electra inspect` (optional)
+  std::string vocab_path;   // recorded in the checkpoints for `electra inspect` (optional)
   // The ranks of a data-parallel run (null: make_communicator(), one rank outside mpirun).
   std::shared_ptr<Communicator> communicator;
 };
@@ -118,7 +118,8 @@ struct StepReport {
   std::int64_t step = 0;  // updates applied so far (1 after the first)
   const StepMetrics* metrics = nullptr;
   double elapsed_s = 0;
-  double tokens_per_s = 0;  // non-pad tokens per second (all ranks) since this process started training
+  double tokens_per_s =
+      0;  // non-pad tokens per second (all ranks) since this process started training
 };
 
 struct TrainingResult {
@@ -197,7 +198,7 @@ class Trainer {
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<BatchIterator> batches_;
   Tape tape_;
-  std::vector<Tensor> accumulated_gradients_;  // per parameter, used when A > 1
+  std::vector<Tensor> accumulated_gradients_;          // per parameter, used when A > 1
   std::unique_ptr<GradientBuckets> gradient_buckets_;  // the sums over the ranks (N > 1)
   std::string resumed_from_;
   std::vector<std::string> skipped_checkpoints_, removed_litter_, overwritten_;

@@ -62,11 +62,12 @@ void Trainer::open_run_directory() {
         " holds no checkpoint (no step-* directory); drop --resume to start a new run there");
   // Under mpirun the recorded grad_accumulation is ranks × --grad-accum: say so where it differs.
   const bool accumulation = reasons.find("/grad_accumulation") != std::string::npos;
-  throw_error("pretrain: --resume: no checkpoint in ", out.string(), " can be continued (", reasons,
-              ")", accumulation ? "; grad_accumulation counts the micro-batches of an update over all ranks "
-                                  "(ranks × --grad-accum), which a resumed run must keep"
-                                : "",
-              "; pass --overwrite to start a new run there instead");
+  throw_error(
+      "pretrain: --resume: no checkpoint in ", out.string(), " can be continued (", reasons, ")",
+      accumulation ? "; grad_accumulation counts the micro-batches of an update over all ranks "
+                     "(ranks × --grad-accum), which a resumed run must keep"
+                   : "",
+      "; pass --overwrite to start a new run there instead");
 }
 
 void Trainer::resume_from(const fs::path& checkpoint) {

@@ -92,8 +92,8 @@ TEST_CASE("tape: backward consumes the graph, freeing each node's gradient and s
   const std::size_t added = host.stats().peak_bytes_in_use - before_backward;
   CHECK_MESSAGE(added <= 3 * tensor_bytes, "backward added ", added / tensor_bytes, " tensors");
   CHECK(tape.size() == 0);
-  CHECK(x.has_grad());              // a leaf keeps its gradient
-  CHECK_FALSE(middle.has_grad());   // an intermediate's is freed once its node has run
+  CHECK(x.has_grad());             // a leaf keeps its gradient
+  CHECK_FALSE(middle.has_grad());  // an intermediate's is freed once its node has run
   CHECK(contains(error_of([&] { tape.backward(loss); }),
                  "backward: the graph of this output was already consumed by an earlier backward"));
 }
@@ -105,11 +105,12 @@ TEST_CASE("tape: an anomaly names the parameters behind an unnamed input, one no
   const Var x(Tensor::full(Shape{1, 2}, 1.0, DType::f64), false, "x");
   const Var query(Tensor::full(Shape{1, 2}, 1e308, DType::f64), true, "layer.0.query.weight");
   const Var key(Tensor::full(Shape{1, 2}, 1e308, DType::f64), true, "layer.0.key.weight");
-  const Var stacked = ops::concat_rows(tape, {query, key});  // finite
+  const Var stacked = ops::concat_rows(tape, {query, key});                             // finite
   const std::string message = error_of([&] { ops::linear(tape, x, stacked, Var()); });  // 2e308
   CHECK(contains(message, "anomaly: op 'linear' (node 1) produced NaN/Inf in forward"));
-  CHECK_MESSAGE(contains(message, "input 1 (output of node 0 'concat_rows' of "
-                                  "'layer.0.query.weight', 'layer.0.key.weight'): f64[2, 2]"),
+  CHECK_MESSAGE(contains(message,
+                         "input 1 (output of node 0 'concat_rows' of "
+                         "'layer.0.query.weight', 'layer.0.key.weight'): f64[2, 2]"),
                 message);
   CHECK(contains(message, "input 0 'x'"));
 }

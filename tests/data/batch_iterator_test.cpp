@@ -1,10 +1,11 @@
 // BatchIterator: shuffled epochs that are a permutation, exact resume from a saved position.
+#include "data/batch_iterator.hpp"
+
 #include <doctest/doctest.h>
 
 #include <limits>
 #include <set>
 
-#include "data/batch_iterator.hpp"
 #include "data/vocab.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
@@ -43,7 +44,8 @@ TEST_CASE("batch iterator: each epoch visits every sequence once in a seed-depen
   CHECK(static_cast<std::int64_t>(seen.size()) == n);
   CHECK(in_place < 10);  // a shuffle, not the identity
   std::int64_t same_next_epoch = 0;
-  for (std::int64_t i = 0; i < n; ++i) same_next_epoch += iterator.sequence_at(0, i) == iterator.sequence_at(1, i);
+  for (std::int64_t i = 0; i < n; ++i)
+    same_next_epoch += iterator.sequence_at(0, i) == iterator.sequence_at(1, i);
   CHECK(same_next_epoch < 10);
   BatchIterator unshuffled(prepared_sample().string(), 7, false);
   CHECK(unshuffled.sequence_at(3, 5) == 5);

@@ -1,10 +1,10 @@
 // ELECTRA masking: the k formula, 15% of candidates, the 85/15 split, specials never masked,
 // and determinism in (seed, step).
+#include "data/masking.hpp"
+
 #include <doctest/doctest.h>
 
 #include <set>
-
-#include "data/masking.hpp"
 
 using namespace electra;
 
@@ -47,12 +47,12 @@ std::int64_t candidates_in_row(const PackedBatch& batch, std::int64_t row) {
 
 TEST_CASE("masking: k is round-half-even of 0.15 n clipped to 1..max_predictions") {
   CHECK(masked_count(0, 0.15, 19) == 0);
-  CHECK(masked_count(1, 0.15, 19) == 1);   // 0.15 rounds to 0, clipped up to 1
-  CHECK(masked_count(3, 0.15, 19) == 1);   // 0.45
-  CHECK(masked_count(4, 0.15, 19) == 1);   // 0.6 → 1
+  CHECK(masked_count(1, 0.15, 19) == 1);  // 0.15 rounds to 0, clipped up to 1
+  CHECK(masked_count(3, 0.15, 19) == 1);  // 0.45
+  CHECK(masked_count(4, 0.15, 19) == 1);  // 0.6 → 1
   CHECK(masked_count(20, 0.15, 19) == 3);
-  CHECK(masked_count(30, 0.15, 19) == 4);  // float32 0.15·30 = 4.5 → 4 (half to even)
-  CHECK(masked_count(50, 0.15, 19) == 8);  // 7.5 → 8
+  CHECK(masked_count(30, 0.15, 19) == 4);    // float32 0.15·30 = 4.5 → 4 (half to even)
+  CHECK(masked_count(50, 0.15, 19) == 8);    // 7.5 → 8
   CHECK(masked_count(125, 0.15, 19) == 19);  // 18.75 → 19
   CHECK(masked_count(126, 0.15, 19) == 19);  // 18.9 → 19, the cap
   CHECK(masked_count(500, 0.15, 19) == 19);
@@ -95,13 +95,16 @@ TEST_CASE("masking: chosen positions are sorted candidates with k per row and we
     // Outside the chosen positions nothing changes; inside, [MASK] or the original.
     for (std::int32_t t = 0; t < 128; ++t) {
       const std::int32_t before = ids[row * 128 + t], after = out[row * 128 + t];
-      if (chosen.count(t)) CHECK((after == special.mask || after == before));
-      else CHECK(after == before);
+      if (chosen.count(t))
+        CHECK((after == special.mask || after == before));
+      else
+        CHECK(after == before);
     }
   }
 }
 
-TEST_CASE("masking: 15% of candidates are chosen and 85% of those become MASK at uniform positions") {
+TEST_CASE(
+    "masking: 15% of candidates are chosen and 85% of those become MASK at uniform positions") {
   const SpecialTokens special;
   const std::int64_t seq_len = 512;
   const PackedBatch batch = make_batch(64, seq_len);
@@ -160,7 +163,8 @@ TEST_CASE("masking: a pure function of seed and step") {
 TEST_CASE("masking: rows with no candidates mask nothing") {
   const SpecialTokens special;
   const Shape shape{1, 8};
-  const std::vector<std::int32_t> ids = {special.cls, special.sep, special.mask, special.sep, 0, 0, 0, 0};
+  const std::vector<std::int32_t> ids = {
+      special.cls, special.sep, special.mask, special.sep, 0, 0, 0, 0};
   const std::vector<std::int32_t> mask = {1, 1, 1, 1, 0, 0, 0, 0};
   const PackedBatch batch{Tensor::from_vector(ids, shape), Tensor::zeros(shape, DType::i32),
                           Tensor::from_vector(mask, shape)};

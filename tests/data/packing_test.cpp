@@ -1,10 +1,11 @@
 // SequencePacker: ELECTRA's packing statistics and the [CLS] A [SEP] B [SEP] structure.
+#include "data/packing.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <numeric>
 
-#include "data/packing.hpp"
 #include "engine/philox.hpp"
 
 using namespace electra;
@@ -115,7 +116,8 @@ TEST_CASE("packing: a sentence longer than L is cut to L and a document end flus
   CHECK(out.size() == 1);  // still accumulating
   packer.end_document(out);
   REQUIRE(out.size() == 2);
-  CHECK(out[1].ids == std::vector<std::int32_t>{SpecialTokens{}.cls, 11, 12, period_id, SpecialTokens{}.sep});
+  CHECK(out[1].ids ==
+        std::vector<std::int32_t>{SpecialTokens{}.cls, 11, 12, period_id, SpecialTokens{}.sep});
   packer.end_document(out);  // nothing accumulated: no empty sequence
   CHECK(out.size() == 2);
 }

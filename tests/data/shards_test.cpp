@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "data/shard_format.hpp"
 #include "data/sha256.hpp"
+#include "data/shard_format.hpp"
 #include "data/vocab.hpp"
 #include "engine/error.hpp"
 #include "helpers/sample_shards.hpp"
@@ -69,7 +69,8 @@ TEST_CASE("shards: the output does not depend on the chunk size (thread scheduli
   settings_b.chunk_bytes = 4096;
   prepare_shards(settings_a);
   prepare_shards(settings_b);
-  CHECK(sha256_file((a / "shard_00000.bin").string()) == sha256_file((b / "shard_00000.bin").string()));
+  CHECK(sha256_file((a / "shard_00000.bin").string()) ==
+        sha256_file((b / "shard_00000.bin").string()));
 }
 
 TEST_CASE("shards: seq-len outside 8..512 is a one-line error") {
@@ -145,7 +146,8 @@ TEST_CASE("shards: a 10 MB single line is handled") {
   settings.corpus_paths = {(dir / "one_line.txt").string()};
   const auto start = std::chrono::steady_clock::now();
   const PrepareReport report = prepare_shards(settings);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(report.passages == 1);
   CHECK(report.corpus_tokens > 1'000'000);
   // No sentence ends: one sequence, the rest cut (ELECTRA's rule for an overlong sentence).

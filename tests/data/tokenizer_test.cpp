@@ -1,5 +1,7 @@
 // BERT uncased tokenization rule by rule, against hand-checked expectations on
 // tests/data/test_vocab.txt (its special tokens sit at ids 0–4, not at BERT's 0/100–103).
+#include "data/tokenizer.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "data/basic_tokenizer.hpp"
-#include "data/tokenizer.hpp"
 #include "engine/error.hpp"
 
 using electra::basic_tokenize;
@@ -40,7 +41,8 @@ TEST_CASE("tokenizer: lower-casing, punctuation and WordPiece continuations") {
   CHECK(basic_tokenize("¿Qué?") == Strings{"¿", "que", "?"});
   CHECK(basic_tokenize("a·b—c…") == Strings{"a", "·", "b", "—", "c", "…"});
   CHECK(basic_tokenize("a€b") == Strings{"a€b"});  // Sc is not punctuation
-  CHECK(basic_tokenize("[MASK] it") == Strings{"[", "mask", "]", "it"});  // no special-token matching
+  CHECK(basic_tokenize("[MASK] it") ==
+        Strings{"[", "mask", "]", "it"});  // no special-token matching
 }
 
 TEST_CASE("tokenizer: accents are stripped after NFD, whether composed or not") {
@@ -48,11 +50,11 @@ TEST_CASE("tokenizer: accents are stripped after NFD, whether composed or not") 
   CHECK(pieces("HÉLLO") == Strings{"hello"});
   CHECK(pieces("He\u0301llo") == Strings{"hello"});
   CHECK(pieces("café naïve résumé") == Strings{"cafe", "naive", "resume"});
-  CHECK(basic_tokenize("\u0301\u0308") == Strings{});  // marks alone leave nothing
+  CHECK(basic_tokenize("\u0301\u0308") == Strings{});        // marks alone leave nothing
   CHECK(basic_tokenize("İstanbul") == Strings{"istanbul"});  // İ → i + U+0307, dropped
-  CHECK(pieces("\u212A") == Strings{"k"});                  // KELVIN SIGN lower-cases to k
+  CHECK(pieces("\u212A") == Strings{"k"});                   // KELVIN SIGN lower-cases to k
   CHECK(basic_tokenize("STRAẞE ß") == Strings{"straße", "ß"});
-  CHECK(pieces("\uFB01") == Strings{"ﬁ"});  // compatibility ligature: NFD leaves it
+  CHECK(pieces("\uFB01") == Strings{"ﬁ"});                 // compatibility ligature: NFD leaves it
   CHECK(basic_tokenize("\u00B4x") == Strings{"\u00B4x"});  // spacing acute is Sk, not Mn
 }
 
@@ -60,13 +62,13 @@ TEST_CASE("tokenizer: Greek capital sigma lower-cases like Python's str.lower") 
   CHECK(basic_tokenize("ΟΔΟΣ") == Strings{"οδο\u03C2"});
   CHECK(pieces("ΟΔΟΣ") == Strings{"οδος"});
   CHECK(pieces("ΟΔΟΣΒ") == Strings{"ο", "##δ", "##ο", "##σ", "##β"});
-  CHECK(basic_tokenize("Σ") == Strings{"\u03C3"});      // nothing cased before it
+  CHECK(basic_tokenize("Σ") == Strings{"\u03C3"});  // nothing cased before it
   CHECK(basic_tokenize("ΣΟ") == Strings{"\u03C3ο"});
-  CHECK(basic_tokenize("ΟΣ.") == Strings{"ο\u03C2", "."});  // '.' is case-ignorable
+  CHECK(basic_tokenize("ΟΣ.") == Strings{"ο\u03C2", "."});      // '.' is case-ignorable
   CHECK(basic_tokenize("Α'Σ") == Strings{"α", "'", "\u03C2"});  // context spans punctuation
-  CHECK(basic_tokenize("ΑΣ\u0301") == Strings{"α\u03C2"});  // the mark is skipped, then dropped
-  CHECK(basic_tokenize("AΣ") == Strings{"a\u03C2"});  // a Latin letter is cased too
-  CHECK(basic_tokenize("ΑΣ中") == Strings{"α\u03C2", "中"});  // CJK split comes first
+  CHECK(basic_tokenize("ΑΣ\u0301") == Strings{"α\u03C2"});      // the mark is skipped, then dropped
+  CHECK(basic_tokenize("AΣ") == Strings{"a\u03C2"});            // a Latin letter is cased too
+  CHECK(basic_tokenize("ΑΣ中") == Strings{"α\u03C2", "中"});    // CJK split comes first
   CHECK(basic_tokenize("ΑΣ\u2028Β") == Strings{"α\u03C2", "β"});  // str.split() splits on U+2028
   CHECK(basic_tokenize("ΑΣ\u200BΒ") == Strings{"ασβ"});  // U+200B is removed before lower()
 }
@@ -79,7 +81,8 @@ TEST_CASE("tokenizer: CJK ideographs are words, Hangul decomposes into jamo") {
   CHECK(pieces("한") == Strings{"ᄒ", "##ᅡ", "##ᆫ"});
   CHECK(pieces("한 글") == Strings{"ᄒ", "##ᅡ", "##ᆫ", "ᄀ", "##ᅳ", "##ᆯ"});
   CHECK(basic_tokenize("한글") == Strings{"\u1112\u1161\u11AB\u1100\u1173\u11AF"});
-  CHECK(basic_tokenize("ひらがな") == Strings{"ひらかな"});  // kana: one word; NFD drops the dakuten
+  CHECK(basic_tokenize("ひらがな") ==
+        Strings{"ひらかな"});  // kana: one word; NFD drops the dakuten
 }
 
 TEST_CASE("tokenizer: emoji are word characters, not punctuation") {
@@ -94,8 +97,11 @@ TEST_CASE("tokenizer: cleaning drops controls and format characters, maps whites
   CHECK(pieces("\uFEFFhello") == Strings{"hello"});  // BOM
   CHECK(pieces("hel\x01lo") == Strings{"hello"});
   CHECK(basic_tokenize(std::string_view("a\0b", 3)) == Strings{"ab"});
-  CHECK(basic_tokenize("a\x0b" "b\x0c" "c") == Strings{"abc"});  // VT/FF are Cc, not whitespace
-  CHECK(basic_tokenize("a\u0085b\x7f" "c") == Strings{"abc"});
+  CHECK(basic_tokenize("a\x0b"
+                       "b\x0c"
+                       "c") == Strings{"abc"});  // VT/FF are Cc, not whitespace
+  CHECK(basic_tokenize("a\u0085b\x7f"
+                       "c") == Strings{"abc"});
   CHECK(basic_tokenize("a\tb\nc\rd e") == Strings{"a", "b", "c", "d", "e"});
   CHECK(basic_tokenize("a\u00A0b\u3000c\u2003d\u202Fe") == Strings{"a", "b", "c", "d", "e"});
   CHECK(basic_tokenize("hello\u2028world\u2029!") == Strings{"hello", "world", "!"});
@@ -112,10 +118,19 @@ TEST_CASE("tokenizer: invalid UTF-8 is dropped and counted") {
     CHECK(words.invalid_utf8 == invalid);
   };
   check_text("hel\xFFlo", {"hello"}, 1);
-  check_text("a\xE2\x82" "b", {"ab"}, 1);            // a truncated sequence is one error
-  check_text("a\xED\xA0\x80" "b", {"ab"}, 3);        // an encoded surrogate: three errors
-  check_text("a\xC0\xAF" "b", {"ab"}, 2);            // overlong '/'
-  check_text("x\xF0\x9F\x98", {"x"}, 1);             // emoji cut at the end of the input
+  check_text(
+      "a\xE2\x82"
+      "b",
+      {"ab"}, 1);  // a truncated sequence is one error
+  check_text(
+      "a\xED\xA0\x80"
+      "b",
+      {"ab"}, 3);  // an encoded surrogate: three errors
+  check_text(
+      "a\xC0\xAF"
+      "b",
+      {"ab"}, 2);                         // overlong '/'
+  check_text("x\xF0\x9F\x98", {"x"}, 1);  // emoji cut at the end of the input
   check_text("\x80\x80 ok", {"ok"}, 2);
   electra::TokenizeStats stats;
   std::vector<std::int32_t> ids;
@@ -206,7 +221,8 @@ TEST_CASE("tokenizer: `electra tokenize` prints one line per input line") {
   }
   const std::string vocab = std::string(ELECTRA_TEST_DATA_DIR) + "/test_vocab.txt";
   const std::string command = std::string(ELECTRA_BINARY) + " tokenize --tokens --vocab " + vocab +
-                              " < " + (dir / "in.txt").string() + " > " + (dir / "out.txt").string();
+                              " < " + (dir / "in.txt").string() + " > " +
+                              (dir / "out.txt").string();
   REQUIRE(std::system(command.c_str()) == 0);
   std::ifstream output(dir / "out.txt", std::ios::binary);
   std::stringstream content;

@@ -1,9 +1,10 @@
 // GLUE-style TSV reading: columns by name and index, headers, pairs, bad input.
+#include "data/tsv.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "data/tsv.hpp"
 #include "engine/error.hpp"
 
 using namespace electra;
@@ -20,7 +21,8 @@ TEST_CASE("tsv: single-sentence file with header by column name") {
 }
 
 TEST_CASE("tsv: pair task, columns in any order, extra columns ignored") {
-  const std::string text = "index\tsentence1\tsentence2\tlabel\n0\tA man eats.\tSomeone eats.\tentailment\n";
+  const std::string text =
+      "index\tsentence1\tsentence2\tlabel\n0\tA man eats.\tSomeone eats.\tentailment\n";
   const auto examples = parse_labelled_tsv(text, TsvColumns::defaults_for("pair"), "rte");
   REQUIRE(examples.size() == 1);
   CHECK(examples[0].text_a == "A man eats.");
@@ -32,7 +34,8 @@ TEST_CASE("tsv: no header, columns by index (CoLA layout)") {
   TsvColumns columns = TsvColumns::defaults_for("single", false);
   columns.text_a = "3";
   columns.label = "1";
-  const auto examples = parse_labelled_tsv("gj04\t1\t\tThe book was read.\ngj04\t0\t*\tRead book the.\n", columns, "cola");
+  const auto examples = parse_labelled_tsv(
+      "gj04\t1\t\tThe book was read.\ngj04\t0\t*\tRead book the.\n", columns, "cola");
   REQUIRE(examples.size() == 2);
   CHECK(examples[1].text_a == "Read book the.");
   CHECK(examples[1].label == "0");
@@ -53,30 +56,35 @@ TEST_CASE("tsv: errors name the source, the line and the column") {
                        doctest::Contains("f.tsv:3"), Error);
   CHECK_THROWS_WITH_AS(parse_labelled_tsv("sentence\tlabel\nx\t\n", columns, "f.tsv"),
                        doctest::Contains("empty label"), Error);
-  CHECK_THROWS_WITH_AS(parse_labelled_tsv("sentence\tlabel\n", columns, "f.tsv"), doctest::Contains("no examples"), Error);
+  CHECK_THROWS_WITH_AS(parse_labelled_tsv("sentence\tlabel\n", columns, "f.tsv"),
+                       doctest::Contains("no examples"), Error);
   CHECK_THROWS_AS(TsvColumns::defaults_for("triple"), Error);
 }
 
 TEST_CASE("tsv: label lists and distinct labels") {
   CHECK(split_label_list("ham,spam", "--labels") == std::vector<std::string>{"ham", "spam"});
-  CHECK_THROWS_WITH_AS(split_label_list("a,,b", "--labels"), doctest::Contains("empty label"), Error);
+  CHECK_THROWS_WITH_AS(split_label_list("a,,b", "--labels"), doctest::Contains("empty label"),
+                       Error);
   CHECK_THROWS_WITH_AS(split_label_list("a,b,a", "--labels"), doctest::Contains("repeated"), Error);
-  const auto examples = read_labelled_tsv(std::string(ELECTRA_TEST_DATA_DIR) + "/labelled_sample.tsv",
-                                          TsvColumns::defaults_for("single"));
+  const auto examples =
+      read_labelled_tsv(std::string(ELECTRA_TEST_DATA_DIR) + "/labelled_sample.tsv",
+                        TsvColumns::defaults_for("single"));
   CHECK(examples.size() == 200);
   CHECK(distinct_labels(examples) == std::vector<std::string>{"negative", "positive"});
 }
 
 TEST_CASE("tsv: a leading UTF-8 byte-order mark is skipped, with or without a header") {
   const std::string bom = "\xEF\xBB\xBF";
-  const auto examples =
-      parse_labelled_tsv(bom + "sentence\tlabel\nit was good\t1\n", TsvColumns::defaults_for("single"), "excel.tsv");
+  const auto examples = parse_labelled_tsv(bom + "sentence\tlabel\nit was good\t1\n",
+                                           TsvColumns::defaults_for("single"), "excel.tsv");
   REQUIRE(examples.size() == 1);
   CHECK(examples[0].text_a == "it was good");
-  const auto headerless = parse_labelled_tsv(bom + "first\t0\n", TsvColumns::defaults_for("single", false), "mem");
+  const auto headerless =
+      parse_labelled_tsv(bom + "first\t0\n", TsvColumns::defaults_for("single", false), "mem");
   REQUIRE(headerless.size() == 1);
   CHECK(headerless[0].text_a == "first");  // not "\xEF\xBB\xBFfirst"
   // Only at the very start: inside a text it is data, kept as written.
-  const auto inner = parse_labelled_tsv("sentence\tlabel\n" + bom + "x\t1\n", TsvColumns::defaults_for("single"), "mem");
+  const auto inner = parse_labelled_tsv("sentence\tlabel\n" + bom + "x\t1\n",
+                                        TsvColumns::defaults_for("single"), "mem");
   CHECK(inner[0].text_a == bom + "x");
 }

@@ -1,11 +1,12 @@
 // vocab.txt loading: ids by line, special tokens by name, string_view lookups, errors.
+#include "data/vocab.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "data/vocab.hpp"
 #include "engine/error.hpp"
 #include "helpers/errors.hpp"
 
@@ -48,14 +49,15 @@ TEST_CASE("vocab: the test vocab loads with special tokens found by name") {
 }
 
 TEST_CASE("vocab: CRLF lines and save/load round trip") {
-  const std::string path =
-      write_temp("electra_vocab_crlf.txt", "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nx\r\n##x\r\n");
+  const std::string path = write_temp("electra_vocab_crlf.txt",
+                                      "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nx\r\n##x\r\n");
   const Vocab vocab = Vocab::from_file(path);
   CHECK(vocab.size() == 7);
   CHECK(vocab.token(5) == "x");
   CHECK(vocab.find("x") == 5);
   CHECK(vocab.find_piece("x", true) == 6);
-  const std::string copy = (std::filesystem::temp_directory_path() / "electra_vocab_copy.txt").string();
+  const std::string copy =
+      (std::filesystem::temp_directory_path() / "electra_vocab_copy.txt").string();
   vocab.save(copy);
   const Vocab reloaded = Vocab::from_file(copy);
   CHECK(reloaded.tokens() == vocab.tokens());
@@ -65,8 +67,9 @@ TEST_CASE("vocab: CRLF lines and save/load round trip") {
 
 TEST_CASE("vocab: a token listed twice is refused naming the file, the token and both lines") {
   // A dict-like loader keeps the last line, so every id after the first copy would shift.
-  const std::string path = write_temp("electra_vocab_duplicate.txt",
-                                      "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##x\nworld\nhello\n");
+  const std::string path =
+      write_temp("electra_vocab_duplicate.txt",
+                 "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##x\nworld\nhello\n");
   const std::string message = load_error(path);
   CHECK(message.find(path) != std::string::npos);
   CHECK(message.find("'hello'") != std::string::npos);
@@ -108,7 +111,8 @@ TEST_CASE("vocab: a missing file or special token is a one-line error naming bot
   CHECK(message.find(missing) != std::string::npos);
   CHECK(message.find('\n') == std::string::npos);
 
-  const std::string no_mask = write_temp("electra_vocab_no_mask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
+  const std::string no_mask =
+      write_temp("electra_vocab_no_mask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
   message = load_error(no_mask);
   CHECK(message.find(no_mask) != std::string::npos);
   CHECK(message.find("[MASK]") != std::string::npos);

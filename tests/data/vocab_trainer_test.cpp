@@ -1,5 +1,7 @@
 // WordPiece vocabulary learning: layout, hand-computed merges, errors, and a round trip
 // through the tokenizer.
+#include "data/vocab_trainer.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 
 #include "data/basic_tokenizer.hpp"
 #include "data/tokenizer.hpp"
-#include "data/vocab_trainer.hpp"
 #include "engine/error.hpp"
 
 using electra::VocabScoring;
@@ -33,8 +34,8 @@ TEST_CASE("vocab_trainer: specials, characters by frequency, then merges by like
   trainer.add_text("ab AB ab ac");
   electra::VocabTrainerReport report;
   const Strings vocab = trainer.train(&report);
-  CHECK(vocab == Strings{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c", "##a",
-                         "##b", "##c", "ab", "ac"});
+  CHECK(vocab == Strings{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c", "##a", "##b",
+                         "##c", "ab", "ac"});
   CHECK(report.words == 4);
   CHECK(report.distinct_words == 2);
   CHECK(report.characters == 3);
@@ -45,13 +46,14 @@ TEST_CASE("vocab_trainer: specials, characters by frequency, then merges by like
   CHECK(smaller.train().back() == "ab");
 }
 
-TEST_CASE("vocab_trainer: frequency scoring merges the most frequent pair, likelihood the rarest parts") {
+TEST_CASE(
+    "vocab_trainer: frequency scoring merges the most frequent pair, likelihood the rarest parts") {
   // Words: "abc" ×3, "xbc" ×2, "yz" ×1. Characters by count: b 5, c 5, a 3, x 2, y 1, z 1.
   // Frequency: (##b,##c) 5 -> "##bc"; then (a,##bc) 3 -> "abc"; (x,##bc) 2 -> "xbc"; (y,##z) 1.
   // Likelihood: (y,##z) scores 1/(1·1) = 1; every other pair scores 0.2 (3/(3·5), 5/(5·5),
   // 2/(2·5)) and ties go to the more frequent, so "yz" comes first and the rest keep their order.
   const std::string text = "abc abc abc xbc xbc yz";
-  const Strings characters = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "b",  "c",  "a", "x",
+  const Strings characters = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "b",   "c",   "a",  "x",
                               "y",     "z",     "##b",   "##c",   "##a",    "##x", "##y", "##z"};
   auto trained = [&](std::size_t size, VocabScoring scoring) {
     VocabTrainer trainer(settings_of(size, scoring));
@@ -70,7 +72,8 @@ TEST_CASE("vocab_trainer: frequency scoring merges the most frequent pair, likel
 
   CHECK(electra::parse_vocab_scoring("likelihood") == VocabScoring::likelihood);
   CHECK(std::string(electra::vocab_scoring_name(VocabScoring::frequency)) == "frequency");
-  CHECK_THROWS_WITH_AS(electra::parse_vocab_scoring("bpe"), doctest::Contains("'bpe'"), electra::Error);
+  CHECK_THROWS_WITH_AS(electra::parse_vocab_scoring("bpe"), doctest::Contains("'bpe'"),
+                       electra::Error);
 }
 
 TEST_CASE("vocab_trainer: a size below specials + characters is an error saying what is needed") {
@@ -102,7 +105,8 @@ TEST_CASE("vocab_trainer: the result loads in the tokenizer and round-trips real
   const auto ids = tokenizer.encode(text);
   CHECK(std::count(ids.begin(), ids.end(), tokenizer.special_tokens().unk) == 0);
   std::string joined;
-  for (const std::string& word : electra::basic_tokenize(text)) joined += (joined.empty() ? "" : " ") + word;
+  for (const std::string& word : electra::basic_tokenize(text))
+    joined += (joined.empty() ? "" : " ") + word;
   CHECK(tokenizer.decode(ids) == joined);
   // Same input, same vocabulary: the result does not depend on hash-map order.
   VocabTrainer again(VocabTrainerSettings{150});

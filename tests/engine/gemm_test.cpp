@@ -81,9 +81,11 @@ TEST_CASE("gemm: row bands on 1, 2 and 3 threads give the naive product, bit for
       const Tensor a = random_tensor(transpose_a ? Shape{k, m} : Shape{m, k}, 11).to(DType::f32);
       const Tensor b = random_tensor(transpose_b ? Shape{n, k} : Shape{k, n}, 12).to(DType::f32);
       const Tensor start = random_tensor(Shape{m, n}, 13).to(DType::f32);
-      auto expected = naive_product(a.to_vector(), transpose_a, b.to_vector(), transpose_b, m, k, n, 1);
+      auto expected =
+          naive_product(a.to_vector(), transpose_a, b.to_vector(), transpose_b, m, k, n, 1);
       const std::vector<double> start_values = start.to_vector();
-      for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = 0.5 * expected[i] + start_values[i];
+      for (std::size_t i = 0; i < expected.size(); ++i)
+        expected[i] = 0.5 * expected[i] + start_values[i];
       std::vector<std::vector<double>> results;
       for (int threads : {1, 2, 3}) {
         set_num_threads(threads);
@@ -228,9 +230,9 @@ TEST_CASE("gemm_strided_batched: heads read and written in place match a naive p
                                   context, out, 1.0, 1.0);
     for (std::int64_t b = 0; b < h.batch; ++b)
       for (std::int64_t head = 0; head < h.heads; ++head) {
-        auto expected_scores = naive_product(matrix_of(qkv, q, b, head), false,
-                                             matrix_of(qkv, k, b, head), true, h.length,
-                                             h.head_dim, h.length, 1);
+        auto expected_scores =
+            naive_product(matrix_of(qkv, q, b, head), false, matrix_of(qkv, k, b, head), true,
+                          h.length, h.head_dim, h.length, 1);
         for (double& value : expected_scores) value *= 0.5;
         CHECK(max_relative_difference(matrix_of(scores, h.scores(), b, head), expected_scores) <
               tolerance);
@@ -252,8 +254,8 @@ TEST_CASE("gemm_strided_batched: the result does not depend on the thread count"
   for (int threads : {1, 2, 3}) {
     set_num_threads(threads);
     Tensor scores = Tensor::empty(Shape{h.batch, h.heads, h.length, h.length});
-    kernels::gemm_strided_batched(h.batch, h.heads, qkv, q, false, qkv, k, true, scores,
-                                  h.scores(), 0.25);
+    kernels::gemm_strided_batched(h.batch, h.heads, qkv, q, false, qkv, k, true, scores, h.scores(),
+                                  0.25);
     results.push_back(scores.to_vector());
   }
   set_num_threads(previous);
@@ -272,8 +274,8 @@ TEST_CASE("gemm_strided_batched: a layout outside its tensor is refused") {
   });
   CHECK(past_end.find("gemm_strided_batched: b layout reaches element 128 of ") == 0);
   const std::string bad_leading = error_of([&] {
-    kernels::gemm_strided_batched(h.batch, h.heads, x, h.head(0, 2), false, x,
-                                  h.head(0, h.width()), true, scores, h.scores());
+    kernels::gemm_strided_batched(h.batch, h.heads, x, h.head(0, 2), false, x, h.head(0, h.width()),
+                                  true, scores, h.scores());
   });
   CHECK(bad_leading.find("gemm_strided_batched: a layout offset 0, 5×4 leading 2") == 0);
 }
@@ -296,6 +298,7 @@ TEST_CASE("copy_rows_into and rows_of_accumulate: row blocks of the first axis")
           kernels::copy_rows_into(Tensor::zeros(Shape{2, 2}), stacked, 2);
         }).find("copy_rows_into: rows [2, 4) are outside [3, 2]") == 0);
   Tensor wide = Tensor::zeros(Shape{1, 3});
-  CHECK(error_of([&] { kernels::rows_of_accumulate(stacked, 0, wide); })
-            .find("rows_of_accumulate: rows of [1, 3] and [3, 2] differ in size") == 0);
+  CHECK(error_of([&] {
+          kernels::rows_of_accumulate(stacked, 0, wide);
+        }).find("rows_of_accumulate: rows of [1, 3] and [3, 2] differ in size") == 0);
 }

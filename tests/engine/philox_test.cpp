@@ -47,11 +47,12 @@ void check_consecutive(const char* path, const std::uint32_t* words, int blocks,
 
 }  // namespace
 
-TEST_CASE("philox: the SIMD rounds (SSE2 four lanes, AVX2 eight) give exactly the one-block rounds") {
+TEST_CASE(
+    "philox: the SIMD rounds (SSE2 four lanes, AVX2 eight) give exactly the one-block rounds") {
   const Key key = key_from_seed(0xfeedface12345678ULL);
   // Starts just below 2³² blocks so that the lanes straddle the counter's high-word carry.
-  for (const std::uint64_t first_block : {std::uint64_t{0}, std::uint64_t{7},
-                                          (std::uint64_t{1} << 32) - 5}) {
+  for (const std::uint64_t first_block :
+       {std::uint64_t{0}, std::uint64_t{7}, (std::uint64_t{1} << 32) - 5}) {
     std::uint32_t words[4 * 16];
     philox4x32_10_consecutive<4>(first_block, 9, key, words);  // what the kernels call
     check_consecutive("dispatched", words, 16, first_block, key);

@@ -37,9 +37,8 @@ TEST_CASE("dropout: mask values, keep rate, f32 = f64 mask, thread independence"
   const kernels::RandomKey key{5, 1, 0};
   const Tensor x64 = random_tensor(Shape{256, 128}, 6);
   const Tensor x = x64.to(DType::f32);
-  const auto [one, two] = on_one_and_two_threads<std::vector<double>>([&] {
-    return dropout_mask(x.shape(), DType::f32, p, key).to_vector();
-  });
+  const auto [one, two] = on_one_and_two_threads<std::vector<double>>(
+      [&] { return dropout_mask(x.shape(), DType::f32, p, key).to_vector(); });
   CHECK(one == two);
   Tensor y64 = Tensor::empty(x.shape(), DType::f64);
   kernels::dropout(x64, p, key, y64);
@@ -170,8 +169,7 @@ TEST_CASE("sample_categorical: a dominant logit always wins; NaN, −inf and +in
   for (std::int64_t r = 0; r < 500; ++r) REQUIRE((chosen.item(r) == 1 || chosen.item(r) == 3));
   // The first +inf wins; a row without a finite score gives class 0.
   const Tensor special = Tensor::from_vector<double>(
-      {0, inf, 5, inf, nan, nan, nan, nan, -inf, -inf, -inf, -inf, nan, -inf, 3, inf},
-      Shape{4, 4});
+      {0, inf, 5, inf, nan, nan, nan, nan, -inf, -inf, -inf, -inf, nan, -inf, 3, inf}, Shape{4, 4});
   Tensor special_chosen = Tensor::empty(Shape{4}, DType::i32);
   kernels::sample_categorical(special, 1.0, {3, 1, 0}, special_chosen);
   CHECK(special_chosen.to_vector() == std::vector<double>{1, 0, 0, 3});

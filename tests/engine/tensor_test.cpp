@@ -1,7 +1,8 @@
+#include "engine/tensor.hpp"
+
 #include <doctest/doctest.h>
 
 #include "engine/allocator.hpp"
-#include "engine/tensor.hpp"
 
 using namespace electra;
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "helpers/sample_shards.hpp"
-#include "models/training/checkpoint.hpp"
 #include "models/networks/electra_model.hpp"
+#include "models/training/checkpoint.hpp"
 
 namespace electra::test {
 

@@ -1,11 +1,12 @@
 // Fine-tuning metrics against values computed by hand (and checked with scikit-learn / scipy
 // formulas written out in the comments).
+#include "models/finetuning/classification_metrics.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "models/finetuning/classification_metrics.hpp"
 
 using namespace electra;
 using Ids = std::vector<std::int64_t>;
@@ -39,7 +40,8 @@ TEST_CASE("classification metrics: three classes (macro F1, Gorodkin MCC)") {
   CHECK(macro_f1(predicted, gold, 3) == doctest::Approx((0.5 + 0.8 + 2.0 / 3) / 3));
   // c = 4, s = 6, p = (2, 3, 1), t = (2, 2, 2): (24 − 12) / √((36 − 14)(36 − 12)) = 12/√528
   CHECK(matthews_correlation(predicted, gold, 3) == doctest::Approx(12.0 / std::sqrt(528.0)));
-  CHECK_THROWS_WITH_AS(classification_metrics({0, 3}, {0, 1}, 3), doctest::Contains("outside [0, 3)"), Error);
+  CHECK_THROWS_WITH_AS(classification_metrics({0, 3}, {0, 1}, 3),
+                       doctest::Contains("outside [0, 3)"), Error);
   CHECK_THROWS_AS(classification_accuracy({0}, {0, 1}), Error);
 }
 

@@ -1,11 +1,12 @@
 // The fine-tuning classifier: head wiring against a hand-composed forward, padding invariance,
 // the losses, and layer-wise learning-rate decay (scales and their effect on an AdamW update).
+#include "models/finetuning/classifier.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "models/finetuning/classifier.hpp"
 #include "models/finetuning/finetune.hpp"
 
 using namespace electra;
@@ -43,7 +44,8 @@ TEST_CASE("classifier: logits are out_proj(GELU(dense([CLS] of the encoder))) wi
   ParameterStore reference_store;
   ParameterFactory factory(reference_store, 7, DType::f32, config.initializer_range);
   SharedEmbeddings embeddings(factory, config);
-  Linear project = Linear::create(factory, "electra.embeddings_project", config.embedding_size, config.hidden_size);
+  Linear project = Linear::create(factory, "electra.embeddings_project", config.embedding_size,
+                                  config.hidden_size);
   Encoder encoder(factory, "electra.encoder", config.discriminator_dims(), config);
 
   const Tensor input = ids({2, 7, 9, 3, 0, 2, 11, 3, 5, 3}, 2, 5);
@@ -54,33 +56,47 @@ TEST_CASE("classifier: logits are out_proj(GELU(dense([CLS] of the encoder))) wi
   const streams::DropoutContext no_dropout{7, 0, false, streams::discriminator_sites};
   Var hidden = embeddings.forward(tape, input, types, 0.1, no_dropout);
   hidden = encoder.forward(tape, project.forward(tape, hidden), mask, no_dropout);
-  const Var cls = ops::gather_rows(tape, ops::reshape(tape, hidden, {10, 64}), Tensor::from_vector<std::int32_t>({0, 5}, {2}));
-  const Var dense = ops::gelu(tape, ops::linear(tape, cls, store.get("classifier.dense.weight"), store.get("classifier.dense.bias")));
-  const Tensor expected =
-      ops::linear(tape, dense, store.get("classifier.out_proj.weight"), store.get("classifier.out_proj.bias")).value();
+  const Var cls = ops::gather_rows(tape, ops::reshape(tape, hidden, {10, 64}),
+                                   Tensor::from_vector<std::int32_t>({0, 5}, {2}));
+  const Var dense = ops::gelu(tape, ops::linear(tape, cls, store.get("classifier.dense.weight"),
+                                                store.get("classifier.dense.bias")));
+  const Tensor expected = ops::linear(tape, dense, store.get("classifier.out_proj.weight"),
+                                      store.get("classifier.out_proj.bias"))
+                              .value();
   REQUIRE(logits.shape() == Shape{2, 2});
-  for (std::int64_t i = 0; i < 4; ++i) CHECK(logits.item(i) == doctest::Approx(expected.item(i)).epsilon(1e-6));
+  for (std::int64_t i = 0; i < 4; ++i)
+    CHECK(logits.item(i) == doctest::Approx(expected.item(i)).epsilon(1e-6));
 }
 
 TEST_CASE("classifier: trailing padding does not change the logits; dropout does in training") {
   ParameterStore store;
   SequenceClassifier classifier(tiny(), 2, store, 3);
   Tape tape;
-  const Tensor short_logits = classifier.forward(tape, ids({2, 7, 9, 3}, 1, 4), Tensor::zeros({1, 4}, DType::i32),
-                                                 ids({1, 1, 1, 1}, 1, 4), 0, false).value();
-  const Tensor padded_logits = classifier.forward(tape, ids({2, 7, 9, 3, 0, 0}, 1, 6), Tensor::zeros({1, 6}, DType::i32),
-                                                  ids({1, 1, 1, 1, 0, 0}, 1, 6), 0, false).value();
+  const Tensor short_logits =
+      classifier
+          .forward(tape, ids({2, 7, 9, 3}, 1, 4), Tensor::zeros({1, 4}, DType::i32),
+                   ids({1, 1, 1, 1}, 1, 4), 0, false)
+          .value();
+  const Tensor padded_logits =
+      classifier
+          .forward(tape, ids({2, 7, 9, 3, 0, 0}, 1, 6), Tensor::zeros({1, 6}, DType::i32),
+                   ids({1, 1, 1, 1, 0, 0}, 1, 6), 0, false)
+          .value();
   CHECK(short_logits.item(0) == doctest::Approx(padded_logits.item(0)).epsilon(1e-5));
   CHECK(short_logits.item(1) == doctest::Approx(padded_logits.item(1)).epsilon(1e-5));
-  const Tensor dropped = classifier.forward(tape, ids({2, 7, 9, 3}, 1, 4), Tensor::zeros({1, 4}, DType::i32),
-                                            ids({1, 1, 1, 1}, 1, 4), 0, true).value();
+  const Tensor dropped =
+      classifier
+          .forward(tape, ids({2, 7, 9, 3}, 1, 4), Tensor::zeros({1, 4}, DType::i32),
+                   ids({1, 1, 1, 1}, 1, 4), 0, true)
+          .value();
   CHECK(dropped.item(0) != short_logits.item(0));
 }
 
 TEST_CASE("classifier: losses by hand") {
   Tape tape;
   const Var logits(Tensor::from_vector<float>({2, 0, 0, 1}, {2, 2}), true);
-  const Var loss = classification_loss(tape, logits, Tensor::from_vector<std::int32_t>({0, 0}, {2}));
+  const Var loss =
+      classification_loss(tape, logits, Tensor::from_vector<std::int32_t>({0, 0}, {2}));
   const double expected = (std::log(1 + std::exp(-2.0)) + std::log(1 + std::exp(1.0))) / 2;
   CHECK(loss.value().item(0) == doctest::Approx(expected).epsilon(1e-5));
 
@@ -109,9 +125,12 @@ TEST_CASE("layer-wise decay: depths and scales follow ELECTRA's rule") {
   for (std::size_t i = 0; i < store.size(); ++i) {
     const std::string& name = store.parameters()[i].name;
     double expected = 1.0;
-    if (name.rfind("electra.embeddings", 0) == 0) expected = std::pow(0.8, 4);
-    else if (name.rfind("electra.encoder.layer.0.", 0) == 0) expected = std::pow(0.8, 3);
-    else if (name.rfind("electra.encoder.layer.1.", 0) == 0) expected = 0.64;
+    if (name.rfind("electra.embeddings", 0) == 0)
+      expected = std::pow(0.8, 4);
+    else if (name.rfind("electra.encoder.layer.0.", 0) == 0)
+      expected = std::pow(0.8, 3);
+    else if (name.rfind("electra.encoder.layer.1.", 0) == 0)
+      expected = 0.64;
     CHECK_MESSAGE(scales[i] == doctest::Approx(expected), name);
   }
   CHECK_THROWS_AS(layerwise_learning_rate_scales(store, 2, 0.0), Error);

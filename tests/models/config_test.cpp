@@ -1,13 +1,13 @@
+#include "models/networks/config.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/error.hpp"
-#include "models/networks/config.hpp"
 #include "helpers/errors.hpp"
 #include "helpers/text.hpp"
 
@@ -50,9 +50,12 @@ TEST_CASE("config: presets follow the DESIGN table and derive the generator") {
 }
 
 TEST_CASE("config: JSON overrides a preset and round-trips") {
-  const ModelConfig overridden = model_config_from_json(
-      nlohmann::json{{"preset", "tiny"}, {"hidden_size", 128}, {"num_heads", 4},
-                     {"objective", "mlm"}, {"disallow_correct", true}, {"temperature", 2}});
+  const ModelConfig overridden = model_config_from_json(nlohmann::json{{"preset", "tiny"},
+                                                                       {"hidden_size", 128},
+                                                                       {"num_heads", 4},
+                                                                       {"objective", "mlm"},
+                                                                       {"disallow_correct", true},
+                                                                       {"temperature", 2}});
   CHECK(overridden.preset == "tiny");
   CHECK(overridden.hidden_size == 128);
   CHECK(overridden.num_heads == 4);
@@ -101,7 +104,8 @@ TEST_CASE("config: impossible values and unknown keys are one-line errors naming
   CHECK(contains(message({{"max_predictions", 65}}), "max_predictions = 65"));
   CHECK(contains(message({{"hidden_size", "64"}}), "hidden_size = \"64\": must be an integer"));
   CHECK(contains(message({{"hidden_size", 64.5}}), "hidden_size = 64.5: must be an integer"));
-  CHECK(contains(message({{"disallow_correct", 1}}), "disallow_correct = 1: must be true or false"));
+  CHECK(
+      contains(message({{"disallow_correct", 1}}), "disallow_correct = 1: must be true or false"));
   CHECK(contains(message(nlohmann::json::array()), "expected a JSON object"));
   for (const std::string& text : {message({{"num_heads", 3}}), message({{"oops", 1}})})
     CHECK(text.find('\n') == std::string::npos);

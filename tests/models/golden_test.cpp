@@ -22,9 +22,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "models/objectives/objective.hpp"
 #include "models/training/audit_dump.hpp"
 #include "models/training/model_audit.hpp"
-#include "models/objectives/objective.hpp"
 
 using namespace electra;
 

@@ -83,7 +83,8 @@ TEST_CASE("metrics: an objective's other named losses are logged after the fixed
   output.mlm_logits = Tensor::from_vector<float>({0, 1, 5}, {1, 3});
   const Var main_mlm(Tensor::from_vector<float>({4.25f}, {1}));
   const Var hardness(Tensor::from_vector<float>({std::nanf("")}, {1}));
-  output.losses = {{"mlm", output.mlm_loss, 1}, {"main_mlm", main_mlm, 1}, {"hardness", hardness, 2}};
+  output.losses = {
+      {"mlm", output.mlm_loss, 1}, {"main_mlm", main_mlm, 1}, {"hardness", hardness, 2}};
   output.total_loss = Var(Tensor::from_vector<float>({6.75f}, {1}));
   const StepMetrics metrics = compute_step_metrics(output, batch, SpecialTokens{});
   REQUIRE(metrics.objective_losses.size() == 2);  // mlm is a fixed key, not repeated

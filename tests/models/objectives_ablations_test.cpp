@@ -21,10 +21,10 @@
 #include "models/networks/electra_model.hpp"
 #include "models/networks/embeddings.hpp"
 #include "models/networks/generator.hpp"
+#include "models/networks/parameter_init.hpp"
 #include "models/objectives/main_network.hpp"
 #include "models/objectives/steps.hpp"
 #include "models/training/optimizer.hpp"
-#include "models/networks/parameter_init.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

@@ -12,12 +12,12 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
-#include "models/networks/electra_model.hpp"
 #include "models/finetuning/finetune.hpp"
 #include "models/formats/hf_format.hpp"
+#include "models/formats/safetensors.hpp"
+#include "models/networks/electra_model.hpp"
 #include "models/objectives/gdes.hpp"
 #include "models/training/pretrained_model.hpp"
-#include "models/formats/safetensors.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;

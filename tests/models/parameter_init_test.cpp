@@ -1,11 +1,12 @@
 // ParameterFactory: a parameter's initial value depends on the seed and its NAME only, so adding,
 // removing or reordering other parameters (a layer more, an objective's head) never changes it.
 #include "models/networks/parameter_init.hpp"
-#include "models/networks/random_streams.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstring>
+
+#include "models/networks/random_streams.hpp"
 
 using namespace electra;
 

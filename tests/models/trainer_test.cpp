@@ -1,5 +1,7 @@
 // The pre-training loop end to end on the committed Moby-Dick sample: it learns, it resumes bit
 // for bit, it stops on request with a checkpoint, and it refuses corrupted or mismatched ones.
+#include "models/training/trainer.hpp"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -19,7 +21,6 @@
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_trainer.hpp"
 #include "models/training/pretrained_model.hpp"
-#include "models/training/trainer.hpp"
 
 using namespace electra;
 namespace fs = std::filesystem;
@@ -32,7 +33,8 @@ bool small_scale() {
   return scale != nullptr && std::string(scale) == "small";
 }
 
-TrainerOptions tiny_options(const std::string& shards, const fs::path& out, std::int64_t max_steps) {
+TrainerOptions tiny_options(const std::string& shards, const fs::path& out,
+                            std::int64_t max_steps) {
   TrainerOptions options = test::tiny_trainer_options(shards, out, max_steps);
   options.vocab_path = sample_vocab;
   return options;
@@ -126,13 +128,16 @@ std::pair<double, std::size_t> best_window(const std::vector<double>& values, st
   return best;
 }
 
-std::vector<double> slice_of(const std::vector<double>& values, std::size_t start, std::size_t width) {
+std::vector<double> slice_of(const std::vector<double>& values, std::size_t start,
+                             std::size_t width) {
   return {values.begin() + start, values.begin() + start + width};
 }
 
 }  // namespace
 
-TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(p), gen acc vs unigram)") {
+TEST_CASE(
+    "trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(p), gen acc vs "
+    "unigram)") {
   const fs::path dir = scratch_dir("learn");
   const std::string shards = prepare_sample_shards(dir, 64);
   // One run at tiny's own recipe (lr 1e-3), which goes through two regimes:
@@ -165,8 +170,10 @@ TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(
   // Regime 1: the discriminator's best 50 consecutive updates.
   const std::size_t disc_window = 50;
   const auto [best_auc, best_start] = best_window(auc, disc_window);
-  const double best_disc_loss = mean_of_last(slice_of(disc_loss, best_start, disc_window), disc_window);
-  const double best_replaced = mean_of_last(slice_of(replaced, best_start, disc_window), disc_window);
+  const double best_disc_loss =
+      mean_of_last(slice_of(disc_loss, best_start, disc_window), disc_window);
+  const double best_replaced =
+      mean_of_last(slice_of(replaced, best_start, disc_window), disc_window);
   const double best_constant_loss = binary_entropy(best_replaced);
 
   // Regime 2: the generator over the last fifth, against a unigram model of exactly its tokens.
@@ -179,12 +186,12 @@ TEST_CASE("trainer: tiny ELECTRA learns on the sample (disc AUC, disc loss vs H(
   const double final_disc_loss = mean_of_last(disc_loss, window);
   const double final_constant_loss = binary_entropy(mean_of_last(replaced, window));
   MESSAGE("tiny, ", steps, " updates. Discriminator, best ", disc_window, " updates (from update ",
-          best_start + 1, "): AUC ", best_auc, ", loss ", best_disc_loss, " vs H(p = ",
-          best_replaced, ") = ", best_constant_loss, ". Last ", window, " updates: gen acc ",
-          final_gen_acc, " vs unigram argmax ", unigram.accuracy, ", MLM loss ", final_mlm_loss,
-          " vs unigram entropy ", unigram.entropy, " nats (", unigram.masked_tokens,
-          " masked tokens); disc AUC ", final_auc, ", loss ", final_disc_loss, " vs H(p) ",
-          final_constant_loss);
+          best_start + 1, "): AUC ", best_auc, ", loss ", best_disc_loss,
+          " vs H(p = ", best_replaced, ") = ", best_constant_loss, ". Last ", window,
+          " updates: gen acc ", final_gen_acc, " vs unigram argmax ", unigram.accuracy,
+          ", MLM loss ", final_mlm_loss, " vs unigram entropy ", unigram.entropy, " nats (",
+          unigram.masked_tokens, " masked tokens); disc AUC ", final_auc, ", loss ",
+          final_disc_loss, " vs H(p) ", final_constant_loss);
   CHECK(best_auc >= (small_scale() ? 0.7 : 0.8));
   CHECK(best_disc_loss < (small_scale() ? 0.9 : 0.8) * best_constant_loss);
   if (small_scale()) {  // 240 updates: the generator is only reaching unigram
@@ -239,11 +246,13 @@ TEST_CASE("trainer: k updates + resume + k updates = 2k updates, bit for bit (wi
     const Tensor& x = a.parameters->parameters()[p].var.value();
     const Tensor& y = b.parameters->parameters()[p].var.value();
     REQUIRE(x.nbytes() == y.nbytes());
-    CHECK_MESSAGE(std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0, a.parameters->parameters()[p].name);
+    CHECK_MESSAGE(std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0,
+                  a.parameters->parameters()[p].name);
   }
   std::ifstream log(dir / "resumed" / "metrics.jsonl");
   std::vector<std::int64_t> logged;
-  for (std::string line; std::getline(log, line);) logged.push_back(nlohmann::json::parse(line)["step"]);
+  for (std::string line; std::getline(log, line);)
+    logged.push_back(nlohmann::json::parse(line)["step"]);
   CHECK(logged == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6});
   fs::remove_all(dir);
 }
@@ -278,7 +287,8 @@ TEST_CASE("trainer: a stop request finishes the update, saves a checkpoint and r
   fs::remove_all(dir);
 }
 
-TEST_CASE("trainer: corrupted or mismatched checkpoints are refused with one line naming the cause") {
+TEST_CASE(
+    "trainer: corrupted or mismatched checkpoints are refused with one line naming the cause") {
   const fs::path dir = scratch_dir("refuse");
   const std::string shards = prepare_sample_shards(dir, 32);
   TrainerOptions options = tiny_options(shards, dir / "run", 2);
@@ -300,7 +310,8 @@ TEST_CASE("trainer: corrupted or mismatched checkpoints are refused with one lin
     CHECK(construction_error(resume).find("/seed") != std::string::npos);
   }
   SUBCASE("a flipped byte in model.safetensors") {
-    flip_byte(checkpoint / "model.safetensors", fs::file_size(checkpoint / "model.safetensors") - 5);
+    flip_byte(checkpoint / "model.safetensors",
+              fs::file_size(checkpoint / "model.safetensors") - 5);
     const std::string message = construction_error(resume);
     CHECK(message.find((checkpoint / "model.safetensors").string()) != std::string::npos);
     CHECK(message.find("sha256") != std::string::npos);
@@ -326,7 +337,8 @@ TEST_CASE("trainer: binary entropy of the constant predictor") {
   CHECK(binary_entropy(1.0) == 0.0);
 }
 
-TEST_CASE("trainer: BatchIterator::skip(n) leaves the iterator where next() over n sequences does") {
+TEST_CASE(
+    "trainer: BatchIterator::skip(n) leaves the iterator where next() over n sequences does") {
   // The ranks of a data-parallel run skip each other's batches (trainer.hpp); skipping must land
   // exactly where reading them would, across epoch boundaries too, or the ranks' data diverge.
   const fs::path dir = scratch_dir("skip");

@@ -215,7 +215,8 @@ TEST_CASE("audit CLI: --model tiny --objective X passes for every registered obj
   }
   const Run unknown = run_command(electra_binary + " audit --model tiny --objective bert");
   CHECK(unknown.exit_code != 0);
-  CHECK(contains(unknown.output, "audit: --objective 'bert' is not registered (registered: electra,"));
+  CHECK(contains(unknown.output,
+                 "audit: --objective 'bert' is not registered (registered: electra,"));
 }
 
 TEST_CASE("audit CLI: --model tiny prints a passing verdict for every check") {

@@ -11,8 +11,8 @@
 
 #include "helpers/cli_run.hpp"
 #include "helpers/scratch.hpp"
-#include "models/objectives/objective.hpp"
 #include "models/formats/safetensors.hpp"
+#include "models/objectives/objective.hpp"
 
 namespace fs = std::filesystem;
 using namespace electra;

@@ -17,8 +17,8 @@
 #include "helpers/scratch.hpp"
 #include "helpers/tiny_checkpoint.hpp"
 #include "models/formats/hf_format.hpp"
-#include "models/training/pretrained_model.hpp"
 #include "models/formats/safetensors.hpp"
+#include "models/training/pretrained_model.hpp"
 
 namespace fs = std::filesystem;
 using namespace electra::test;

@@ -20,12 +20,14 @@ namespace {
 
 int count_of(const std::string& text, const std::string& part) {
   int count = 0;
-  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++count;
   return count;
 }
 
 // Small steps: the test checks what is printed, not the speed.
-const std::string bench_flags = " bench --preset tiny --batch 4 --seq-len 32 --steps 2 --warmup-steps 1 --threads 1";
+const std::string bench_flags =
+    " bench --preset tiny --batch 4 --seq-len 32 --steps 2 --warmup-steps 1 --threads 1";
 
 }  // namespace
 
@@ -38,9 +40,11 @@ TEST_CASE("mpi bench: one rank prints 'communication: none (1 process)' once") {
   CHECK(count_of(one.output, "electra bench: preset tiny") == 1);
 }
 
-TEST_CASE("mpi bench: 2 ranks print one table with the global tokens/s and the communication wait") {
+TEST_CASE(
+    "mpi bench: 2 ranks print one table with the global tokens/s and the communication wait") {
   if (!electra::built_with_mpi()) {
-    std::cout << "skipped: this build has no MPI (configure with -DELECTRA_MPI=ON and libopenmpi-dev)\n";
+    std::cout
+        << "skipped: this build has no MPI (configure with -DELECTRA_MPI=ON and libopenmpi-dev)\n";
     std::exit(77);
   }
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
@@ -50,7 +54,8 @@ TEST_CASE("mpi bench: 2 ranks print one table with the global tokens/s and the c
   // Generous hang guard; leak checking off for the ranks (Open MPI's start-up allocations).
   const Run two = run_command(
       "ASAN_OPTIONS=detect_leaks=0 timeout -s KILL 300 mpirun --allow-run-as-root --oversubscribe "
-      "-x ASAN_OPTIONS -np 2 " + electra_binary + bench_flags);
+      "-x ASAN_OPTIONS -np 2 " +
+      electra_binary + bench_flags);
   REQUIRE_MESSAGE(two.exit_code == 0, two.output);
   // Rank 1 prints nothing: one banner, one table, one communication line.
   CHECK(count_of(two.output, "electra bench: preset tiny") == 1);

@@ -253,10 +253,10 @@ TEST_CASE("mpi pretrain: a rank killed mid-run (SIGKILL) ends every rank, no han
   const fs::path log = dir / "log", exit_file = dir / "exit_code";
   // In the background: the test must kill a rank while mpirun runs. --max-minutes bounds a run
   // whose kill went wrong; the 300 s hang guard of `mpirun` bounds the rest.
-  const std::string command =
-      mpirun + " -np 2 " +
-      pretrain(shards, run, "--max-steps 1000000 --total-steps 1000000 --save-every 0 "
-                            "--max-minutes 3");
+  const std::string command = mpirun + " -np 2 " +
+                              pretrain(shards, run,
+                                       "--max-steps 1000000 --total-steps 1000000 --save-every 0 "
+                                       "--max-minutes 3");
   REQUIRE(std::system(("(" + command + " > " + log.string() + " 2>&1; echo $? > " +
                        exit_file.string() + ") &")
                           .c_str()) == 0);

@@ -26,7 +26,8 @@ using namespace electra::test;
 
 namespace {
 
-std::string pretrain_command(const std::string& shards, const fs::path& out, const std::string& extra) {
+std::string pretrain_command(const std::string& shards, const fs::path& out,
+                             const std::string& extra) {
   return electra_binary + " pretrain --data " + shards + " --out " + out.string() +
          " --preset tiny --threads 1 --log-every 1 --save-every 0 " + extra;
 }
@@ -45,9 +46,10 @@ TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint 
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execl(electra_binary.c_str(), electra_binary.c_str(), "pretrain", "--data", shards.c_str(), "--out",
-            out.c_str(), "--preset", "tiny", "--max-steps", "100000", "--log-every", "1", "--save-every",
-            "0", "--threads", "1", "--vocab", vocab.c_str(), static_cast<char*>(nullptr));
+    ::execl(electra_binary.c_str(), electra_binary.c_str(), "pretrain", "--data", shards.c_str(),
+            "--out", out.c_str(), "--preset", "tiny", "--max-steps", "100000", "--log-every", "1",
+            "--save-every", "0", "--threads", "1", "--vocab", vocab.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   // Wait for the first metrics line: training has started for real.
@@ -76,8 +78,9 @@ TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint 
   CHECK(output.find("within token id") != std::string::npos);
 
   // inspect finds the vocabulary recorded by pretrain and prints the table.
-  const Run inspect = run_command(electra_binary + " inspect --checkpoint " + out.string() +
-                                  " --text 'Call me Ishmael. Some years ago I went to sea.' --color never");
+  const Run inspect =
+      run_command(electra_binary + " inspect --checkpoint " + out.string() +
+                  " --text 'Call me Ishmael. Some years ago I went to sea.' --color never");
   CHECK_MESSAGE(inspect.exit_code == 0, inspect.output);
   CHECK(inspect.output.find("P(replaced)") != std::string::npos);
   CHECK(inspect.output.find("[CLS]") != std::string::npos);
@@ -126,7 +129,8 @@ TEST_CASE("pretrain CLI: --seq-len must match the shards, --max-steps resumes wh
 
   const Run first = run_command(pretrain_command(shards, out, "--max-steps 2 --total-steps 4"));
   REQUIRE_MESSAGE(first.exit_code == 0, first.output);
-  const Run second = run_command(pretrain_command(shards, out, "--max-steps 4 --total-steps 4 --resume"));
+  const Run second =
+      run_command(pretrain_command(shards, out, "--max-steps 4 --total-steps 4 --resume"));
   REQUIRE_MESSAGE(second.exit_code == 0, second.output);
   CHECK(second.output.find("resuming from") != std::string::npos);
   CHECK(electra::read_trainer_state(*electra::latest_checkpoint(out)).step == 4);

@@ -1,5 +1,5 @@
-// libFuzzer target: arbitrary bytes as a safetensors file (models/formats/safetensors.hpp), the format
-// of every checkpoint and HF model electra loads. The parser must either refuse them with a
+// libFuzzer target: arbitrary bytes as a safetensors file (models/formats/safetensors.hpp), the
+// format of every checkpoint and HF model electra loads. The parser must either refuse them with a
 // one-line electra::Error or return tensors that are exactly the file's data section, in order,
 // with sizes that match shape × dtype; what it accepts must survive a write/read round trip.
 #include <cstdint>

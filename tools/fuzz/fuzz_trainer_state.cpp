@@ -1,9 +1,9 @@
 // libFuzzer target: arbitrary bytes as a checkpoint's trainer_state.json, read by
-// read_trainer_state (models/training/checkpoint.hpp) on every --resume, `finetune --init` and audit.
-// It is the one checkpoint file a user may edit by hand: the safetensors files next to it are
-// covered by their SHA-256 recorded here and by fuzz_safetensors, so this target fuzzes the JSON
-// side only. The reader must either refuse the bytes with a one-line electra::Error or return a
-// state with a step in [0, max_checkpoint_step], without undefined behaviour on the way (e.g. a
+// read_trainer_state (models/training/checkpoint.hpp) on every --resume, `finetune --init` and
+// audit. It is the one checkpoint file a user may edit by hand: the safetensors files next to it
+// are covered by their SHA-256 recorded here and by fuzz_safetensors, so this target fuzzes the
+// JSON side only. The reader must either refuse the bytes with a one-line electra::Error or return
+// a state with a step in [0, max_checkpoint_step], without undefined behaviour on the way (e.g. a
 // float seed converted to an integer). Each input is written to a file in a private temporary
 // directory, as the real reader takes a checkpoint directory.
 #include <signal.h>
