@@ -20,6 +20,11 @@ inline std::int32_t* i32(const Tensor& tensor) { return tensor.data<std::int32_t
 // ---------------------------------------------------------------- launch sizes
 constexpr int threads_per_block = 256;
 
+// for (i over [0, count)) spread over the whole grid: each thread takes i, i + gridDim·blockDim, …
+#define ELECTRA_GRID_STRIDE(i, count)                                                     \
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
+       i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+
 // Blocks for a grid-stride loop over `count` items; capped because each thread loops anyway.
 inline unsigned blocks_for(std::int64_t count, int threads = threads_per_block) {
   const std::int64_t blocks = (count + threads - 1) / threads;

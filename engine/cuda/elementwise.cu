@@ -11,10 +11,6 @@ using detail::blocks_for;
 using detail::f32;
 using detail::threads_per_block;
 
-#define ELECTRA_GRID_STRIDE(i, count)                                                     \
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
-       i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
-
 enum class Binary { add, mul, mul_accumulate };
 
 template <Binary op>

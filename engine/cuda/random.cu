@@ -14,10 +14,6 @@ using detail::blocks_for;
 using detail::f32;
 using detail::threads_per_block;
 
-#define ELECTRA_GRID_STRIDE(i, count)                                                     \
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
-       i < (count); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
-
 // y = x ⊙ keep (or y += x ⊙ keep), keep = (u ≥ p) · 1/(1 − p) redrawn from the key.
 __global__ void dropout_kernel(const float* x, double drop_probability, float kept_scale,
                                RandomKey key, std::int64_t count, bool accumulate, float* y) {
