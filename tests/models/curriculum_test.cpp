@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "helpers/two_sequence_batch.hpp"
 #include "models/networks/electra_model.hpp"
 
 using namespace electra;
@@ -109,30 +110,7 @@ TEST_CASE("curriculum: the keys round-trip and bad values are refused naming the
 namespace {
 
 // Two rows of 12 tokens, 3 masked positions each, ids in [4, 60).
-MaskedBatch curriculum_batch() {
-  const std::int64_t batch = 2, length = 12, predictions = 3;
-  std::mt19937 random(11);
-  std::uniform_int_distribution<std::int32_t> token(4, 59);
-  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0), mask(batch * length, 1);
-  for (std::int32_t& id : ids) id = token(random);
-  const std::vector<std::int32_t> positions = {2, 5, 8, 1, 4, 10};
-  std::vector<std::int32_t> originals(batch * predictions), masked = ids;
-  for (std::int64_t slot = 0; slot < batch * predictions; ++slot) {
-    const std::int64_t at = (slot / predictions) * length + positions[slot];
-    originals[slot] = ids[at];
-    masked[at] = 3;
-  }
-  MaskedBatch out;
-  out.original.input_ids = Tensor::from_vector(ids, {batch, length});
-  out.original.token_type_ids = Tensor::from_vector(types, {batch, length});
-  out.original.attention_mask = Tensor::from_vector(mask, {batch, length});
-  out.masked_input_ids = Tensor::from_vector(masked, {batch, length});
-  out.masked_positions = Tensor::from_vector(positions, {batch, predictions});
-  out.masked_original_ids = Tensor::from_vector(originals, {batch, predictions});
-  out.masked_weights =
-      Tensor::from_vector(std::vector<float>(batch * predictions, 1.0f), {batch, predictions});
-  return out;
-}
+MaskedBatch curriculum_batch() { return test::twelve_token_batch(false); }
 
 std::vector<double> samples_at(const ModelConfig& config, std::int64_t update,
                                double* disc_weight = nullptr) {

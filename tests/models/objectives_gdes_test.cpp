@@ -12,6 +12,7 @@
 #include "helpers/cli_run.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
+#include "helpers/two_sequence_batch.hpp"
 #include "models/finetuning/finetune.hpp"
 #include "models/formats/hf_format.hpp"
 #include "models/formats/safetensors.hpp"
@@ -57,33 +58,7 @@ ModelConfig tiny(const std::string& sharing, const std::string& objective = "ele
 }
 
 // Two rows of 12 tokens with both token types, 3 masked positions each, ids in [4, 60).
-MaskedBatch gdes_batch() {
-  const std::int64_t batch = 2, length = 12, predictions = 3;
-  std::mt19937 random(11);
-  std::uniform_int_distribution<std::int32_t> token(4, 59);
-  std::vector<std::int32_t> ids(batch * length), types(batch * length, 0), mask(batch * length, 1);
-  for (std::int64_t i = 0; i < batch * length; ++i) {
-    ids[i] = token(random);
-    types[i] = i % length >= 6 ? 1 : 0;
-  }
-  const std::vector<std::int32_t> positions = {2, 5, 8, 1, 4, 10};
-  std::vector<std::int32_t> originals(batch * predictions), masked = ids;
-  for (std::int64_t slot = 0; slot < batch * predictions; ++slot) {
-    const std::int64_t at = (slot / predictions) * length + positions[slot];
-    originals[slot] = ids[at];
-    masked[at] = 3;
-  }
-  MaskedBatch out;
-  out.original.input_ids = Tensor::from_vector(ids, {batch, length});
-  out.original.token_type_ids = Tensor::from_vector(types, {batch, length});
-  out.original.attention_mask = Tensor::from_vector(mask, {batch, length});
-  out.masked_input_ids = Tensor::from_vector(masked, {batch, length});
-  out.masked_positions = Tensor::from_vector(positions, {batch, predictions});
-  out.masked_original_ids = Tensor::from_vector(originals, {batch, predictions});
-  out.masked_weights =
-      Tensor::from_vector(std::vector<float>(batch * predictions, 1.0f), {batch, predictions});
-  return out;
-}
+MaskedBatch gdes_batch() { return test::twelve_token_batch(true); }
 
 // A tied and a GDES model from one seed, and one step of each on the same samples.
 struct Pair {
