@@ -13,6 +13,7 @@
 
 #include "engine/communicator.hpp"
 #include "helpers/cli_run.hpp"
+#include "helpers/mpi_skip.hpp"
 
 using namespace electra::test;
 
@@ -42,15 +43,7 @@ TEST_CASE("mpi bench: one rank prints 'communication: none (1 process)' once") {
 
 TEST_CASE(
     "mpi bench: 2 ranks print one table with the global tokens/s and the communication wait") {
-  if (!electra::built_with_mpi()) {
-    std::cout
-        << "skipped: this build has no MPI (configure with -DELECTRA_MPI=ON and libopenmpi-dev)\n";
-    std::exit(77);
-  }
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
-    std::cout << "skipped: no mpirun on PATH (install openmpi-bin)\n";
-    std::exit(77);
-  }
+  skip_without_mpi();
   // Generous hang guard; leak checking off for the ranks (Open MPI's start-up allocations).
   const Run two = run_command(
       "ASAN_OPTIONS=detect_leaks=0 timeout -s KILL 300 mpirun --allow-run-as-root --oversubscribe "

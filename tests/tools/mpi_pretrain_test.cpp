@@ -21,6 +21,7 @@
 
 #include "engine/communicator.hpp"
 #include "helpers/cli_run.hpp"
+#include "helpers/mpi_skip.hpp"
 #include "helpers/sample_shards.hpp"
 #include "helpers/scratch.hpp"
 
@@ -28,18 +29,6 @@ namespace fs = std::filesystem;
 using namespace electra::test;
 
 namespace {
-
-void skip_without_mpi() {
-  if (!electra::built_with_mpi()) {
-    std::cout
-        << "skipped: this build has no MPI (configure with -DELECTRA_MPI=ON and libopenmpi-dev)\n";
-    std::exit(77);
-  }
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
-    std::cout << "skipped: no mpirun on PATH (install openmpi-bin)\n";
-    std::exit(77);
-  }
-}
 
 // The hang guard is generous: every run below takes seconds. Open MPI's own start-up
 // allocations are still held at exit, which LeakSanitizer (debug-asan) would report as leaks of
