@@ -66,19 +66,19 @@ Var Tape::record(std::string op, std::vector<Var> inputs, Tensor output,
 }
 
 void Tape::backward(const Var& loss) {
-  ELECTRA_CHECK(loss.defined() && loss.value().numel() == 1,
-                "backward: the loss must be a single element, "
-                "got ",
-                loss.defined() ? loss.value().shape().str() : std::string("undefined"));
+  check(loss.defined() && loss.value().numel() == 1,
+        "backward: the loss must be a single element, "
+        "got ",
+        loss.defined() ? loss.value().shape().str() : std::string("undefined"));
   backward(loss, Tensor::full(loss.shape(), 1.0, loss.value().dtype()).to(loss.value().device()));
 }
 
 void Tape::backward(const Var& output, const Tensor& output_gradient) {
-  ELECTRA_CHECK(output.requires_grad(), "backward: the output does not depend on any parameter");
+  check(output.requires_grad(), "backward: the output does not depend on any parameter");
   check_same_shape("backward", output.value(), output_gradient);
-  ELECTRA_CHECK(output.node() < static_cast<int>(nodes_.size()),
-                "backward: the graph of this output was already consumed by an earlier backward "
-                "(record the forward again)");
+  check(output.node() < static_cast<int>(nodes_.size()),
+        "backward: the graph of this output was already consumed by an earlier backward "
+        "(record the forward again)");
   Var seeded = output;
   kernels::axpy(1.0, output_gradient, seeded.grad_buffer());
   std::vector<std::pair<int, Var>> leaves;

@@ -31,11 +31,3 @@ void check(bool condition, const Parts&... parts) {
 }
 
 }  // namespace electra
-
-// The older form of check() whose parts are evaluated only when the condition fails, for call
-// sites that still pass built strings (tensor.describe() on every call cost ~1% of a training
-// step). engine/ and autograd/ops/ no longer use it: pass the Tensor to check() instead.
-#define ELECTRA_CHECK(condition, ...)                      \
-  do {                                                     \
-    if (!(condition)) ::electra::throw_error(__VA_ARGS__); \
-  } while (false)

@@ -72,10 +72,9 @@ std::uint64_t read_u64_le(const char* bytes) {
 // A non-negative integer from the header; anything else is a corrupt file.
 std::uint64_t header_integer(const nlohmann::json& value, const std::string& source,
                              const std::string& tensor, const char* field) {
-  ELECTRA_CHECK(
-      value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0),
-      "safetensors: ", source, ": tensor ", printable(tensor), " has a ", field,
-      " entry that is not a non-negative integer: ", value.dump());
+  check(value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0),
+        "safetensors: ", source, ": tensor ", printable(tensor), " has a ", field,
+        " entry that is not a non-negative integer: ", value.dump());
   return value.get<std::uint64_t>();
 }
 
@@ -180,17 +179,17 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
           " has a non-string dtype");
     const DType dtype = dtype_from_safetensors(info["dtype"].get<std::string>(), source, name);
     const nlohmann::json& shape_json = info["shape"];
-    ELECTRA_CHECK(shape_json.is_array() && shape_json.size() <= Shape::max_rank,
-                  "safetensors: ", source, ": tensor ", shown, " has shape ", shape_json.dump(),
-                  " (electra supports rank ≤ ", Shape::max_rank, ")");
+    check(shape_json.is_array() && shape_json.size() <= Shape::max_rank, "safetensors: ", source,
+          ": tensor ", shown, " has shape ", shape_json.dump(), " (electra supports rank ≤ ",
+          Shape::max_rank, ")");
     std::vector<std::int64_t> dims;
     std::uint64_t numel = 1;
     for (const nlohmann::json& dim : shape_json) {
       const std::uint64_t size = header_integer(dim, source, name, "shape");
-      ELECTRA_CHECK(size < (std::uint64_t{1} << 40) &&
-                        numel * std::max<std::uint64_t>(size, 1) < (std::uint64_t{1} << 48),
-                    "safetensors: ", source, ": tensor ", shown, " shape ", shape_json.dump(),
-                    " is implausibly large");
+      check(size < (std::uint64_t{1} << 40) &&
+                numel * std::max<std::uint64_t>(size, 1) < (std::uint64_t{1} << 48),
+            "safetensors: ", source, ": tensor ", shown, " shape ", shape_json.dump(),
+            " is implausibly large");
       numel *= size;
       dims.push_back(static_cast<std::int64_t>(size));
     }
@@ -202,9 +201,9 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     check(begin <= end, "safetensors: ", source, ": tensor ", shown, " has data_offsets [", begin,
           ", ", end, "] with end before begin");
     const std::uint64_t expected_bytes = numel * dtype_size(dtype);
-    ELECTRA_CHECK(end - begin == expected_bytes, "safetensors: ", source, ": tensor ", shown, " ",
-                  safetensors_dtype(dtype), shape_json.dump(), " needs ", expected_bytes,
-                  " bytes but data_offsets [", begin, ", ", end, "] span ", end - begin);
+    check(end - begin == expected_bytes, "safetensors: ", source, ": tensor ", shown, " ",
+          safetensors_dtype(dtype), shape_json.dump(), " needs ", expected_bytes,
+          " bytes but data_offsets [", begin, ", ", end, "] span ", end - begin);
     entries.push_back({name, dtype, Shape(dims), begin, end});
   }
 

@@ -52,9 +52,9 @@ GradientBuckets::~GradientBuckets() {
 
 void GradientBuckets::arm(Tape& tape) {
   if (communicator_.size() == 1) return;
-  ELECTRA_CHECK(tape_ == nullptr, "GradientBuckets::arm: armed twice without finish()");
+  check(tape_ == nullptr, "GradientBuckets::arm: armed twice without finish()");
   for (Bucket& bucket : buckets_) {
-    ELECTRA_CHECK(bucket.pending == nullptr, "GradientBuckets::arm: a sum is still in flight");
+    check(bucket.pending == nullptr, "GradientBuckets::arm: a sum is still in flight");
     bucket.ready = 0;
     for (Slot& slot : bucket.slots) slot.ready = false;
   }
