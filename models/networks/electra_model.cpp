@@ -86,8 +86,8 @@ ElectraModel::ElectraModel(const ModelConfig& config, ParameterStore& store, std
   if (objective_->networks.discriminator)
     discriminator_ = std::make_unique<Discriminator>(factory, config_, *embeddings_);
   if (objective_->build_heads) heads_ = objective_->build_heads(factory, config_, *embeddings_);
-  // GDES deltas last: every other parameter keeps its registration index (its init is keyed by
-  // its name).
+  // GDES deltas last, so every other parameter keeps its place in the store (the order of
+  // checkpoints and optimizer state); initial values are keyed by name and do not depend on it.
   if (config_.embedding_sharing == "gdes") embeddings_->add_discriminator_deltas(factory);
 }
 

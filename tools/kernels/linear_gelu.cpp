@@ -21,7 +21,7 @@ using FloatArray = Eigen::Map<Eigen::ArrayXf>;
 using ConstFloatArray = Eigen::Map<const Eigen::ArrayXf>;
 
 // y = 0.5 · h · (1 + erf(h / √2)) on n contiguous floats, Eigen's SIMD erf (as
-// engine/cpu/gelu.cpp).
+// engine/cpu/elementwise.cpp).
 void gelu_span(const float* h, float* y, std::int64_t n) {
   const ConstFloatArray in(h, n);
   FloatArray(y, n) =
