@@ -15,7 +15,6 @@
 
 #include "autograd/op_cases.hpp"
 #include "autograd/tape.hpp"
-#include "data/masking.hpp"
 #include "engine/error.hpp"
 #include "engine/threads.hpp"
 #include "models/objectives/objective.hpp"
@@ -128,22 +127,12 @@ int run_dot(const AuditFlags& flags) {
   check_objective_flag(flags.objective);
   std::ofstream out(flags.dot_file);  // opened first: a bad path fails before any work
   check(out.good(), "audit: cannot write --dot file '", flags.dot_file, "'");
-  ModelConfig config = model_preset(flags.preset);
-  if (!flags.config_file.empty()) config = load_model_config(flags.config_file, config);
-  config.vocab_size = std::min<std::int64_t>(config.vocab_size, 256);
-  config.seq_len = std::min<std::int64_t>(config.seq_len, 32);
-  config.batch_size = 2;
-  config.max_predictions = 0;
-  if (!flags.objective.empty()) config.objective = flags.objective;
-  config.validate();
-  const SpecialTokens special{0, 1, 2, 3, 4};  // synthetic ids avoid these
-  MaskingSettings masking;
-  masking.mask_probability = config.mask_probability;
-  masking.max_predictions = config.predictions_per_sequence();
-  masking.mask_token_share = config.mask_token_share;
-  masking.seed = flags.seed;
-  const MaskedBatch batch =
-      mask_batch(synthetic_packed_batch(config, special, flags.seed), special, masking, 0);
+  ModelAuditOptions options;
+  options.preset = flags.preset;
+  options.config_file = flags.config_file;
+  options.objective = flags.objective;
+  const ModelConfig config = audit_config(options);
+  const MaskedBatch batch = audit_batch(config, flags.seed, /*step=*/0);
   ParameterStore parameters;
   const ElectraModel model(config, parameters, flags.seed, DType::f32);
   Tape tape;

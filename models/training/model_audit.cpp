@@ -30,28 +30,6 @@ bool contains(const std::string& text, const char* part) {
   return text.find(part) != std::string::npos;
 }
 
-ModelConfig audit_config(const ModelAuditOptions& options) {
-  ModelConfig config = model_preset(options.preset);
-  if (!options.config_file.empty()) config = load_model_config(options.config_file, config);
-  config.vocab_size = std::min<std::int64_t>(config.vocab_size, 256);
-  config.seq_len = std::min<std::int64_t>(config.seq_len, 32);
-  config.batch_size = 2;
-  config.max_predictions = 0;
-  if (!options.objective.empty()) config.objective = options.objective;
-  config.validate();
-  return config;
-}
-
-MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint64_t step) {
-  MaskingSettings masking;
-  masking.mask_probability = config.mask_probability;
-  masking.max_predictions = config.predictions_per_sequence();
-  masking.mask_token_share = config.mask_token_share;
-  masking.seed = seed;
-  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials, masking,
-                    step);
-}
-
 // Whether the row declares that `loss` must not reach `parameter` (a stop-gradient or a sample).
 bool blocked(const std::vector<GradientBoundary>& boundaries, const std::string& loss,
              const std::string& parameter) {
@@ -276,6 +254,28 @@ void check_determinism(const ModelConfig& config, const ModelAuditOptions& optio
 }
 
 }  // namespace
+
+ModelConfig audit_config(const ModelAuditOptions& options) {
+  ModelConfig config = model_preset(options.preset);
+  if (!options.config_file.empty()) config = load_model_config(options.config_file, config);
+  config.vocab_size = std::min<std::int64_t>(config.vocab_size, 256);
+  config.seq_len = std::min<std::int64_t>(config.seq_len, 32);
+  config.batch_size = 2;
+  config.max_predictions = 0;
+  if (!options.objective.empty()) config.objective = options.objective;
+  config.validate();
+  return config;
+}
+
+MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint64_t step) {
+  MaskingSettings masking;
+  masking.mask_probability = config.mask_probability;
+  masking.max_predictions = config.predictions_per_sequence();
+  masking.mask_token_share = config.mask_token_share;
+  masking.seed = seed;
+  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials, masking,
+                    step);
+}
 
 bool ModelAuditReport::passed() const {
   for (const TensorGradientCheck& tensor : tensors)
