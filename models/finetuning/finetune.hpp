@@ -86,15 +86,6 @@ PretrainedEncoder load_pretrained_encoder(const std::filesystem::path& path);
 // Copies every `electra.*` parameter of `store` from `encoder` (shapes checked first).
 void load_encoder_weights(const PretrainedEncoder& encoder, ParameterStore& store);
 
-// AdamW (models/training/optimizer.hpp) with its per-parameter learning-rate scales given first:
-// ELECTRA's layer-wise decay fills them (layerwise_learning_rate_scales). Only a constructor: the
-// update is AdamW's own.
-class LayerwiseAdamW : public AdamW {
- public:
-  LayerwiseAdamW(ParameterStore& parameters, std::vector<double> scales, AdamWConfig config = {})
-      : AdamW(parameters, config, std::move(scales)) {}
-};
-
 struct FinetuneOptions {
   std::string init;  // see load_pretrained_encoder
   std::string train_path, dev_path, out_dir;

@@ -140,7 +140,7 @@ TEST_CASE("layer-wise decay: each parameter moves by its own scaled rate") {
   ParameterStore store;
   Var deep = store.add("electra.embeddings.LayerNorm.bias", Tensor::zeros({2}), false);
   Var head = store.add("classifier.out_proj.bias", Tensor::zeros({2}), false);
-  LayerwiseAdamW optimizer(store, {0.25, 1.0});
+  AdamW optimizer(store, AdamWConfig{}, {0.25, 1.0});
   deep.grad_buffer().fill_(0.5);
   head.grad_buffer().fill_(0.5);
   optimizer.step(1e-2);
@@ -148,5 +148,5 @@ TEST_CASE("layer-wise decay: each parameter moves by its own scaled rate") {
   const double unit = 0.1 * 0.5 / (std::sqrt(0.001 * 0.25) + 1e-6);
   CHECK(head.value().item(0) == doctest::Approx(-1e-2 * unit).epsilon(1e-5));
   CHECK(deep.value().item(0) == doctest::Approx(-0.25e-2 * unit).epsilon(1e-5));
-  CHECK_THROWS_AS(LayerwiseAdamW(store, {1.0}), Error);
+  CHECK_THROWS_AS(AdamW(store, AdamWConfig{}, {1.0}), Error);
 }
