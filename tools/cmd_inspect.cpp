@@ -1,6 +1,9 @@
 // `electra inspect`: one sentence through a pre-trained ELECTRA, token by token — which tokens
 // were masked, what the generator put there, and how sure the discriminator is that each token
-// was replaced. Coloured on a terminal (ANSI), plain text otherwise.
+// was replaced. Coloured on a terminal (ANSI), plain text otherwise. With --data instead of
+// --text: the discriminator's AUCs pooled over many corpus batches (one logged batch is too few
+// within-id pairs to compare checkpoints), optionally with the generator sampling at another
+// temperature than in training.
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,10 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "data/batch_iterator.hpp"
 #include "data/masking.hpp"
 #include "data/sha256.hpp"
+#include "data/shards.hpp"
 #include "data/tokenizer.hpp"
 #include "engine/error.hpp"
+#include "models/training/context_metrics.hpp"
+#include "models/training/metrics.hpp"
 #include "models/training/pretrained_model.hpp"
 #include "tools/command.hpp"
 
@@ -23,10 +30,72 @@ namespace {
 namespace fs = std::filesystem;
 
 struct InspectFlags {
-  std::string checkpoint, vocab, text;
+  std::string checkpoint, vocab, text, data;
   std::uint64_t seed = 1;
   std::string color = "auto";
+  std::int64_t batches = 32;
+  double temperature = 0;  // 0: the checkpoint's own schedule
 };
+
+MaskingSettings masking_of(const ModelConfig& config, std::uint64_t seed) {
+  MaskingSettings masking;
+  masking.mask_probability = config.mask_probability;
+  masking.max_predictions = config.predictions_per_sequence();
+  masking.mask_token_share = config.mask_token_share;
+  masking.seed = seed;
+  return masking;
+}
+
+// Every token of `batches` corpus batches (the run's batch size, drawn in an order keyed by
+// --seed), masked, sampled and judged as in training but without dropout, then one AUC over all
+// of them: plain, within token id, and without [CLS]/[SEP].
+int run_inspect_corpus(const InspectFlags& flags) {
+  check(flags.batches >= 1, "inspect: --batches ", flags.batches, ": must be at least 1");
+  check(flags.temperature >= 0, "inspect: --temperature ", flags.temperature,
+        ": must be positive (0: the checkpoint's own)");
+  nlohmann::json overrides = nullptr;
+  if (flags.temperature > 0)
+    overrides = {{"temperature", flags.temperature}, {"temperature_ramp_updates", 0}};
+  const PretrainedModel loaded = load_pretrained_model(flags.checkpoint, overrides);
+  const ModelConfig& config = loaded.config;
+  BatchIterator batches(flags.data, flags.seed);
+  check(batches.seq_len() == config.seq_len, "inspect: ", flags.data, " holds sequences of ",
+        batches.seq_len(), " tokens but the model was trained on ", config.seq_len);
+  const SpecialTokens special = read_shard_special_tokens(flags.data);
+  std::vector<double> scores, labels, ordinary_scores, ordinary_labels;
+  std::vector<std::int32_t> ids;
+  for (std::int64_t b = 0; b < flags.batches; ++b) {
+    const MaskedBatch batch =
+        mask_batch(batches.next(config.batch_size), special, masking_of(config, flags.seed), b);
+    const InspectOutput out = loaded.model->inspect(batch, flags.seed + b);
+    const std::int32_t* corrupted = out.corrupted_ids.data<std::int32_t>();
+    const std::int32_t* attended = batch.original.attention_mask.data<std::int32_t>();
+    const float* replaced = out.disc_labels.data<float>();
+    const float* probability = out.replaced_probability.data<float>();
+    for (std::int64_t t = 0; t < out.corrupted_ids.numel(); ++t) {
+      if (attended[t] == 0) continue;
+      scores.push_back(probability[t]);
+      labels.push_back(replaced[t]);
+      ids.push_back(corrupted[t]);
+      if (corrupted[t] != special.cls && corrupted[t] != special.sep) {
+        ordinary_scores.push_back(probability[t]);
+        ordinary_labels.push_back(replaced[t]);
+      }
+    }
+  }
+  const double replaced_count = std::count(labels.begin(), labels.end(), 1.0);
+  std::printf("electra inspect %s (update %lld) on %lld batches of %s (seed %llu)\n",
+              loaded.checkpoint_dir.string().c_str(), static_cast<long long>(loaded.state.step),
+              static_cast<long long>(flags.batches), flags.data.c_str(),
+              static_cast<unsigned long long>(flags.seed));
+  std::printf("sampling temperature %g%s; %zu tokens, %.0f replaced (%.4f)\n", config.temperature,
+              flags.temperature > 0 ? " (--temperature)" : " (as trained)", scores.size(),
+              replaced_count, replaced_count / static_cast<double>(scores.size()));
+  std::printf("disc AUC %.4f, within token id %.4f, without [CLS]/[SEP] %.4f\n",
+              roc_auc(scores, labels), context_auc(scores, labels, ids),
+              roc_auc(ordinary_scores, ordinary_labels));
+  return 0;
+}
 
 // --vocab, or the vocabulary recorded by `electra pretrain` (checked against the shards' SHA-256).
 std::string resolve_vocab(const InspectFlags& flags, const PretrainedModel& loaded) {
@@ -93,12 +162,8 @@ int run_inspect(const InspectFlags& flags) {
   packed.input_ids = Tensor::from_vector(encoding.input_ids, {1, length});
   packed.token_type_ids = Tensor::from_vector(encoding.token_type_ids, {1, length});
   packed.attention_mask = Tensor::from_vector(encoding.attention_mask, {1, length});
-  MaskingSettings masking;
-  masking.mask_probability = config.mask_probability;
-  masking.max_predictions = config.predictions_per_sequence();
-  masking.mask_token_share = config.mask_token_share;
-  masking.seed = flags.seed;
-  const MaskedBatch batch = mask_batch(packed, tokenizer.special_tokens(), masking, 0);
+  const MaskedBatch batch =
+      mask_batch(packed, tokenizer.special_tokens(), masking_of(config, flags.seed), 0);
   const InspectOutput out = loaded.model->inspect(batch, flags.seed);
 
   const bool color = flags.color == "always" || (flags.color == "auto" && isatty(fileno(stdout)));
@@ -173,7 +238,9 @@ int run_inspect(const InspectFlags& flags) {
 }
 
 const CommandRegistration inspect_command{Command{
-    "inspect", "show masking, generator samples and discriminator P(replaced) for a sentence",
+    "inspect",
+    "show masking, generator samples and discriminator P(replaced) for a sentence (--text), or "
+    "the discriminator's AUCs over corpus batches (--data)",
     [](CLI::App& app) -> std::function<int()> {
       auto flags = std::make_shared<InspectFlags>();
       app.add_option("--checkpoint", flags->checkpoint,
@@ -181,13 +248,25 @@ const CommandRegistration inspect_command{Command{
           ->required();
       app.add_option("--vocab", flags->vocab,
                      "vocab.txt (default: the one recorded at training time)");
-      app.add_option("--text", flags->text, "the sentence to inspect")->required();
+      auto* text = app.add_option("--text", flags->text, "the sentence to inspect");
+      auto* data = app.add_option("--data", flags->data,
+                                  "shard directory: pool the AUCs over --batches of its batches");
+      text->excludes(data);
+      app.add_option("--batches", flags->batches, "batches pooled with --data")
+          ->capture_default_str();
+      app.add_option("--temperature", flags->temperature,
+                     "with --data: the generator samples at this temperature (0: as trained)")
+          ->capture_default_str();
       app.add_option("--seed", flags->seed, "seed of the masking and the generator's sampling")
           ->capture_default_str();
       app.add_option("--color", flags->color, "auto, always or never")
           ->check(CLI::IsMember({"auto", "always", "never"}))
           ->capture_default_str();
-      return [flags] { return run_inspect(*flags); };
+      return [flags] {
+        check(!flags->text.empty() || !flags->data.empty(),
+              "inspect: give --text (one sentence) or --data (corpus batches)");
+        return flags->data.empty() ? run_inspect(*flags) : run_inspect_corpus(*flags);
+      };
     }}};
 
 }  // namespace

@@ -16,7 +16,7 @@ fs::path resolve_checkpoint_dir(const fs::path& path) {
   return *latest;
 }
 
-PretrainedModel load_pretrained_model(const fs::path& path) {
+PretrainedModel load_pretrained_model(const fs::path& path, const nlohmann::json& model_overrides) {
   PretrainedModel loaded;
   loaded.checkpoint_dir = resolve_checkpoint_dir(path);
   loaded.state = read_trainer_state(loaded.checkpoint_dir);
@@ -25,7 +25,9 @@ PretrainedModel load_pretrained_model(const fs::path& path) {
         "checkpoint: ", state_path.string(),
         ": config has no \"model\" section (not written by `electra pretrain`?)");
   try {
-    loaded.config = model_config_from_json(loaded.state.config.at("model"));
+    nlohmann::json model = loaded.state.config.at("model");
+    if (model_overrides.is_object()) model.merge_patch(model_overrides);
+    loaded.config = model_config_from_json(model);
   } catch (const Error& error) {
     throw_error("checkpoint: ", state_path.string(), ": ", error.what());
   }

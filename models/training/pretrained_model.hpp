@@ -22,8 +22,11 @@ struct PretrainedModel {
 };
 
 // `path` is a checkpoint directory (holding trainer_state.json) or a run directory, in which case
-// its latest checkpoint is used. Errors name the directory or file at fault.
-PretrainedModel load_pretrained_model(const std::filesystem::path& path);
+// its latest checkpoint is used. Errors name the directory or file at fault. `model_overrides`
+// (a JSON object of config fields, e.g. {"temperature": 1}) is merged into the stored model
+// config before the model is built: evaluation may sample other than training did.
+PretrainedModel load_pretrained_model(const std::filesystem::path& path,
+                                      const nlohmann::json& model_overrides = nullptr);
 
 // The checkpoint directory `path` designates (see above); throws when there is none.
 std::filesystem::path resolve_checkpoint_dir(const std::filesystem::path& path);

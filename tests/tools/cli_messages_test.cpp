@@ -105,6 +105,13 @@ TEST_CASE("cli messages: an unsigned flag refuses a negative value instead of wr
       {"--threads -1 plot m.jsonl", "plot: --threads: must be a non-negative integer, got -1"});
 }
 
+TEST_CASE("cli messages: inspect reads one sentence or corpus batches, not both or neither") {
+  check_refused(
+      {"inspect --checkpoint c", "inspect: give --text (one sentence) or --data (corpus batches)"});
+  check_refused({"inspect --checkpoint c --text t --data d",
+                 "inspect: --text excludes --data (run with --help for the flags)"});
+}
+
 TEST_CASE("cli messages: a missing or unknown flag is one line pointing at --help") {
   const electra::test::Run missing = run_command(electra_binary + " evaluate --model m");
   CHECK(missing.exit_code != 0);

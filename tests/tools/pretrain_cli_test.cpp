@@ -88,6 +88,21 @@ TEST_CASE("pretrain CLI: SIGTERM after the first logged step saves a checkpoint 
   CHECK(inspect.output.find("chosen for prediction") != std::string::npos);
   CHECK(inspect.output.find("last logged update") != std::string::npos);
   CHECK(inspect.output.find("\033[") == std::string::npos);  // --color never
+
+  // --data pools the AUCs over corpus batches; the same seed gives the same numbers, and
+  // --temperature changes what the generator samples.
+  const std::string pooled_command = electra_binary + " inspect --checkpoint " + out.string() +
+                                     " --data " + shards + " --batches 2";
+  const Run pooled = run_command(pooled_command);
+  REQUIRE_MESSAGE(pooled.exit_code == 0, pooled.output);
+  CHECK(pooled.output.find("on 2 batches") != std::string::npos);
+  CHECK(pooled.output.find("(as trained)") != std::string::npos);
+  CHECK(pooled.output.find("within token id") != std::string::npos);
+  CHECK(run_command(pooled_command).output == pooled.output);
+  const Run hot = run_command(pooled_command + " --temperature 50");
+  REQUIRE_MESSAGE(hot.exit_code == 0, hot.output);
+  CHECK(hot.output.find("sampling temperature 50 (--temperature)") != std::string::npos);
+  CHECK(hot.output != pooled.output);
   fs::remove_all(dir);
 }
 
