@@ -5,9 +5,13 @@
 #   3. tokenise and pack it into shards (electra prepare → data-cache/shards-128/)
 #   4. pre-train the `mini` preset with a progress bar: its whole 800-update schedule, about 10
 #      minutes on 2 cores, stopped (with a checkpoint) at 15 minutes on a slower machine
-#      (electra pretrain → runs/quickstart/: checkpoints, metrics.jsonl, curves.svg)
-# Every flag is passed on to `electra pretrain` (and replaces the defaults --preset mini and
-# --max-minutes 15), so the same command trains `small` or runs long:
+#      (electra pretrain → runs/quickstart/: checkpoints, metrics.jsonl, curves.svg), with the
+#      recipe tools/recipes/mini_context.json: the generator samples at temperature 6 and the
+#      learning rate is 3e-4, under which the discriminator starts judging tokens in context
+#      soonest of the recipes measured (docs/learning-dynamics.md)
+# Every flag is passed on to `electra pretrain` (and replaces the defaults --preset mini,
+# --config tools/recipes/mini_context.json and --max-minutes 15), so the same command trains
+# `small` or runs long:
 #   tools/quickstart.sh --preset small --max-minutes 600 --overwrite
 #   tools/quickstart.sh --max-steps 20000 --total-steps 20000 --overwrite
 # Re-running continues the run in runs/quickstart when it holds a checkpoint (--resume is added;
@@ -38,6 +42,7 @@ fi
 # A flag given twice is an error to `electra pretrain`, so a default is added only when absent.
 defaults=()
 has_flag --preset "$@" || defaults+=(--preset mini)
+has_flag --config "$@" || defaults+=(--config tools/recipes/mini_context.json)
 has_flag --max-minutes "$@" || defaults+=(--max-minutes 15)
 if compgen -G "$run_dir/step-*/trainer_state.json" >/dev/null &&
   ! has_flag --resume "$@" && ! has_flag --overwrite "$@"; then
