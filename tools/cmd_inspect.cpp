@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "data/batch_iterator.hpp"
@@ -84,6 +86,14 @@ int run_inspect_corpus(const InspectFlags& flags) {
     }
   }
   const double replaced_count = std::count(labels.begin(), labels.end(), 1.0);
+  // How many replaced tokens the within-id AUC rests on: with a hot generator few replacements
+  // share an id with an original, and the AUC is noisy.
+  std::unordered_map<std::int32_t, std::pair<double, double>> counts_of_id;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    (labels[i] > 0.5 ? counts_of_id[ids[i]].first : counts_of_id[ids[i]].second) += 1;
+  double paired_replacements = 0;  // replaced tokens whose id also occurs as an original
+  for (const auto& [id, counts] : counts_of_id)
+    if (counts.second > 0) paired_replacements += counts.first;
   std::printf("electra inspect %s (update %lld) on %lld batches of %s (seed %llu)\n",
               loaded.checkpoint_dir.string().c_str(), static_cast<long long>(loaded.state.step),
               static_cast<long long>(flags.batches), flags.data.c_str(),
@@ -91,9 +101,11 @@ int run_inspect_corpus(const InspectFlags& flags) {
   std::printf("sampling temperature %g%s; %zu tokens, %.0f replaced (%.4f)\n", config.temperature,
               flags.temperature > 0 ? " (--temperature)" : " (as trained)", scores.size(),
               replaced_count, replaced_count / static_cast<double>(scores.size()));
-  std::printf("disc AUC %.4f, within token id %.4f, without [CLS]/[SEP] %.4f\n",
-              roc_auc(scores, labels), context_auc(scores, labels, ids),
-              roc_auc(ordinary_scores, ordinary_labels));
+  std::printf(
+      "disc AUC %.4f, within token id %.4f (%.0f replaced tokens share an id with an original), "
+      "without [CLS]/[SEP] %.4f\n",
+      roc_auc(scores, labels), context_auc(scores, labels, ids), paired_replacements,
+      roc_auc(ordinary_scores, ordinary_labels));
   return 0;
 }
 
