@@ -6,9 +6,9 @@
 #   4. pre-train the `mini` preset with a progress bar: its whole 800-update schedule, about 10
 #      minutes on 2 cores, stopped (with a checkpoint) at 15 minutes on a slower machine
 #      (electra pretrain → runs/quickstart/: checkpoints, metrics.jsonl, curves.svg), with the
-#      recipe tools/recipes/mini_context.json: the generator samples at temperature 6 and the
-#      learning rate is 3e-4, under which the discriminator starts judging tokens in context
-#      soonest of the recipes measured (docs/learning-dynamics.md)
+#      recipe tools/recipes/mini_context.json: the generator samples at temperature 3, under
+#      which the discriminator starts judging its replacements in context within the first
+#      few million tokens (docs/learning-dynamics.md)
 # Every flag is passed on to `electra pretrain` (and replaces the defaults --preset mini,
 # --config tools/recipes/mini_context.json and --max-minutes 15), so the same command trains
 # `small` or runs long:
