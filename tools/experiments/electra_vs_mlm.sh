@@ -9,8 +9,9 @@
 #       [--dev data-cache/spam/dev.tsv] [--labels ham,spam] [--max-train 1000] [--epochs 2]
 #       [--max-seq-length 128] [--lr 3e-4] [--out runs/electra_vs_mlm]
 #       [--electra-run DIR] [--mlm-run DIR]
-# --electra-run / --mlm-run fine-tune an existing pre-training run (its latest checkpoint) instead
-# of pre-training one: long runs made with other flags, compared at several fine-tuning settings.
+# --electra-run / --mlm-run fine-tune an existing pre-training run (its latest checkpoint) or one
+# checkpoint (step-N/) instead of pre-training: long runs made with other flags, compared at
+# several fine-tuning settings.
 # Shards: `electra prepare` output (made with the BERT vocab by tools/quickstart.sh); the task:
 # the spam/ham split of tools/fetch-data.sh. ELECTRA=path/to/electra picks the binary. The shared
 # parts (flags, one pre-training run, the fine-tuning seeds, mean ± std) are in common.sh.
@@ -34,14 +35,16 @@ mkdir -p "$out"
 for objective in electra mlm; do
   if [ -n "${given_run[$objective]-}" ]; then
     compgen -G "${given_run[$objective]}/step-*" >/dev/null ||
-      { echo "$script: ${given_run[$objective]} holds no checkpoint (step-*)" >&2; exit 1; }
+      [ -f "${given_run[$objective]}/trainer_state.json" ] ||
+      { echo "$script: ${given_run[$objective]} is neither a run nor a checkpoint" >&2; exit 1; }
     if [ -e "$out/pretrain-$objective" ] && [ ! -L "$out/pretrain-$objective" ]; then
       echo "$script: $out/pretrain-$objective holds a run of its own; use another --out" >&2
       exit 1
     fi
     ln -sfn "$(cd "${given_run[$objective]}" && pwd)" "$out/pretrain-$objective"
+  else
+    pretrain "$objective" --objective "$objective" || exit 1
   fi
-  pretrain "$objective" --objective "$objective" || exit 1
   finetune_seeds "$objective" || exit 1
 done
 
