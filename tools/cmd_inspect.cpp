@@ -39,15 +39,6 @@ struct InspectFlags {
   double temperature = 0;  // 0: the checkpoint's own schedule
 };
 
-MaskingSettings masking_of(const ModelConfig& config, std::uint64_t seed) {
-  MaskingSettings masking;
-  masking.mask_probability = config.mask_probability;
-  masking.max_predictions = config.predictions_per_sequence();
-  masking.mask_token_share = config.mask_token_share;
-  masking.seed = seed;
-  return masking;
-}
-
 // Every token of `batches` corpus batches (the run's batch size, drawn in an order keyed by
 // --seed), masked, sampled and judged as in training but without dropout, then one AUC over all
 // of them: plain, within token id, and without [CLS]/[SEP].
@@ -67,8 +58,8 @@ int run_inspect_corpus(const InspectFlags& flags) {
   std::vector<double> scores, labels, ordinary_scores, ordinary_labels;
   std::vector<std::int32_t> ids;
   for (std::int64_t b = 0; b < flags.batches; ++b) {
-    const MaskedBatch batch =
-        mask_batch(batches.next(config.batch_size), special, masking_of(config, flags.seed), b);
+    const MaskedBatch batch = mask_batch(batches.next(config.batch_size), special,
+                                         config.masking_settings(flags.seed), b);
     const InspectOutput out = loaded.model->inspect(batch, flags.seed + b);
     const std::int32_t* corrupted = out.corrupted_ids.data<std::int32_t>();
     const std::int32_t* attended = batch.original.attention_mask.data<std::int32_t>();
@@ -175,7 +166,7 @@ int run_inspect(const InspectFlags& flags) {
   packed.token_type_ids = Tensor::from_vector(encoding.token_type_ids, {1, length});
   packed.attention_mask = Tensor::from_vector(encoding.attention_mask, {1, length});
   const MaskedBatch batch =
-      mask_batch(packed, tokenizer.special_tokens(), masking_of(config, flags.seed), 0);
+      mask_batch(packed, tokenizer.special_tokens(), config.masking_settings(flags.seed), 0);
   const InspectOutput out = loaded.model->inspect(batch, flags.seed);
 
   const bool color = flags.color == "always" || (flags.color == "auto" && isatty(fileno(stdout)));

@@ -50,7 +50,7 @@ if compgen -G "$run_dir/step-*/trainer_state.json" >/dev/null &&
   defaults+=(--resume)
 fi
 "$electra" pretrain --data "$shards" --out "$run_dir" ${defaults[@]+"${defaults[@]}"} "$@"
-# One logged batch holds few within-id pairs; 16 batches pooled say reliably whether the
-# discriminator judges tokens in context (0.5: it does not).
+# One logged batch holds few within-id pairs; 16 batches pooled say far more reliably whether the
+# discriminator judges tokens in context (0.5: it does not; 64 batches and two seeds for a study).
 echo "quickstart: the discriminator over 16 corpus batches (electra inspect --data):"
 "$electra" inspect --checkpoint "$run_dir" --data "$shards" --batches 16

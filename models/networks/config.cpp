@@ -105,6 +105,15 @@ EncoderDims ModelConfig::generator_dims() const {
           scaled(intermediate_size, generator_size)};
 }
 
+MaskingSettings ModelConfig::masking_settings(std::uint64_t seed) const {
+  MaskingSettings masking;
+  masking.mask_probability = mask_probability;
+  masking.max_predictions = predictions_per_sequence();
+  masking.mask_token_share = mask_token_share;
+  masking.seed = seed;
+  return masking;
+}
+
 std::int64_t ModelConfig::predictions_per_sequence() const {
   if (max_predictions > 0) return max_predictions;
   // int((0.15 + 0.005) · L) as the official code; the epsilon keeps 0.155·200 = 31 from

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/batch.hpp"
+
 namespace electra {
 
 // The sizes of one transformer encoder (the discriminator's, or the generator's narrower one).
@@ -84,6 +86,8 @@ struct ModelConfig {
   EncoderDims generator_dims() const;
   // Masked positions per sequence: max_predictions, or int((mask_probability + 0.005)·seq_len).
   std::int64_t predictions_per_sequence() const;
+  // How data/masking.hpp masks batches for this config (training, inspection and the audit alike).
+  MaskingSettings masking_settings(std::uint64_t seed) const;
   // Whether the objective builds the replaced-token discriminator (its table row says).
   bool has_discriminator() const;
 

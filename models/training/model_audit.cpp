@@ -268,13 +268,8 @@ ModelConfig audit_config(const ModelAuditOptions& options) {
 }
 
 MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint64_t step) {
-  MaskingSettings masking;
-  masking.mask_probability = config.mask_probability;
-  masking.max_predictions = config.predictions_per_sequence();
-  masking.mask_token_share = config.mask_token_share;
-  masking.seed = seed;
-  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials, masking,
-                    step);
+  return mask_batch(synthetic_packed_batch(config, audit_specials, seed), audit_specials,
+                    config.masking_settings(seed), step);
 }
 
 bool ModelAuditReport::passed() const {

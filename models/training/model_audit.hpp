@@ -55,8 +55,6 @@ struct ModelAuditReport {
 // "embeddings", "attention", "FFN", "LayerNorm" or "heads" for an internal parameter name.
 std::string parameter_family(const std::string& parameter_name);
 
-// The preset's architecture on a small batch (batch 2, seq_len ≤ 32, vocab ≤ 256) so the whole
-// audit runs in seconds; dropout stays on (its masks are fixed per step, so the loss is smooth).
 // The model the audit checks: the preset (+ config file, objective) shrunk so a step stays small
 // and readable: vocab ≤ 256, seq_len ≤ 32, batch 2, no prediction cap. `electra audit --dot`
 // draws the same model.
@@ -64,6 +62,8 @@ ModelConfig audit_config(const ModelAuditOptions& options);
 // A synthetic masked batch for that config (ids avoid the special tokens 0–4), masked at `step`.
 MaskedBatch audit_batch(const ModelConfig& config, std::uint64_t seed, std::uint64_t step);
 
+// The preset's architecture on a small batch (batch 2, seq_len ≤ 32, vocab ≤ 256) so the whole
+// audit runs in seconds; dropout stays on (its masks are fixed per step, so the loss is smooth).
 ModelAuditReport run_model_audit(const ModelAuditOptions& options);
 
 // The per-family table and the verdict table, as printed by `electra audit --model`.

@@ -74,10 +74,7 @@ void Trainer::set_up() {
       .validate();
 
   special_ = read_shard_special_tokens(options_.shards_dir);
-  masking_.mask_probability = config.mask_probability;
-  masking_.max_predictions = config.predictions_per_sequence();
-  masking_.mask_token_share = config.mask_token_share;
-  masking_.seed = options_.seed;
+  masking_ = config.masking_settings(options_.seed);
 
   require_device(options_.device, "pretrain: --device");
   check(!options_.allow_tf32 || options_.device == Device::cuda,
